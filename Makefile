@@ -1,0 +1,45 @@
+# arpulse developer tasks. Everything runs from the repo-local .venv, which
+# `make venv` builds (and rebuilds whenever pyproject.toml changes).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: venv run test lint schemas clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 13))' 2>/dev/null || { \
+	  echo "make venv: arpulse needs Python 3.11 or 3.12 as '$(PYTHON)'; install it or run: make venv PYTHON=python3.11" >&2; exit 1; }
+	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { \
+	  echo "make venv: '$(PYTHON)' lacks the venv module; on Debian/Ubuntu run: apt-get install python3-venv" >&2; exit 1; }
+	@test -x $(BIN)/python || { echo "creating $(VENV)"; $(PYTHON) -m venv $(VENV); } || { \
+	  echo "make venv: '$(PYTHON) -m venv $(VENV)' failed; remove $(VENV) and retry" >&2; exit 1; }
+	$(BIN)/python -m pip install --quiet --upgrade pip || { \
+	  echo "make venv: upgrading pip failed (network or index problem?)" >&2; exit 1; }
+	$(BIN)/python -m pip install -e '.[dev]' || { \
+	  echo "make venv: 'pip install -e .[dev]' failed; see pip's output above" >&2; exit 1; }
+	@touch $@
+
+run: venv
+	$(BIN)/arpulse demo $(ARGS) || { echo "make run: 'arpulse demo $(ARGS)' failed" >&2; exit 1; }
+
+test: venv
+	$(BIN)/python -m pytest -W error $(PYTEST_ARGS) || { \
+	  rc=$$?; echo "make test: pytest failed (exit $$rc); see the report above" >&2; exit $$rc; }
+
+lint: venv
+	$(BIN)/ruff check . || { echo "make lint: ruff found problems (try: $(BIN)/ruff check --fix .)" >&2; exit 1; }
+	$(BIN)/mypy || { echo "make lint: mypy found type errors" >&2; exit 1; }
+
+schemas: venv
+	$(BIN)/arpulse schemas export || { echo "make schemas: 'arpulse schemas export' failed" >&2; exit 1; }
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build dist *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,241 @@
+"""The composition root: wires settings, policy, clock, metrics, Redis and the Faust app.
+
+Faust is only the transport here: it consumes the input topics, keeps the changelog-backed table
+and commits offsets; every decision is made by `EventProcessor` and the pure domain behind it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+from aiokafka.errors import KafkaError
+from redis.asyncio import Redis
+
+from processor.clock import Clock, SystemClock
+from processor.domain.policy import Policy
+from processor.faust_tuning import set_fetch_max_wait
+from processor.metrics import Metrics, build_metrics
+from processor.pipeline import ORIGIN_HEADER, EventProcessor, Inbound
+from processor.projection import Keys, RedisProjection
+from processor.settings import Settings
+
+log = logging.getLogger(__name__)
+RAW = {"key_serializer": "raw", "value_serializer": "raw"}
+_RETRY_DELAYS = (0.1, 0.5, 1.0, 2.0, 5.0)
+
+
+class TableStore:
+    """The Faust table as the pipeline's state store (keys and values are bytes)."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def get(self, key: bytes) -> bytes | None:
+        """The stored state for `key`."""
+        value = self._table.get(key)
+        return None if value is None else bytes(value)
+
+    def put(self, key: bytes, value: bytes) -> None:
+        """Reassign the key: Faust writes a changelog record only on assignment."""
+        self._table[key] = value
+
+
+class FaustOutbox:
+    """Sends through the app's producer, to topics declared once."""
+
+    def __init__(self, app: faust.App) -> None:
+        self._app = app
+        self._topics: dict[str, Any] = {}
+
+    async def send(
+        self,
+        topic: str,
+        *,
+        key: bytes | None,
+        value: bytes,
+        partition: int | None = None,
+        headers: Sequence[tuple[str, bytes]] = (),
+    ) -> Awaitable[object]:
+        """Queue a message; the returned future resolves when the broker acknowledged it."""
+        channel = self._topics.get(topic)
+        if channel is None:
+            channel = self._app.topic(topic, **RAW)
+            self._topics[topic] = channel
+        future: Awaitable[object] = await channel.send(
+            key=key, value=value, partition=partition, headers=list(headers) or None
+        )
+        return future
+
+
+@dataclass
+class Worker:
+    """Everything the running worker is made of (tests and the CLI reach in here)."""
+
+    settings: Settings
+    policy: Policy
+    app: faust.App
+    metrics: Metrics
+    redis: Redis
+    keys: Keys
+    projection: RedisProjection
+    processor: EventProcessor
+    table: Any
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def ready(self) -> bool:
+        """True once table recovery is done and no rebalance is under way."""
+        recovery = self.app.tables.recovery
+        return bool(recovery.completed.is_set()) and not self.app.rebalancing
+
+
+def build_faust_app(settings: Settings) -> faust.App:
+    """A Faust app configured for fast group joins, at-least-once delivery and bytes everywhere."""
+    set_fetch_max_wait(settings.fetch_max_wait_ms)
+    return faust.App(
+        settings.app_id,
+        broker=[f"kafka://{host}" for host in settings.kafka_broker.split(",")],
+        store="memory://",
+        autodiscover=False,
+        key_serializer="raw",
+        value_serializer="raw",
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication_factor,
+        broker_session_timeout=settings.session_timeout_seconds,
+        broker_heartbeat_interval=settings.heartbeat_interval_seconds,
+        broker_commit_interval=settings.commit_interval_seconds,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        processing_guarantee="at_least_once",
+        stream_wait_empty=False,
+        web_enabled=True,
+        web_bind=settings.web_host,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        datadir=str(settings.data_dir),
+        logging_config=None,
+    )
+
+
+def build_worker(
+    settings: Settings,
+    policy: Policy,
+    *,
+    clock: Clock | None = None,
+    metrics: Metrics | None = None,
+) -> Worker:
+    """Wire a worker; nothing connects until the Faust worker starts."""
+    app = build_faust_app(settings)
+    metrics = metrics or build_metrics()
+    redis = Redis.from_url(settings.redis_url.get_secret_value())
+    keys = Keys(settings.redis_prefix)
+
+    def count_flush(size: int, ok: bool) -> None:
+        metrics.projection_writes.labels("ok" if ok else "failed").inc()
+
+    projection = RedisProjection(redis=redis, keys=keys, on_flush=count_flush)
+    metrics.projection_pending.set_function(lambda: projection.pending)
+    table = app.Table(
+        "customers",
+        default=None,
+        partitions=settings.partitions,
+        key_type=bytes,
+        value_type=bytes,
+    )
+    processor = EventProcessor(
+        settings=settings,
+        policy=policy,
+        clock=clock or SystemClock(),
+        metrics=metrics,
+        store=TableStore(table),
+        outbox=FaustOutbox(app),
+        projection=projection,
+    )
+    worker = Worker(
+        settings=settings,
+        policy=policy,
+        app=app,
+        metrics=metrics,
+        redis=redis,
+        keys=keys,
+        projection=projection,
+        processor=processor,
+        table=table,
+    )
+    _register_agents(worker)
+    _register_lifecycle(worker)
+    from processor.web import register_pages
+
+    register_pages(worker)
+    return worker
+
+
+def _register_agents(worker: Worker) -> None:
+    settings, app = worker.settings, worker.app
+    sources = [*settings.input_topics, settings.rekey_topic]
+    for name in sources:
+        topic = app.topic(name, partitions=settings.partitions, allow_empty=True, **RAW)
+        app.agent(topic, name=f"arpulse.consume.{name}", concurrency=1)(_consumer(worker))
+
+
+def _consumer(worker: Worker) -> Any:
+    async def consume(stream: Any) -> None:
+        async for event in stream.events():
+            message = event.message
+            inbound = Inbound(
+                topic=message.topic,
+                partition=message.partition,
+                offset=message.offset,
+                key=message.key,
+                value=message.value,
+                origin=_origin(message.headers),
+            )
+            await _process_with_retry(worker, inbound)
+
+    return consume
+
+
+async def _process_with_retry(worker: Worker, inbound: Inbound) -> None:
+    """Retry while the broker is unreachable; never skip an event silently."""
+    attempt = 0
+    while True:
+        try:
+            await worker.processor.process(inbound)
+            return
+        except KafkaError as exc:
+            delay = _RETRY_DELAYS[min(attempt, len(_RETRY_DELAYS) - 1)]
+            log.warning(
+                "publishing for %s/%s/%s failed (%s); retrying in %.1fs",
+                inbound.topic, inbound.partition, inbound.offset, exc, delay,
+            )
+            attempt += 1
+            await asyncio.sleep(delay)
+
+
+def _origin(headers: Any) -> str | None:
+    if not headers:
+        return None
+    items = headers.items() if isinstance(headers, dict) else headers
+    for name, value in items:
+        if name == ORIGIN_HEADER and value:
+            return bytes(value).decode("utf-8")
+    return None
+
+
+def _register_lifecycle(worker: Worker) -> None:
+    app = worker.app
+
+    @app.task
+    async def start_projection() -> None:
+        await worker.projection.start()
+        worker.started.set()
+
+    @app.on_before_shutdown.connect  # type: ignore[misc]
+    async def stop_projection(app: faust.App, **kwargs: Any) -> None:
+        await worker.projection.stop()
+        await worker.redis.aclose()

@@ -1,0 +1,183 @@
+"""The `arpulse` command: worker, demo, schemas, and read-model lookups."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from processor.errors import ConfigError
+
+
+def _worker(args: argparse.Namespace) -> int:
+    """Run one worker until SIGTERM/SIGINT."""
+    import faust
+
+    from processor.app import build_worker
+    from processor.policy_file import load_policy
+    from processor.settings import load_settings
+    from processor.topics_admin import ensure_topics
+
+    settings = load_settings()
+    policy = load_policy(settings.policy_file)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    created = asyncio.run(ensure_topics(settings))
+    if created:
+        logging.getLogger("arpulse").info("created topics: %s", ", ".join(created))
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    worker = build_worker(settings, policy)
+    faust.Worker(
+        worker.app,
+        loglevel=settings.log_level,
+        redirect_stdouts=False,
+        override_logging=False,
+    ).execute_from_commandline()
+    return 0
+
+
+def _schemas(args: argparse.Namespace) -> int:
+    from schemas.export import SCHEMA_DIR, export, render, schema_documents
+
+    if args.action == "export":
+        for path in export():
+            print(path)
+        return 0
+    stale = [
+        name
+        for name, document in schema_documents().items()
+        if not (SCHEMA_DIR / name).is_file()
+        or (SCHEMA_DIR / name).read_text(encoding="utf-8") != render(document)
+    ]
+    for name in stale:
+        print(f"out of date: schemas/json/{name} (run: arpulse schemas export)", file=sys.stderr)
+    return 1 if stale else 0
+
+
+def _policy(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from processor.policy_file import default_policy_text, load_policy
+
+    if args.action == "show-default":
+        print(default_policy_text(), end="")
+        return 0
+    policy = load_policy(Path(args.file) if args.file else None)
+    print(f"policy {policy.version}: valid")
+    return 0
+
+
+def _customer(args: argparse.Namespace) -> int:
+    from redis.asyncio import Redis
+
+    from processor.projection import Keys, read_customer
+    from processor.settings import load_settings
+
+    settings = load_settings()
+
+    async def lookup() -> dict[str, object] | None:
+        redis = Redis.from_url(settings.redis_url.get_secret_value())
+        try:
+            return await read_customer(redis, Keys(settings.redis_prefix), args.customer_id)
+        finally:
+            await redis.aclose()
+
+    snapshot = asyncio.run(lookup())
+    if snapshot is None:
+        print(f"customer {args.customer_id!r} not found", file=sys.stderr)
+        return 1
+    print(json.dumps(snapshot, indent=2))
+    return 0
+
+
+def _worklist(args: argparse.Namespace) -> int:
+    from redis.asyncio import Redis
+
+    from processor.projection import Keys, read_worklist
+    from processor.settings import load_settings
+    from processor.web import BadRequest, worklist_query
+
+    settings = load_settings()
+    try:
+        query = worklist_query(
+            {"limit": str(args.limit), "risk_bucket": args.risk_bucket, "aging_bucket": args.aging_bucket}
+        )
+    except BadRequest as exc:
+        raise ConfigError(str(exc)) from None
+
+    async def lookup() -> list[dict[str, object]]:
+        redis = Redis.from_url(settings.redis_url.get_secret_value())
+        try:
+            return await read_worklist(redis, Keys(settings.redis_prefix), **query)
+        finally:
+            await redis.aclose()
+
+    for row in asyncio.run(lookup()):
+        segment = row.get("segment") or {}
+        owed = ", ".join(f"{a} {c}" for c, a in dict(row.get("outstanding") or {}).items())
+        print(
+            f"{row['priority']:>3}  {row['customer_id']:<16} {segment.get('risk_bucket', '?'):<6} "
+            f"{segment.get('aging_bucket', '?'):<7} {owed}"
+        )
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from processor.demo.run import run_demo
+
+    return run_demo(customers=args.customers, rate=args.rate)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(prog="arpulse", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("worker", help="run a worker (settings from ARPULSE_* variables)").set_defaults(
+        run=_worker
+    )
+
+    demo = commands.add_parser("demo", help="broker, Redis, a worker and a synthetic portfolio")
+    demo.add_argument("--customers", type=int, default=300, help="portfolio size (default 300)")
+    demo.add_argument("--rate", type=float, default=400.0, help="events per second fed (default 400)")
+    demo.set_defaults(run=_demo)
+
+    schema = commands.add_parser("schemas", help="the contract's JSON Schema files")
+    schema.add_argument("action", choices=("export", "check"))
+    schema.set_defaults(run=_schemas)
+
+    policy = commands.add_parser("policy", help="validate a policy file or print the default")
+    policy.add_argument("action", choices=("check", "show-default"))
+    policy.add_argument("file", nargs="?", help="policy file (default: the packaged policy)")
+    policy.set_defaults(run=_policy)
+
+    customer = commands.add_parser("customer", help="print one customer's snapshot from Redis")
+    customer.add_argument("customer_id")
+    customer.set_defaults(run=_customer)
+
+    worklist = commands.add_parser("worklist", help="print the collections worklist from Redis")
+    worklist.add_argument("--limit", type=int, default=20)
+    worklist.add_argument("--risk-bucket", dest="risk_bucket")
+    worklist.add_argument("--aging-bucket", dest="aging_bucket")
+    worklist.set_defaults(run=_worklist)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `arpulse` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except ConfigError as exc:
+        print(f"arpulse: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

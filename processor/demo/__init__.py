@@ -1,0 +1,1 @@
+"""The demo: a synthetic portfolio fed through a real worker, its outputs printed readably."""

@@ -1,0 +1,146 @@
+"""Segmentation: aging bucket, behaviour class, value tier, risk bucket and priority.
+
+Each is a function of the ledger, `today` and the policy, so the same facts on the same day
+always give the same segment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from processor.domain.ledger import ZERO, Invoice, Ledger
+from processor.domain.policy import BehaviorPolicy, Policy, ValueTierPolicy
+from processor.domain.state import Segment
+
+_AGING_EDGES = ((0, "current"), (30, "1-30"), (60, "31-60"), (90, "61-90"), (120, "91-120"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BehaviorFigures:
+    """Payment history over the behaviour window: what the behaviour class is computed from."""
+
+    paid_invoices: int
+    late_invoices: int
+    average_days_late: Decimal
+    max_days_late: int
+
+    @property
+    def late_share(self) -> Decimal:
+        """Late paid invoices / paid invoices (0 with no history)."""
+        if self.paid_invoices == 0:
+            return ZERO
+        return Decimal(self.late_invoices) / Decimal(self.paid_invoices)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Assessment:
+    """A segment plus the figures behind it, for reasons a collector can read."""
+
+    segment: Segment
+    oldest_unpaid: Invoice | None
+    days_past_due: int
+    figures: BehaviorFigures
+    risk_score: int
+
+
+def days_past_due(invoice: Invoice, today: date) -> int:
+    """Whole days since the due date (0 or negative: not yet late)."""
+    return (today - invoice.due_date).days
+
+
+def aging_bucket(days: int) -> str:
+    """The contract's aging bucket for a number of days past due."""
+    for upper, name in _AGING_EDGES:
+        if days <= upper:
+            return name
+    return "120+"
+
+
+def behavior_figures(ledger: Ledger, today: date, policy: BehaviorPolicy) -> BehaviorFigures:
+    """Days late per invoice settled within the window (late beyond the tolerance)."""
+    since = today - timedelta(days=policy.window_days)
+    lateness = []
+    for inv in ledger.invoices.values():
+        settled = ledger.balances[inv.invoice_id].settled_on
+        if settled is not None and since < settled <= today:
+            lateness.append(max(0, (settled - inv.due_date).days))
+    late = [d for d in lateness if d > policy.late_tolerance_days]
+    average = ZERO
+    if late:
+        average = (Decimal(sum(late)) / Decimal(len(late))).quantize(
+            Decimal("0.1"), rounding=ROUND_HALF_UP
+        )
+    return BehaviorFigures(
+        paid_invoices=len(lateness),
+        late_invoices=len(late),
+        average_days_late=average,
+        max_days_late=max(late, default=0),
+    )
+
+
+def behavior_class(figures: BehaviorFigures, policy: BehaviorPolicy) -> str:
+    """new / on_time / occasionally_late / habitually_late."""
+    if figures.paid_invoices < policy.min_paid_invoices:
+        return "new"
+    share = figures.late_share
+    if share <= policy.on_time_max_late_share:
+        return "on_time"
+    if (
+        share >= policy.habitual_min_late_share
+        or figures.average_days_late >= policy.habitual_min_avg_days_late
+    ):
+        return "habitually_late"
+    return "occasionally_late"
+
+
+def value_tier(ledger: Ledger, today: date, policy: ValueTierPolicy) -> str:
+    """The highest tier reached in any currency by the amount invoiced within the window."""
+    since = today - timedelta(days=policy.window_days)
+    invoiced: dict[str, Decimal] = {}
+    for inv in ledger.invoices.values():
+        if since < inv.issued_on <= today:
+            invoiced[inv.currency] = invoiced.get(inv.currency, ZERO) + inv.amount
+    tier = "small"
+    for currency, total in invoiced.items():
+        threshold = policy.thresholds.get(currency)
+        if threshold is None:
+            continue
+        if total >= threshold.key:
+            return "key"
+        if total >= threshold.mid:
+            tier = "mid"
+    return tier
+
+
+def assess(ledger: Ledger, today: date, policy: Policy) -> Assessment:
+    """The customer's segment on `today`, with the figures that produced it."""
+    open_invoices = ledger.open_invoices()
+    oldest = open_invoices[0] if open_invoices else None
+    overdue_days = days_past_due(oldest, today) if oldest else 0
+    aging = aging_bucket(overdue_days)
+    figures = behavior_figures(ledger, today, policy.behavior)
+    behavior = behavior_class(figures, policy.behavior)
+    tier = value_tier(ledger, today, policy.value_tier)
+    score = min(100, policy.risk.aging_points[aging] + policy.risk.behavior_points[behavior])
+    if score >= policy.risk.high_from:
+        risk = "high"
+    elif score >= policy.risk.medium_from:
+        risk = "medium"
+    else:
+        risk = "low"
+    priority = 0
+    if overdue_days > 0:
+        raw = Decimal(score) * policy.priority.risk_weight + policy.priority.tier_points[tier]
+        priority = max(1, min(100, int(raw.to_integral_value(rounding=ROUND_HALF_UP))))
+    segment = Segment(
+        aging_bucket=aging, behavior=behavior, value_tier=tier, risk_bucket=risk, priority=priority
+    )
+    return Assessment(
+        segment=segment,
+        oldest_unpaid=oldest,
+        days_past_due=overdue_days,
+        figures=figures,
+        risk_score=score,
+    )

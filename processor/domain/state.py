@@ -1,0 +1,55 @@
+"""A customer's whole state: the ledger plus what arpulse has already told the world about it.
+
+The decision memory (flags raised, ladder steps done, last published segment) lives next to the
+facts so that a flag is raised once and a step is taken once, across restarts and replays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from processor.domain.facts import Fact, InvoiceIssued
+from processor.domain.ledger import Ledger, record
+
+DetectedBy = Literal["due_date_event", "clock", "late_payment"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Segment:
+    """A customer's place on every segmentation dimension."""
+
+    aging_bucket: str
+    behavior: str
+    value_tier: str
+    risk_bucket: str
+    priority: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CustomerState:
+    """Everything arpulse knows and has decided about one customer. Never mutated: replaced."""
+
+    customer_id: str
+    customer_name: str | None = None
+    ledger: Ledger = field(default_factory=Ledger)
+    seen: frozenset[str] = frozenset()
+    flags: Mapping[str, DetectedBy] = field(default_factory=dict)
+    done_steps: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    segment: Segment | None = None
+    last_reason: str | None = None
+
+
+def apply(state: CustomerState, fact: Fact) -> CustomerState:
+    """Fold one fact into the state; an event id already applied returns the state unchanged.
+
+    Raises DomainError (from the ledger) when the fact contradicts what is held.
+    """
+    if fact.event_id in state.seen:
+        return state
+    ledger = record(state.ledger, fact)
+    name = state.customer_name
+    if isinstance(fact, InvoiceIssued) and fact.customer_name:
+        name = fact.customer_name
+    return replace(state, ledger=ledger, customer_name=name, seen=state.seen | {fact.event_id})

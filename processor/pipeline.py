@@ -1,0 +1,248 @@
+"""The per-event pipeline, independent of the streaming framework.
+
+For each input message: validate at the edge, route bad input to the dead letters, move a message
+that sits on the wrong partition for its customer to the re-key topic, otherwise run the pure
+domain step and then, in this order: publish the outputs and wait for the broker's
+acknowledgement, store the new state, queue the Redis snapshot. Publishing before storing is what
+makes a crash safe: an event whose outputs may not have gone out is not yet in the state, so it is
+processed again and re-publishes the same outputs under the same deterministic ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import time
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from aiokafka.partitioner import murmur2
+
+from processor import translate
+from processor.clock import Clock
+from processor.domain.decide import Decision, business_date, handle
+from processor.domain.errors import DomainError
+from processor.domain.ids import stable_id
+from processor.domain.policy import Policy
+from processor.domain.state import CustomerState
+from processor.metrics import Metrics, reason_label
+from processor.projection import Projection
+from processor.settings import Settings
+from processor.state_codec import decode_state, encode_state
+from processor.views import customer_snapshot
+from schemas import events
+from schemas.validation import ContractError, Rejected, parse_input
+
+log = logging.getLogger(__name__)
+
+ORIGIN_HEADER = "arpulse-origin"
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One consumed message, as the pipeline needs it."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    origin: str | None = None  # "topic/partition/offset" of a re-keyed message's first landing
+
+
+class StateStore(Protocol):
+    """Customer state by key (the changelog-backed table in the worker)."""
+
+    def get(self, key: bytes) -> bytes | None:
+        """The stored state, or None."""
+        ...
+
+    def put(self, key: bytes, value: bytes) -> None:
+        """Store a new state (always a new value: never mutated in place)."""
+        ...
+
+
+class Outbox(Protocol):
+    """Publishes to topics; the returned awaitable completes when the broker has the message."""
+
+    async def send(
+        self,
+        topic: str,
+        *,
+        key: bytes | None,
+        value: bytes,
+        partition: int | None = None,
+        headers: Sequence[tuple[str, bytes]] = (),
+    ) -> Awaitable[object]:
+        """Queue one message; await the result for the broker's acknowledgement."""
+        ...
+
+
+def partition_for(key: bytes, partitions: int) -> int:
+    """The partition Kafka's default partitioner (murmur2) gives `key`."""
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+class EventProcessor:
+    """Runs the pipeline for one message at a time (callers keep per-partition order)."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        policy: Policy,
+        clock: Clock,
+        metrics: Metrics,
+        store: StateStore,
+        outbox: Outbox,
+        projection: Projection,
+    ) -> None:
+        self._settings = settings
+        self._policy = policy
+        self._clock = clock
+        self._metrics = metrics
+        self._store = store
+        self._outbox = outbox
+        self._projection = projection
+        self._types = settings.input_topics
+        self._all_types = frozenset(settings.input_topics.values())
+        # Every input topic has its own agent; a customer's events from different topics meet
+        # on the same partition number, so one lock per partition keeps read-decide-write atomic.
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def process(self, message: Inbound) -> str:
+        """Process one message; returns its outcome (the metric label)."""
+        started = time.perf_counter()
+        outcome = await self._process(message)
+        self._metrics.events.labels(_origin_topic(message), outcome).inc()
+        self._metrics.processing_seconds.observe(time.perf_counter() - started)
+        return outcome
+
+    async def _process(self, message: Inbound) -> str:
+        expected = self._types.get(message.topic)
+        parsed = parse_input(
+            message.value,
+            expected_types=frozenset({expected}) if expected else self._all_types,
+            max_bytes=self._settings.max_payload_bytes,
+        )
+        if isinstance(parsed, Rejected):
+            await self._dead_letter(message, parsed.error, parsed.customer_id)
+            return "dead_lettered"
+        key = parsed.customer_id.encode("utf-8")
+        home = partition_for(key, self._settings.partitions)
+        if message.key != key or message.partition != home:
+            await self._rekey(message, key, home)
+            return "rekeyed"
+        lock = self._locks.setdefault(message.partition, asyncio.Lock())
+        async with lock:
+            return await self._apply(message, parsed, key)
+
+    async def _apply(self, message: Inbound, parsed: events.InputEvent, key: bytes) -> str:
+        raw = self._store.get(key)
+        state = decode_state(raw) if raw is not None else CustomerState(customer_id=parsed.customer_id)
+        now = self._clock.now()
+        try:
+            decision = handle(state, translate.to_fact(parsed), now=now, policy=self._policy)
+        except DomainError as exc:
+            await self._dead_letter(message, ContractError(exc.field, exc.problem), parsed.customer_id)
+            return "dead_lettered"
+        if decision is None:
+            return "duplicate"
+        await self._publish(decision, now)
+        self._store.put(key, encode_state(decision.state))
+        self._projection.publish(
+            customer_snapshot(
+                decision.state,
+                decision.assessment,
+                today=business_date(now, self._policy),
+                at=now,
+            )
+        )
+        return "applied"
+
+    async def _publish(self, decision: Decision, now: datetime) -> None:
+        """Send every output of a decision and wait until the broker has all of them."""
+        customer_id = decision.state.customer_id
+        key = customer_id.encode("utf-8")
+        s = self._settings
+        outgoing: list[tuple[str, events.OutputEvent]] = [
+            (s.topic_late_payment_flags, translate.flag_event(f, customer_id=customer_id, at=now))
+            for f in decision.flags
+        ]
+        if decision.segment_change is not None:
+            change = translate.segment_event(decision.segment_change, customer_id=customer_id, at=now)
+            outgoing.append((s.topic_customer_segments, change))
+        outgoing += [
+            (s.topic_collection_actions, translate.action_event(a, customer_id=customer_id, at=now))
+            for a in decision.actions
+        ]
+        pending = [
+            await self._outbox.send(topic, key=key, value=translate.to_bytes(event))
+            for topic, event in outgoing
+        ]
+        for delivery in pending:
+            await delivery
+        m = self._metrics
+        for flag in decision.flags:
+            m.late_flags.labels(flag.detected_by).inc()
+        for action in decision.actions:
+            m.actions.labels(action.action, action.channel).inc()
+        if decision.segment_change is not None:
+            for dimension in decision.segment_change.changed:
+                m.segment_changes.labels(dimension).inc()
+
+    async def _rekey(self, message: Inbound, key: bytes, partition: int) -> None:
+        origin = message.origin or f"{message.topic}/{message.partition}/{message.offset}"
+        delivery = await self._outbox.send(
+            self._settings.rekey_topic,
+            key=key,
+            value=message.value or b"",
+            partition=partition,
+            headers=[(ORIGIN_HEADER, origin.encode("utf-8"))],
+        )
+        await delivery
+
+    async def _dead_letter(
+        self, message: Inbound, error: ContractError, customer_id: str | None
+    ) -> None:
+        source_topic, partition, offset = message.topic, message.partition, message.offset
+        if message.origin:
+            source_topic, part, off = message.origin.rsplit("/", 2)
+            partition, offset = int(part), int(off)
+        payload = message.value or b""
+        try:
+            text, encoding = payload.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            text, encoding = base64.b64encode(payload).decode("ascii"), "base64"
+        key_text = None
+        if message.key is not None:
+            key_text = message.key.decode("utf-8", errors="replace")
+        now = self._clock.now()
+        letter = events.DeadLetter(
+            event_id=stable_id("dead", source_topic, str(partition), str(offset)),
+            occurred_at=now,
+            customer_id=(customer_id or key_text or "unknown")[:128] or "unknown",
+            source_topic=source_topic,
+            partition=partition,
+            offset=offset,
+            key=key_text,
+            payload=text,
+            payload_encoding=encoding,  # type: ignore[arg-type]
+            error=str(error),
+            failed_at=now,
+        )
+        log.info("dead letter %s/%s/%s: %s", source_topic, partition, offset, error)
+        delivery = await self._outbox.send(
+            self._settings.topic_dead_letter, key=message.key, value=translate.to_bytes(letter)
+        )
+        await delivery
+        self._metrics.dead_letters.labels(reason_label(error.field)).inc()
+
+
+def _origin_topic(message: Inbound) -> str:
+    if message.origin:
+        return message.origin.rsplit("/", 2)[0]
+    return message.topic

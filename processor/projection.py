@@ -1,0 +1,222 @@
+"""The Redis read model: one snapshot per customer and worklists ordered by priority.
+
+Keys (with the configured prefix, default ``arpulse``):
+- ``{p}:customer:{customer_id}``: the snapshot, a JSON string;
+- ``{p}:worklist``: sorted set, member customer_id, score priority (only customers with priority > 0);
+- ``{p}:worklist:risk:{bucket}`` and ``{p}:worklist:aging:{bucket}``: the same, per bucket.
+
+Writes never block event processing: the latest snapshot per customer waits in memory and a
+background flusher writes them in one pipeline; while Redis is down they stay pending (newer ones
+replace older) and are written when it returns, so the projection catches up by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from processor.domain.policy import AGING_BUCKETS, RISK_BUCKETS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """Redis key names under one prefix."""
+
+    prefix: str
+
+    def customer(self, customer_id: str) -> str:
+        """The snapshot key of one customer."""
+        return f"{self.prefix}:customer:{customer_id}"
+
+    @property
+    def worklist(self) -> str:
+        """The whole worklist."""
+        return f"{self.prefix}:worklist"
+
+    def by_risk(self, bucket: str) -> str:
+        """The worklist of one risk bucket."""
+        return f"{self.prefix}:worklist:risk:{bucket}"
+
+    def by_aging(self, bucket: str) -> str:
+        """The worklist of one aging bucket."""
+        return f"{self.prefix}:worklist:aging:{bucket}"
+
+
+class Projection(Protocol):
+    """Where customer snapshots go."""
+
+    def publish(self, snapshot: dict[str, Any]) -> None:
+        """Queue the latest snapshot of one customer (never blocks, never raises)."""
+        ...
+
+    @property
+    def pending(self) -> int:
+        """Snapshots not yet written."""
+        ...
+
+
+class RedisProjection:
+    """Batched, self-healing writer of snapshots and worklists."""
+
+    def __init__(
+        self,
+        *,
+        redis: Redis,
+        keys: Keys,
+        flush_interval: float = 0.05,
+        on_flush: Callable[[int, bool], None] | None = None,
+    ) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._flush_interval = flush_interval
+        self._on_flush = on_flush
+        self._pending: dict[str, dict[str, Any]] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.healthy = True
+
+    @property
+    def pending(self) -> int:
+        """Snapshots waiting to be written."""
+        return len(self._pending)
+
+    def publish(self, snapshot: dict[str, Any]) -> None:
+        """Queue a snapshot; a newer one for the same customer replaces it."""
+        self._pending[snapshot["customer_id"]] = snapshot
+        self._wake.set()
+
+    async def start(self) -> None:
+        """Start the background flusher."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="redis-projection")
+
+    async def stop(self) -> None:
+        """Flush what is pending (best effort) and stop."""
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+        if self._pending:
+            await self.flush()
+
+    async def _run(self) -> None:
+        backoff = self._flush_interval
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            ok = await self.flush()
+            backoff = self._flush_interval if ok else min(backoff * 2, 5.0)
+            if not ok:
+                self._wake.set()
+            await asyncio.sleep(backoff)
+
+    async def flush(self) -> bool:
+        """Write every pending snapshot in one pipeline; keep them pending if Redis fails."""
+        if not self._pending:
+            return True
+        batch = self._pending
+        self._pending = {}
+        pipe = self._redis.pipeline(transaction=False)
+        for customer_id, snapshot in batch.items():
+            self._write(pipe, customer_id, snapshot)
+        try:
+            await pipe.execute()
+        except (RedisError, OSError) as exc:
+            for customer_id, snapshot in batch.items():
+                self._pending.setdefault(customer_id, snapshot)
+            if self.healthy:
+                log.warning("Redis write failed, %d snapshots pending: %s", len(batch), exc)
+            self.healthy = False
+            if self._on_flush:
+                self._on_flush(len(batch), False)
+            return False
+        if not self.healthy:
+            log.info("Redis writes resumed")
+        self.healthy = True
+        if self._on_flush:
+            self._on_flush(len(batch), True)
+        return True
+
+    def _write(self, pipe: Any, customer_id: str, snapshot: dict[str, Any]) -> None:
+        keys = self._keys
+        pipe.set(keys.customer(customer_id), json.dumps(snapshot, separators=(",", ":")))
+        segment = snapshot.get("segment") or {}
+        priority = int(segment.get("priority", 0))
+        for bucket in RISK_BUCKETS:
+            pipe.zrem(keys.by_risk(bucket), customer_id)
+        for bucket in AGING_BUCKETS:
+            pipe.zrem(keys.by_aging(bucket), customer_id)
+        if priority > 0:
+            pipe.zadd(keys.worklist, {customer_id: priority})
+            pipe.zadd(keys.by_risk(segment["risk_bucket"]), {customer_id: priority})
+            pipe.zadd(keys.by_aging(segment["aging_bucket"]), {customer_id: priority})
+        else:
+            pipe.zrem(keys.worklist, customer_id)
+
+
+async def read_customer(redis: Redis, keys: Keys, customer_id: str) -> dict[str, Any] | None:
+    """One customer's snapshot, or None if unknown."""
+    raw = await redis.get(keys.customer(customer_id))
+    return None if raw is None else dict(json.loads(raw))
+
+
+async def read_worklist(
+    redis: Redis,
+    keys: Keys,
+    *,
+    limit: int,
+    risk_bucket: str | None = None,
+    aging_bucket: str | None = None,
+) -> list[dict[str, Any]]:
+    """Customers to chase, highest priority first, with the essentials of each snapshot."""
+    if risk_bucket and aging_bucket:
+        members = await _intersection(redis, keys, risk_bucket, aging_bucket, limit)
+    elif risk_bucket:
+        members = await redis.zrevrange(keys.by_risk(risk_bucket), 0, limit - 1, withscores=True)
+    elif aging_bucket:
+        members = await redis.zrevrange(keys.by_aging(aging_bucket), 0, limit - 1, withscores=True)
+    else:
+        members = await redis.zrevrange(keys.worklist, 0, limit - 1, withscores=True)
+    if not members:
+        return []
+    ids = [m.decode() if isinstance(m, bytes) else m for m, _ in members]
+    raws = await redis.mget([keys.customer(i) for i in ids])
+    rows = []
+    for customer_id, (_, score), raw in zip(ids, members, raws, strict=True):
+        snapshot = json.loads(raw) if raw else {}
+        rows.append(
+            {
+                "customer_id": customer_id,
+                "priority": int(score),
+                "customer_name": snapshot.get("customer_name"),
+                "segment": snapshot.get("segment"),
+                "outstanding": snapshot.get("outstanding", {}),
+                "oldest_days_past_due": max(
+                    (i["days_past_due"] for i in snapshot.get("open_invoices", [])), default=0
+                ),
+                "last_change_reason": snapshot.get("last_change_reason"),
+            }
+        )
+    return rows
+
+
+async def _intersection(
+    redis: Redis, keys: Keys, risk_bucket: str, aging_bucket: str, limit: int
+) -> list[tuple[Any, float]]:
+    risk = dict(await redis.zrange(keys.by_risk(risk_bucket), 0, -1, withscores=True))
+    aging = await redis.zrange(keys.by_aging(aging_bucket), 0, -1, withscores=True)
+    both = [(m, s) for m, s in aging if m in risk]
+    both.sort(key=lambda pair: (-pair[1], pair[0]))
+    return both[:limit]

@@ -1,0 +1,116 @@
+"""Worker settings: one frozen class, every field described, read from ARPULSE_* variables.
+
+A bad value stops start-up with a message naming the variable (see `load_settings`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from processor.errors import ConfigError
+from schemas import topics
+
+ENV_PREFIX = "ARPULSE_"
+
+
+class Settings(BaseSettings):
+    """Everything the worker can be told; each field is the env var ARPULSE_<FIELD NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
+
+    kafka_broker: str = Field(
+        "127.0.0.1:9092", description="Kafka bootstrap servers, host:port[,host:port...]"
+    )
+    redis_url: SecretStr = Field(
+        SecretStr("redis://127.0.0.1:6379/0"), description="Redis for the read model (snapshot, worklist)"
+    )
+    redis_prefix: str = Field("arpulse", min_length=1, description="prefix of every Redis key")
+    app_id: str = Field(
+        "arpulse", min_length=1, description="consumer group id and prefix of internal topics"
+    )
+    partitions: int = Field(
+        8, ge=1, le=1024, description="partitions of every input, internal and changelog topic"
+    )
+    replication_factor: int = Field(1, ge=1, description="replication of topics arpulse creates")
+    topic_invoice_issued: str = topics.INVOICE_ISSUED
+    topic_payment_received: str = topics.PAYMENT_RECEIVED
+    topic_due_date_passed: str = topics.DUE_DATE_PASSED
+    topic_late_payment_flags: str = topics.LATE_PAYMENT_FLAGS
+    topic_customer_segments: str = topics.CUSTOMER_SEGMENTS
+    topic_collection_actions: str = topics.COLLECTION_ACTIONS
+    topic_dead_letter: str = topics.DEAD_LETTER
+    policy_file: Path | None = Field(
+        None, description="collections policy (TOML); unset: the packaged default policy"
+    )
+    web_host: str = Field("127.0.0.1", description="address of the HTTP API and /metrics")
+    web_port: int = Field(6066, ge=1, le=65535, description="port of the HTTP API and /metrics")
+    data_dir: Path = Field(Path("var/arpulse"), description="worker scratch directory")
+    session_timeout_seconds: float = Field(
+        10.0, ge=1.0, le=300.0, description="consumer-group session timeout (Kafka needs >= 6)"
+    )
+    heartbeat_interval_seconds: float = Field(
+        2.0, gt=0, le=60.0, description="consumer-group heartbeat; well under the session timeout"
+    )
+    commit_interval_seconds: float = Field(
+        1.0, gt=0, le=60.0, description="how often processed offsets are committed"
+    )
+    fetch_max_wait_ms: int = Field(
+        100, ge=1, le=5000, description="longest a consumer fetch waits for data (latency bound)"
+    )
+    max_payload_bytes: int = Field(
+        65536, ge=1024, le=10_485_760, description="larger input payloads are dead-lettered"
+    )
+    log_level: str = Field("info", pattern="^(debug|info|warning|error)$", description="log level")
+
+    @model_validator(mode="after")
+    def _heartbeat_below_session(self) -> Settings:
+        if self.heartbeat_interval_seconds * 3 > self.session_timeout_seconds:
+            raise ValueError(
+                "heartbeat_interval_seconds must be at most a third of session_timeout_seconds"
+            )
+        return self
+
+    @property
+    def input_topics(self) -> dict[str, str]:
+        """Input topic name -> the event type that belongs on it."""
+        return {
+            self.topic_invoice_issued: "invoice.issued",
+            self.topic_payment_received: "payment.received",
+            self.topic_due_date_passed: "invoice.due_date_passed",
+        }
+
+    @property
+    def output_topics(self) -> tuple[str, ...]:
+        """Every topic arpulse publishes to."""
+        return (
+            self.topic_late_payment_flags,
+            self.topic_customer_segments,
+            self.topic_collection_actions,
+            self.topic_dead_letter,
+        )
+
+    @property
+    def rekey_topic(self) -> str:
+        """Internal topic for inputs keyed or partitioned by anything but their customer_id."""
+        return f"{self.app_id}-rekey"
+
+    @property
+    def changelog_topic(self) -> str:
+        """The customer table's changelog (compacted)."""
+        return f"{self.app_id}-customers-changelog"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; ConfigError names each bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{ENV_PREFIX}{'_'.join(str(p) for p in err['loc']).upper() or '(settings)'}: "
+            f"{err['msg'].removeprefix('Value error, ')}"
+            for err in exc.errors(include_url=False)
+        )
+        raise ConfigError(f"invalid settings: {problems}") from None

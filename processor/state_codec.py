@@ -1,0 +1,115 @@
+"""Customer state <-> compact JSON bytes, for the changelog-backed table.
+
+Money is written as decimal strings and dates as ISO strings; a format version leads every record
+so a later release can migrate old changelogs instead of misreading them.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from processor.domain.ledger import DueNotice, Invoice, Ledger, Payment, settle
+from processor.domain.state import CustomerState, Segment
+
+FORMAT = 1
+
+
+def _d(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _date(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def encode_state(state: CustomerState) -> bytes:
+    """Serialize a state; balances are not stored (they are re-derived from the facts)."""
+    ledger = state.ledger
+    document: dict[str, Any] = {
+        "v": FORMAT,
+        "id": state.customer_id,
+        "name": state.customer_name,
+        "inv": [
+            [i.invoice_id, i.event_id, str(i.amount), i.currency, _d(i.issued_on), _d(i.due_date)]
+            for i in ledger.invoices.values()
+        ],
+        "pay": [
+            [p.payment_id, p.event_id, str(p.amount), p.currency, _d(p.received_on), p.invoice_id]
+            for p in ledger.payments.values()
+        ],
+        "due": [[k, n.event_id, _d(n.due_date)] for k, n in ledger.due_notices.items()],
+        "seen": sorted(state.seen),
+        "flags": dict(state.flags),
+        "done": {k: sorted(v) for k, v in state.done_steps.items()},
+        "seg": None if state.segment is None else _segment_list(state.segment),
+        "why": state.last_reason,
+    }
+    return json.dumps(document, separators=(",", ":")).encode("utf-8")
+
+
+def _segment_list(segment: Segment) -> list[Any]:
+    return [
+        segment.aging_bucket,
+        segment.behavior,
+        segment.value_tier,
+        segment.risk_bucket,
+        segment.priority,
+    ]
+
+
+def decode_state(raw: bytes) -> CustomerState:
+    """Rebuild a state written by `encode_state`."""
+    doc = json.loads(raw)
+    if doc.get("v") != FORMAT:
+        raise ValueError(f"unsupported state format {doc.get('v')!r}")
+    invoices = {
+        row[0]: Invoice(
+            invoice_id=row[0],
+            event_id=row[1],
+            amount=Decimal(row[2]),
+            currency=row[3],
+            issued_on=date.fromisoformat(row[4]),
+            due_date=date.fromisoformat(row[5]),
+        )
+        for row in doc["inv"]
+    }
+    payments = {
+        row[0]: Payment(
+            payment_id=row[0],
+            event_id=row[1],
+            amount=Decimal(row[2]),
+            currency=row[3],
+            received_on=date.fromisoformat(row[4]),
+            invoice_id=row[5],
+        )
+        for row in doc["pay"]
+    }
+    notices = {
+        row[0]: DueNotice(event_id=row[1], due_date=date.fromisoformat(row[2])) for row in doc["due"]
+    }
+    ledger = settle(Ledger(due_notices=notices), invoices=invoices, payments=payments)
+    seg = doc["seg"]
+    return CustomerState(
+        customer_id=doc["id"],
+        customer_name=doc["name"],
+        ledger=ledger,
+        seen=frozenset(doc["seen"]),
+        flags=doc["flags"],
+        done_steps={k: frozenset(v) for k, v in doc["done"].items()},
+        segment=None
+        if seg is None
+        else Segment(
+            aging_bucket=seg[0],
+            behavior=seg[1],
+            value_tier=seg[2],
+            risk_bucket=seg[3],
+            priority=seg[4],
+        ),
+        last_reason=doc["why"],
+    )
+
+
+__all__ = ["decode_state", "encode_state"]

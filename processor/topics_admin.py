@@ -1,0 +1,79 @@
+"""Create every topic with its partition count before anything can auto-create it.
+
+Brokers such as Tansu auto-create an unknown topic with a default partition count the moment a
+producer touches it, which silently breaks co-partitioning; so the worker declares all topics
+first and refuses to start when an existing input topic has the wrong count.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from processor.errors import ConfigError
+from processor.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def topic_plan(settings: Settings) -> dict[str, dict[str, str]]:
+    """Topic name -> topic config for every topic arpulse reads, writes or keeps state in."""
+    plan: dict[str, dict[str, str]] = {}
+    for name in (*settings.input_topics, *settings.output_topics, settings.rekey_topic):
+        plan[name] = {}
+    plan[settings.changelog_topic] = {"cleanup.policy": "compact"}
+    return plan
+
+
+async def ensure_topics(settings: Settings, *, timeout_s: float = 30.0) -> list[str]:
+    """Create missing topics; returns the names created. ConfigError on a partition mismatch."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_broker, request_timeout_ms=int(timeout_s * 1000)
+    )
+    try:
+        await admin.start()
+    except KafkaError as exc:
+        raise ConfigError(
+            f"ARPULSE_KAFKA_BROKER={settings.kafka_broker}: cannot reach the broker ({exc})"
+        ) from None
+    try:
+        plan = topic_plan(settings)
+        existing = set(await admin.list_topics())
+        missing = [name for name in plan if name not in existing]
+        if missing:
+            new = [
+                NewTopic(
+                    name=name,
+                    num_partitions=settings.partitions,
+                    replication_factor=settings.replication_factor,
+                    topic_configs=plan[name],
+                )
+                for name in missing
+            ]
+            try:
+                await admin.create_topics(new)
+            except TopicAlreadyExistsError:
+                pass
+            log.info("created topics %s with %d partitions", missing, settings.partitions)
+        await _check_partitions(admin, settings, [n for n in plan if n in existing])
+        return missing
+    finally:
+        await admin.close()
+
+
+async def _check_partitions(
+    admin: AIOKafkaAdminClient, settings: Settings, names: list[str]
+) -> None:
+    co_partitioned = {*settings.input_topics, settings.rekey_topic, settings.changelog_topic}
+    wrong = []
+    for description in await admin.describe_topics([n for n in names if n in co_partitioned]):
+        count = len(description.get("partitions", []))
+        if count != settings.partitions:
+            wrong.append(f"{description['topic']} has {count}")
+    if wrong:
+        raise ConfigError(
+            f"ARPULSE_PARTITIONS={settings.partitions} but {', '.join(wrong)} partitions; "
+            "inputs, the re-key topic and the changelog must all have the same count"
+        )
