@@ -325,7 +325,7 @@ def _thank_yous(
     cause: Cause,
     policy: Policy,
 ) -> list[ActionRequest]:
-    """A thank-you per currency for late invoices this change paid in full."""
+    """A thank-you per currency for flagged invoices this change paid in full after their due date."""
     rule = policy.thank_you
     if not rule.enabled:
         return []
@@ -337,6 +337,8 @@ def _thank_yous(
             and old.outstanding > ZERO
             and new is not None
             and new.is_paid
+            and new.settled_on is not None
+            and new.settled_on > after.ledger.invoices[invoice_id].due_date
             and rule.rule_id not in after.done_steps.get(invoice_id, frozenset())
         ):
             paid_now.append(after.ledger.invoices[invoice_id])

@@ -1,0 +1,81 @@
+"""Contract events as JSON-ready dicts, for tests that speak the wire format."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+_counter = itertools.count(1)
+
+
+def _common(customer_id: str, event_id: str | None, event_type: str) -> dict[str, Any]:
+    return {
+        "event_id": event_id or f"evt-{next(_counter)}-{customer_id}",
+        "event_type": event_type,
+        "schema_version": 1,
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "customer_id": customer_id,
+    }
+
+
+def invoice(
+    customer_id: str,
+    invoice_id: str,
+    *,
+    amount: str = "1000.00",
+    currency: str = "USD",
+    issued_on: date,
+    due_date: date,
+    event_id: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """An `invoice.issued` event."""
+    return {
+        **_common(customer_id, event_id, "invoice.issued"),
+        "invoice_id": invoice_id,
+        "amount": amount,
+        "currency": currency,
+        "issued_on": issued_on.isoformat(),
+        "due_date": due_date.isoformat(),
+        **extra,
+    }
+
+
+def payment(
+    customer_id: str,
+    payment_id: str,
+    *,
+    amount: str,
+    received_on: date,
+    currency: str = "USD",
+    invoice_id: str | None = None,
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """A `payment.received` event."""
+    body = {
+        **_common(customer_id, event_id, "payment.received"),
+        "payment_id": payment_id,
+        "amount": amount,
+        "currency": currency,
+        "received_on": received_on.isoformat(),
+    }
+    if invoice_id is not None:
+        body["invoice_id"] = invoice_id
+    return body
+
+
+def due_passed(
+    customer_id: str, invoice_id: str, *, due_date: date, event_id: str | None = None
+) -> dict[str, Any]:
+    """An `invoice.due_date_passed` event."""
+    return {
+        **_common(customer_id, event_id, "invoice.due_date_passed"),
+        "invoice_id": invoice_id,
+        "due_date": due_date.isoformat(),
+    }
+
+
+def days_ago(days: int, today: date | None = None) -> date:
+    """A date relative to today (UTC)."""
+    return (today or datetime.now(UTC).date()) - timedelta(days=days)

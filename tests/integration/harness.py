@@ -1,0 +1,242 @@
+"""Run `arpulse worker` as its own process and talk to it only through Kafka, Redis and HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from processor.devstack import free_port
+from schemas import topics
+
+OUTPUT_TOPICS = topics.OUTPUT_TOPICS
+PARTITIONS = 4
+
+
+class WorkerProcess:
+    """One `arpulse worker` subprocess with its own web port, data dir and log file."""
+
+    def __init__(
+        self, *, kafka: str, redis_url: str, workdir: Path, app_id: str, **env: str
+    ) -> None:
+        self.web_port = free_port()
+        self.workdir = workdir
+        self.log_path = workdir / f"worker-{self.web_port}.log"
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("ARPULSE_")},
+            "ARPULSE_KAFKA_BROKER": kafka,
+            "ARPULSE_REDIS_URL": redis_url,
+            "ARPULSE_REDIS_PREFIX": app_id,
+            "ARPULSE_APP_ID": app_id,
+            "ARPULSE_PARTITIONS": str(PARTITIONS),
+            "ARPULSE_WEB_PORT": str(self.web_port),
+            "ARPULSE_DATA_DIR": str(workdir / f"data-{self.web_port}"),
+            "ARPULSE_SESSION_TIMEOUT_SECONDS": "6",
+            "ARPULSE_HEARTBEAT_INTERVAL_SECONDS": "1",
+            **env,
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL of the worker's HTTP API."""
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def start(self) -> WorkerProcess:
+        """Launch the worker through its console script, as a user would."""
+        arpulse = Path(sys.executable).parent / "arpulse"
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [str(arpulse), "worker"], env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+        log.close()
+        return self
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The end of the worker's log, for failure messages."""
+        try:
+            text = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return "(no log)"
+        return "\n".join(text[-lines:])
+
+    def http(self, path: str) -> tuple[int, Any]:
+        """GET a path; returns (status, parsed JSON or text)."""
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=5) as response:
+                body = response.read().decode()
+                status = response.status
+        except urllib.error.HTTPError as exc:
+            body, status = exc.read().decode(), exc.code
+        try:
+            return status, json.loads(body)
+        except ValueError:
+            return status, body
+
+    def wait_ready(self, timeout: float = 60.0) -> float:
+        """Block until /healthz says ready; returns the seconds it took."""
+        assert self.process is not None
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"worker exited with {self.process.returncode}:\n{self.log_tail()}"
+                )
+            try:
+                status, _ = self.http("/healthz")
+                if status == 200:
+                    return time.monotonic() - started
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"worker not ready after {timeout}s:\n{self.log_tail()}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int | None:
+        """Stop the worker (SIGTERM by default, SIGKILL to simulate a crash)."""
+        if self.process is None or self.process.poll() is not None:
+            return None if self.process is None else self.process.returncode
+        self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait(10)
+
+
+@dataclass
+class Received:
+    """One output message as seen by the test's consumer."""
+
+    topic: str
+    key: str | None
+    value: dict[str, Any]
+    at: float
+
+
+@dataclass
+class Outputs:
+    """Every message on the output topics since the collector started."""
+
+    messages: list[Received] = field(default_factory=list)
+
+    def of(self, topic: str, customer_id: str) -> list[Received]:
+        """Messages on `topic` about `customer_id`."""
+        return [m for m in self.messages if m.topic == topic and m.value.get("customer_id") == customer_id]
+
+    def where(self, topic: str, **fields: Any) -> list[Received]:
+        """Messages on `topic` whose fields equal `fields`."""
+        return [
+            m
+            for m in self.messages
+            if m.topic == topic and all(m.value.get(k) == v for k, v in fields.items())
+        ]
+
+
+class Harness:
+    """A producer for inputs and a collector of outputs, on the real broker."""
+
+    def __init__(self, kafka: str) -> None:
+        self.kafka = kafka
+        self.outputs = Outputs()
+        self._producer = AIOKafkaProducer(bootstrap_servers=kafka, linger_ms=0)
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=kafka, fetch_max_wait_ms=20, enable_auto_commit=False
+        )
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Connect; start collecting from the current end of every output topic."""
+        await self._producer.start()
+        await self._consumer.start()
+        partitions = [TopicPartition(t, p) for t in OUTPUT_TOPICS for p in range(PARTITIONS)]
+        self._consumer.assign(partitions)
+        await self._consumer.seek_to_end(*partitions)
+        for tp in partitions:
+            await self._consumer.position(tp)
+        self._task = asyncio.create_task(self._collect())
+
+    async def stop(self) -> None:
+        """Disconnect."""
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        await self._consumer.stop()
+        await self._producer.stop()
+
+    async def _collect(self) -> None:
+        while True:
+            batch = await self._consumer.getmany(timeout_ms=50)
+            now = time.monotonic()
+            for records in batch.values():
+                for record in records:
+                    self.outputs.messages.append(
+                        Received(
+                            topic=record.topic,
+                            key=None if record.key is None else record.key.decode(),
+                            value=json.loads(record.value),
+                            at=now,
+                        )
+                    )
+
+    async def send(self, topic: str, event: dict[str, Any], *, key: str | None = None) -> float:
+        """Produce one event (keyed by its customer_id unless told); returns the ack time."""
+        raw_key = event["customer_id"] if key is None else key
+        await self._producer.send_and_wait(topic, key=raw_key.encode(), value=json.dumps(event).encode())
+        return time.monotonic()
+
+    async def send_raw(self, topic: str, value: bytes, *, key: bytes | None = None) -> float:
+        """Produce arbitrary bytes."""
+        await self._producer.send_and_wait(topic, key=key, value=value)
+        return time.monotonic()
+
+    async def wait_for(
+        self, topic: str, count: int = 1, *, timeout: float = 10.0, **fields: Any
+    ) -> list[Received]:
+        """Wait until at least `count` messages on `topic` match `fields`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.outputs.where(topic, **fields)
+            if len(found) >= count:
+                return found
+            await asyncio.sleep(0.02)
+        found = self.outputs.where(topic, **fields)
+        raise AssertionError(f"expected {count} on {topic} matching {fields}, got {len(found)}")
+
+    async def snapshot(
+        self, worker: WorkerProcess, customer_id: str, *, until: Any = None, timeout: float = 10.0
+    ) -> dict[str, Any]:
+        """The customer's snapshot from the worker's HTTP API, once `until(snapshot)` holds."""
+        deadline = time.monotonic() + timeout
+        last: Any = None
+        while time.monotonic() < deadline:
+            status, body = await asyncio.to_thread(worker.http, f"/customers/{customer_id}")
+            if status == 200:
+                last = body
+                if until is None or until(body):
+                    return dict(body)
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"snapshot of {customer_id} never satisfied the condition: {last}")
+
+    async def settle(self, seconds: float = 1.5) -> None:
+        """Give the worker time to publish anything it still would."""
+        await asyncio.sleep(seconds)
+
+
+def unique(prefix: str) -> str:
+    """A customer or app id no other test uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"

@@ -1,0 +1,255 @@
+"""The worker end to end: contract events in through Kafka, outputs, Redis and HTTP checked."""
+
+from __future__ import annotations
+
+import pytest
+
+from schemas import topics
+from tests import factories as f
+from tests.integration.harness import Harness, WorkerProcess, unique
+
+pytestmark = pytest.mark.integration
+
+FLAGS, SEGMENTS, ACTIONS, DEAD = (
+    topics.LATE_PAYMENT_FLAGS,
+    topics.CUSTOMER_SEGMENTS,
+    topics.COLLECTION_ACTIONS,
+    topics.DEAD_LETTER,
+)
+
+
+async def test_late_flag_and_first_action_within_one_second_of_due_date_event(
+    harness: Harness,
+) -> None:
+    customer = unique("late")
+    due = f.days_ago(1)
+    await harness.send(
+        topics.INVOICE_ISSUED, f.invoice(customer, "INV-1", issued_on=f.days_ago(31), due_date=due)
+    )
+    await harness.wait_for(SEGMENTS, customer_id=customer)
+    sent_at = await harness.send(topics.DUE_DATE_PASSED, f.due_passed(customer, "INV-1", due_date=due))
+
+    [flag] = await harness.wait_for(FLAGS, customer_id=customer, invoice_id="INV-1")
+    actions = await harness.wait_for(ACTIONS, customer_id=customer)
+
+    assert flag.value["detected_by"] == "due_date_event"
+    assert flag.value["days_past_due"] == 1
+    assert flag.value["amount_outstanding"] == "1000.00"
+    assert flag.at - sent_at < 1.0, f"flag took {flag.at - sent_at:.3f}s"
+    first = min(actions, key=lambda m: m.at)
+    assert first.at - sent_at < 1.0, f"first action took {first.at - sent_at:.3f}s"
+    # a new customer with one invoice one day late is low risk: a friendly email reminder
+    assert [(a.value["action"], a.value["channel"], a.value["tone"]) for a in actions] == [
+        ("reminder", "email", "friendly")
+    ]
+    assert actions[0].value["invoice_ids"] == ["INV-1"]
+    assert actions[0].value["rule_id"] == "low.d1.reminder"
+    assert "INV-1" in actions[0].value["reason"]
+
+
+async def test_no_action_for_an_invoice_paid_before_its_due_date_notice(
+    harness: Harness, worker: WorkerProcess
+) -> None:
+    customer = unique("paid")
+    due = f.days_ago(1)
+    await harness.send(
+        topics.INVOICE_ISSUED, f.invoice(customer, "INV-1", issued_on=f.days_ago(31), due_date=due)
+    )
+    await harness.send(
+        topics.PAYMENT_RECEIVED,
+        f.payment(customer, "PAY-1", amount="1000.00", received_on=f.days_ago(2), invoice_id="INV-1"),
+    )
+    # the platform's notice comes after the payment was recorded (as it does: days later)
+    await harness.snapshot(
+        worker, customer, until=lambda s: s["invoices_total"] == 1 and s["outstanding"] == {}
+    )
+    await harness.send(topics.DUE_DATE_PASSED, f.due_passed(customer, "INV-1", due_date=due))
+    await harness.settle()
+
+    assert harness.outputs.of(FLAGS, customer) == []
+    assert harness.outputs.of(ACTIONS, customer) == []
+
+
+async def test_a_duplicate_event_changes_nothing_and_emits_nothing(
+    harness: Harness, worker: WorkerProcess
+) -> None:
+    customer = unique("dup")
+    due = f.days_ago(1)
+    issued = f.invoice(customer, "INV-1", issued_on=f.days_ago(31), due_date=due)
+    notice = f.due_passed(customer, "INV-1", due_date=due)
+    await harness.send(topics.INVOICE_ISSUED, issued)
+    await harness.send(topics.DUE_DATE_PASSED, notice)
+    await harness.wait_for(ACTIONS, customer_id=customer)
+    await harness.settle()
+    before = len([m for m in harness.outputs.messages if m.value.get("customer_id") == customer])
+    _, snapshot_before = worker.http(f"/customers/{customer}")
+
+    await harness.send(topics.INVOICE_ISSUED, issued)
+    await harness.send(topics.DUE_DATE_PASSED, notice)
+    await harness.settle()
+
+    after = len([m for m in harness.outputs.messages if m.value.get("customer_id") == customer])
+    _, snapshot_after = worker.http(f"/customers/{customer}")
+    assert after == before
+    snapshot_before.pop("updated_at"), snapshot_after.pop("updated_at")
+    assert snapshot_after == snapshot_before
+
+
+async def test_payment_before_invoice_ends_in_the_same_state_as_in_order(
+    harness: Harness, worker: WorkerProcess
+) -> None:
+    in_order, reversed_order = unique("order"), unique("reorder")
+    due = f.days_ago(10)
+
+    def history(customer: str) -> list[tuple[str, dict[str, object]]]:
+        return [
+            (topics.INVOICE_ISSUED, f.invoice(customer, "INV-1", amount="500.00", issued_on=f.days_ago(40), due_date=due)),
+            (topics.INVOICE_ISSUED, f.invoice(customer, "INV-2", amount="300.00", issued_on=f.days_ago(20), due_date=f.days_ago(-10))),
+            (topics.PAYMENT_RECEIVED, f.payment(customer, "PAY-1", amount="650.00", received_on=f.days_ago(5))),
+        ]
+
+    for topic, event in history(in_order):
+        await harness.send(topic, event)
+    for topic, event in reversed(history(reversed_order)):
+        await harness.send(topic, event)
+    await harness.wait_for(SEGMENTS, customer_id=in_order)
+    await harness.wait_for(SEGMENTS, customer_id=reversed_order)
+    await harness.settle()
+
+    _, a = worker.http(f"/customers/{in_order}")
+    _, b = worker.http(f"/customers/{reversed_order}")
+    for snapshot in (a, b):
+        snapshot.pop("customer_id"), snapshot.pop("updated_at"), snapshot.pop("last_change_reason")
+    assert a == b
+    assert a["outstanding"] == {"USD": "150.00"}
+    assert [i["invoice_id"] for i in a["open_invoices"]] == ["INV-2"]
+
+
+async def test_an_event_keyed_by_something_else_is_processed_for_its_customer(
+    harness: Harness,
+) -> None:
+    customer = unique("rekey")
+    due = f.days_ago(1)
+    await harness.send(
+        topics.INVOICE_ISSUED,
+        f.invoice(customer, "INV-1", issued_on=f.days_ago(31), due_date=due),
+        key="invoice-INV-1",
+    )
+    await harness.send(
+        topics.DUE_DATE_PASSED, f.due_passed(customer, "INV-1", due_date=due), key="some-other-key"
+    )
+    [flag] = await harness.wait_for(FLAGS, customer_id=customer)
+    assert flag.value["detected_by"] == "due_date_event"
+    assert flag.key == customer
+
+
+BAD_INPUTS = [
+    ("not_json", topics.INVOICE_ISSUED, b"{not json", "payload"),
+    ("not_an_object", topics.INVOICE_ISSUED, b"[1, 2, 3]", "payload"),
+    ("not_utf8", topics.PAYMENT_RECEIVED, b"\xff\xfe\x00garbage", "payload"),
+    ("oversized", topics.INVOICE_ISSUED, b'{"pad": "' + b"x" * 70_000 + b'"}', "payload"),
+    ("unknown_event_type", topics.INVOICE_ISSUED, None, "event_type"),
+    ("wrong_topic", topics.PAYMENT_RECEIVED, None, "event_type"),
+    ("missing_field", topics.INVOICE_ISSUED, None, "invoice_id"),
+    ("mistyped_field", topics.INVOICE_ISSUED, None, "amount"),
+    ("negative_amount", topics.PAYMENT_RECEIVED, None, "amount"),
+    ("zero_amount", topics.INVOICE_ISSUED, None, "amount"),
+    ("unknown_currency", topics.INVOICE_ISSUED, None, "currency"),
+    ("due_before_issue", topics.INVOICE_ISSUED, None, "due_date"),
+    ("payment_currency_mismatch", topics.PAYMENT_RECEIVED, None, "currency"),
+]
+
+
+def _bad_event(kind: str, customer: str) -> dict[str, object]:
+    good = f.invoice(customer, f"INV-{kind}", issued_on=f.days_ago(31), due_date=f.days_ago(1))
+    if kind == "unknown_event_type":
+        return {**good, "event_type": "invoice.cancelled"}
+    if kind == "wrong_topic":
+        return good
+    if kind == "missing_field":
+        return {k: v for k, v in good.items() if k != "invoice_id"}
+    if kind == "mistyped_field":
+        return {**good, "amount": 1000.5}
+    if kind == "negative_amount":
+        return f.payment(customer, "PAY-neg", amount="-5.00", received_on=f.days_ago(1))
+    if kind == "zero_amount":
+        return {**good, "amount": "0.00"}
+    if kind == "unknown_currency":
+        return {**good, "currency": "XYZ"}
+    if kind == "due_before_issue":
+        return {**good, "issued_on": f.days_ago(1).isoformat(), "due_date": f.days_ago(5).isoformat()}
+    if kind == "payment_currency_mismatch":
+        return f.payment(
+            customer, "PAY-eur", amount="10.00", currency="EUR", received_on=f.days_ago(1), invoice_id="INV-0"
+        )
+    raise AssertionError(kind)
+
+
+async def test_every_kind_of_bad_input_is_dead_lettered_and_good_events_around_it_proceed(
+    harness: Harness, worker: WorkerProcess
+) -> None:
+    customer = unique("bad")
+    await harness.send(
+        topics.INVOICE_ISSUED,
+        f.invoice(customer, "INV-0", amount="100.00", issued_on=f.days_ago(31), due_date=f.days_ago(-1)),
+    )
+    before = await harness.snapshot(worker, customer)
+
+    for kind, topic, raw, _field in BAD_INPUTS:
+        if raw is None:
+            await harness.send(topic, _bad_event(kind, customer))
+        else:
+            await harness.send_raw(topic, raw, key=customer.encode())
+    await harness.send(
+        topics.PAYMENT_RECEIVED,
+        f.payment(customer, "PAY-ok", amount="40.00", received_on=f.days_ago(0), invoice_id="INV-0"),
+    )
+
+    letters = await harness.wait_for(DEAD, len(BAD_INPUTS), key=customer, timeout=15)
+    assert len(letters) == len(BAD_INPUTS)
+    errors = [m.value["error"] for m in sorted(letters, key=lambda m: (m.value["source_topic"], m.value["offset"]))]
+    by_field = sorted(e.split(":", 1)[0] for e in errors)
+    assert by_field == sorted(field for *_, field in BAD_INPUTS)
+    for letter in letters:
+        assert letter.value["payload"]
+        assert letter.value["source_topic"] in topics.INPUT_TOPICS
+    binary = [m for m in letters if m.value["payload_encoding"] == "base64"]
+    assert len(binary) == 1
+
+    after = await harness.snapshot(
+        worker, customer, until=lambda s: s["outstanding"] != {"USD": "100.00"}
+    )
+    assert after["outstanding"] == {"USD": "60.00"}, "the good payment after the bad ones applied"
+    assert [i["invoice_id"] for i in after["open_invoices"]] == ["INV-0"]
+    assert before["outstanding"] == {"USD": "100.00"}
+
+
+async def test_worker_serves_customer_worklist_health_and_metrics(
+    harness: Harness, worker: WorkerProcess
+) -> None:
+    customer = unique("http")
+    due = f.days_ago(1)
+    await harness.send(
+        topics.INVOICE_ISSUED, f.invoice(customer, "INV-1", issued_on=f.days_ago(33), due_date=due)
+    )
+    await harness.send(topics.DUE_DATE_PASSED, f.due_passed(customer, "INV-1", due_date=due))
+    await harness.wait_for(ACTIONS, customer_id=customer)
+    await harness.settle(0.5)
+
+    status, snapshot = worker.http(f"/customers/{customer}")
+    assert status == 200
+    assert snapshot["segment"]["aging_bucket"] == "1-30"
+    assert snapshot["open_invoices"][0]["flagged"] == "due_date_event"
+    assert worker.http("/customers/nobody-at-all")[0] == 404
+
+    status, worklist = worker.http("/worklist?limit=1000&aging_bucket=1-30")
+    assert status == 200
+    assert customer in [row["customer_id"] for row in worklist["items"]]
+    assert worker.http("/worklist?limit=zero")[0] == 400
+    assert worker.http("/worklist?risk_bucket=purple")[0] == 400
+
+    assert worker.http("/healthz")[0] == 200
+    status, metrics = worker.http("/metrics")
+    assert status == 200
+    assert 'arpulse_late_flags_total{detected_by="due_date_event"}' in metrics
+    assert "arpulse_events_consumed_total" in metrics
