@@ -1,0 +1,79 @@
+"""Bad settings and bad policy files stop start-up with a message naming the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from processor.cli import main
+from processor.errors import ConfigError
+from processor.policy_file import default_policy_text, load_policy, parse_policy
+from processor.settings import load_settings
+
+
+def test_the_default_policy_loads_and_has_a_version() -> None:
+    policy = load_policy(None)
+    assert policy.version
+    assert policy.ladder.first_delinquency_steps("low")
+
+
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        (('clock_grace_days = 1', 'clock_grace_days = -1'), "clock_grace_days"),
+        (('on_time_max_late_share = "0.10"', "on_time_max_late_share = 0.10"), "behavior.on_time_max_late_share"),
+        (('timezone = "UTC"', 'timezone = "Mars/Olympus"'), "timezone"),
+        (('tone = "friendly"', 'tone = "rude"'), "ladder.low.0.tone"),
+        (('"120+" = 85', '"121+" = 85'), "risk.aging_points"),
+        (('high_from = 60', 'high_from = 20'), "risk"),
+        (('version = "2026.11-1"', 'versoin = "x"'), "version"),
+    ],
+)
+def test_a_broken_policy_names_the_field(edit: tuple[str, str], named: str) -> None:
+    old, new = edit
+    text = default_policy_text()
+    assert old in text
+    with pytest.raises(ConfigError) as raised:
+        parse_policy(text.replace(old, new, 1), source="test.toml")
+    assert f"{named}:" in str(raised.value)
+    assert "test.toml" in str(raised.value)
+
+
+def test_a_policy_that_is_not_toml_is_refused() -> None:
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        parse_policy("version = ", source="bad.toml")
+
+
+def test_a_missing_policy_file_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot be read"):
+        load_policy(tmp_path / "absent.toml")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("ARPULSE_PARTITIONS", "zero"),
+        ("ARPULSE_WEB_PORT", "70000"),
+        ("ARPULSE_LOG_LEVEL", "loud"),
+        ("ARPULSE_SESSION_TIMEOUT_SECONDS", "0.5"),
+    ],
+)
+def test_a_bad_setting_names_its_variable(
+    variable: str, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert variable in str(raised.value)
+
+
+def test_worker_start_up_stops_on_a_bad_policy_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text(default_policy_text().replace('channel = "email"', 'channel = "pigeon"', 1))
+    monkeypatch.setenv("ARPULSE_POLICY_FILE", str(policy))
+    assert main(["worker"]) == 2
+    err = capsys.readouterr().err
+    assert "ladder.low.0.channel" in err and str(policy) in err
