@@ -143,7 +143,9 @@ class EventProcessor:
     async def _apply(self, message: Inbound, parsed: events.InputEvent, key: bytes) -> str:
         raw = self._store.get(key)
         state = decode_state(raw) if raw is not None else CustomerState(customer_id=parsed.customer_id)
-        now = self._clock.now()
+        # Decide as of the event's business time (capped at the clock): replays and late
+        # deliveries then decide what was true when the fact happened, not what a re-read implies.
+        now = min(parsed.occurred_at, self._clock.now())
         try:
             decision = handle(state, translate.to_fact(parsed), now=now, policy=self._policy)
         except DomainError as exc:

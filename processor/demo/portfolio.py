@@ -70,7 +70,7 @@ def customer_history(
             break
         due = issued + timedelta(days=30)
         invoice_id = f"INV-{customer_id[-4:]}-{n + 1:03d}"
-        amount = Decimal(rng.randint(200, 40000)) + Decimal(rng.randint(0, 99)) / 100
+        amount = Decimal(rng.randint(20_000, 4_000_000)).scaleb(-2)
         common = {"schema_version": 1, "customer_id": customer_id}
         history.append(
             PortfolioEvent(

@@ -368,7 +368,9 @@ def _thank_yous(
                 tone="friendly",
                 stage=stage,
                 invoice_ids=invoice_ids,
-                amount_outstanding=ZERO,
+                amount_outstanding=sum(
+                    (after.ledger.balances[i].outstanding for i in invoice_ids), ZERO
+                ),
                 currency=currency,
                 segment=assessment.segment,
                 priority=assessment.segment.priority,

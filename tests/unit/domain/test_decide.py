@@ -126,7 +126,7 @@ def test_a_late_invoice_paid_in_full_gets_a_thank_you(policy: Policy) -> None:
     )
     [thanks] = decisions[-1].actions
     assert (thanks.action, thanks.channel, thanks.tone, thanks.invoice_ids) == ("thank_you", "email", "friendly", ("A",))
-    assert str(thanks.amount_outstanding) == "0"
+    assert str(thanks.amount_outstanding) == "0.00"
 
 
 def test_several_invoices_late_at_once_share_one_action_per_currency(policy: Policy) -> None:
