@@ -30,6 +30,8 @@ run: venv
 	$(BIN)/arpulse demo $(ARGS) || { echo "make run: 'arpulse demo $(ARGS)' failed" >&2; exit 1; }
 
 test: venv
+	$(BIN)/ruff check . || { echo "make test: ruff found problems (try: $(BIN)/ruff check --fix .)" >&2; exit 1; }
+	$(BIN)/mypy || { echo "make test: mypy found type errors" >&2; exit 1; }
 	$(BIN)/python -m pytest -W error $(PYTEST_ARGS) || { \
 	  rc=$$?; echo "make test: pytest failed (exit $$rc); see the report above" >&2; exit $$rc; }
 

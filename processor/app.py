@@ -211,7 +211,11 @@ async def _process_with_retry(worker: Worker, inbound: Inbound) -> None:
             delay = _RETRY_DELAYS[min(attempt, len(_RETRY_DELAYS) - 1)]
             log.warning(
                 "publishing for %s/%s/%s failed (%s); retrying in %.1fs",
-                inbound.topic, inbound.partition, inbound.offset, exc, delay,
+                inbound.topic,
+                inbound.partition,
+                inbound.offset,
+                exc,
+                delay,
             )
             attempt += 1
             await asyncio.sleep(delay)

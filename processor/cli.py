@@ -26,6 +26,11 @@ def _worker(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if settings.log_level != "debug":
+        # Faust narrates every service start and stop at INFO; keep group joins and our own.
+        for noisy in ("faust", "mode", "aiokafka"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+        logging.getLogger("aiokafka.consumer.group_coordinator").setLevel(logging.INFO)
     created = asyncio.run(ensure_topics(settings))
     if created:
         logging.getLogger("arpulse").info("created topics: %s", ", ".join(created))
@@ -34,6 +39,7 @@ def _worker(args: argparse.Namespace) -> int:
     faust.Worker(
         worker.app,
         loglevel=settings.log_level,
+        quiet=True,
         redirect_stdouts=False,
         override_logging=False,
     ).execute_from_commandline()
@@ -104,7 +110,11 @@ def _worklist(args: argparse.Namespace) -> int:
     settings = load_settings()
     try:
         query = worklist_query(
-            {"limit": str(args.limit), "risk_bucket": args.risk_bucket, "aging_bucket": args.aging_bucket}
+            {
+                "limit": str(args.limit),
+                "risk_bucket": args.risk_bucket,
+                "aging_bucket": args.aging_bucket,
+            }
         )
     except BadRequest as exc:
         raise ConfigError(str(exc)) from None
@@ -137,13 +147,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="arpulse", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    commands.add_parser("worker", help="run a worker (settings from ARPULSE_* variables)").set_defaults(
-        run=_worker
-    )
+    commands.add_parser(
+        "worker", help="run a worker (settings from ARPULSE_* variables)"
+    ).set_defaults(run=_worker)
 
     demo = commands.add_parser("demo", help="broker, Redis, a worker and a synthetic portfolio")
     demo.add_argument("--customers", type=int, default=300, help="portfolio size (default 300)")
-    demo.add_argument("--rate", type=float, default=400.0, help="events per second fed (default 400)")
+    demo.add_argument(
+        "--rate", type=float, default=400.0, help="events per second fed (default 400)"
+    )
     demo.set_defaults(run=_demo)
 
     schema = commands.add_parser("schemas", help="the contract's JSON Schema files")

@@ -142,14 +142,18 @@ class EventProcessor:
 
     async def _apply(self, message: Inbound, parsed: events.InputEvent, key: bytes) -> str:
         raw = self._store.get(key)
-        state = decode_state(raw) if raw is not None else CustomerState(customer_id=parsed.customer_id)
+        state = (
+            decode_state(raw) if raw is not None else CustomerState(customer_id=parsed.customer_id)
+        )
         # Decide as of the event's business time (capped at the clock): replays and late
         # deliveries then decide what was true when the fact happened, not what a re-read implies.
         now = min(parsed.occurred_at, self._clock.now())
         try:
             decision = handle(state, translate.to_fact(parsed), now=now, policy=self._policy)
         except DomainError as exc:
-            await self._dead_letter(message, ContractError(exc.field, exc.problem), parsed.customer_id)
+            await self._dead_letter(
+                message, ContractError(exc.field, exc.problem), parsed.customer_id
+            )
             return "dead_lettered"
         if decision is None:
             return "duplicate"
@@ -175,7 +179,9 @@ class EventProcessor:
             for f in decision.flags
         ]
         if decision.segment_change is not None:
-            change = translate.segment_event(decision.segment_change, customer_id=customer_id, at=now)
+            change = translate.segment_event(
+                decision.segment_change, customer_id=customer_id, at=now
+            )
             outgoing.append((s.topic_customer_segments, change))
         outgoing += [
             (s.topic_collection_actions, translate.action_event(a, customer_id=customer_id, at=now))

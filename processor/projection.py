@@ -2,7 +2,7 @@
 
 Keys (with the configured prefix, default ``arpulse``):
 - ``{p}:customer:{customer_id}``: the snapshot, a JSON string;
-- ``{p}:worklist``: sorted set, member customer_id, score priority (only customers with priority > 0);
+- ``{p}:worklist``: sorted set, member customer_id, score priority (customers with priority > 0);
 - ``{p}:worklist:risk:{bucket}`` and ``{p}:worklist:aging:{bucket}``: the same, per bucket.
 
 Writes never block event processing: the latest snapshot per customer waits in memory and a
@@ -13,6 +13,7 @@ replace older) and are written when it returns, so the projection catches up by 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Callable
@@ -103,10 +104,8 @@ class RedisProjection:
         """Flush what is pending (best effort) and stop."""
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
         if self._pending:
             await self.flush()

@@ -25,7 +25,8 @@ class Settings(BaseSettings):
         "127.0.0.1:9092", description="Kafka bootstrap servers, host:port[,host:port...]"
     )
     redis_url: SecretStr = Field(
-        SecretStr("redis://127.0.0.1:6379/0"), description="Redis for the read model (snapshot, worklist)"
+        SecretStr("redis://127.0.0.1:6379/0"),
+        description="Redis for the read model (snapshot, worklist)",
     )
     redis_prefix: str = Field("arpulse", min_length=1, description="prefix of every Redis key")
     app_id: str = Field(

@@ -88,7 +88,8 @@ def decode_state(raw: bytes) -> CustomerState:
         for row in doc["pay"]
     }
     notices = {
-        row[0]: DueNotice(event_id=row[1], due_date=date.fromisoformat(row[2])) for row in doc["due"]
+        row[0]: DueNotice(event_id=row[1], due_date=date.fromisoformat(row[2]))
+        for row in doc["due"]
     }
     ledger = settle(Ledger(due_notices=notices), invoices=invoices, payments=payments)
     seg = doc["seg"]

@@ -7,6 +7,7 @@ first and refuses to start when an existing input topic has the wrong count.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -52,10 +53,8 @@ async def ensure_topics(settings: Settings, *, timeout_s: float = 30.0) -> list[
                 )
                 for name in missing
             ]
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(new)
-            except TopicAlreadyExistsError:
-                pass
             log.info("created topics %s with %d partitions", missing, settings.partitions)
         await _check_partitions(admin, settings, [n for n in plan if n in existing])
         return missing

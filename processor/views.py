@@ -49,7 +49,9 @@ def customer_snapshot(
         },
         "risk_score": assessment.risk_score,
         "open_invoices": open_invoices,
-        "outstanding": {c: money_text(a) for c, a in sorted(ledger.outstanding_by_currency().items())},
+        "outstanding": {
+            c: money_text(a) for c, a in sorted(ledger.outstanding_by_currency().items())
+        },
         "credit": {c: money_text(a) for c, a in ledger.credit.items()},
         "held_payments": list(ledger.held),
         "payment_behavior": {
@@ -64,4 +66,3 @@ def customer_snapshot(
         "as_of": today.isoformat(),
         "updated_at": at.isoformat(),
     }
-

@@ -25,7 +25,7 @@ from pydantic import (
 
 from schemas.currencies import ISO_4217_CODES
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 _DECIMAL_TEXT = re.compile(r"^-?\d{1,18}(\.\d{1,6})?$")
 
 
@@ -127,7 +127,7 @@ class InvoiceIssued(_InputEvent):
 
 
 class PaymentReceived(_InputEvent):
-    """A payment arrived (`ar.payment-received`); without `invoice_id` it is applied oldest due first."""
+    """A payment arrived (`ar.payment-received`); without `invoice_id`: oldest due first."""
 
     event_type: Literal["payment.received"]
     payment_id: Identifier

@@ -1,4 +1,4 @@
-"""Export the JSON Schema of every contract event to `schemas/json/` (the committed contract files)."""
+"""Export the JSON Schema of every contract event to `schemas/json/` (committed contract files)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ def schema_documents() -> dict[str, dict[str, Any]]:
     """Return file name -> JSON Schema for each event type, generated from the models."""
     documents: dict[str, dict[str, Any]] = {}
     for event_type, model in ALL_MODELS.items():
-        mode = "validation" if event_type in INPUT_MODELS else "serialization"
-        schema = model.model_json_schema(mode=mode)
+        if event_type in INPUT_MODELS:
+            schema = model.model_json_schema(mode="validation")
+        else:
+            schema = model.model_json_schema(mode="serialization")
         schema["$id"] = f"arpulse:{event_type}:v1"
         documents[f"{event_type}.schema.json"] = schema
     return documents

@@ -24,7 +24,7 @@ class ContractError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Rejected:
-    """Why a payload was refused, plus whatever could still be read from it (for the dead letter)."""
+    """Why a payload was refused, plus what could still be read from it (for the dead letter)."""
 
     error: ContractError
     customer_id: str | None

@@ -23,8 +23,22 @@ PROFILES = (
 )
 _CURRENCIES = ("USD", "USD", "USD", "EUR", "GBP")
 _NAMES = (
-    "Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Tyrell", "Cyberdyne", "Soylent",
-    "Hooli", "Vandelay", "Wonka", "Gringotts", "Oscorp", "Massive Dynamic", "Aperture",
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Hooli",
+    "Vandelay",
+    "Wonka",
+    "Gringotts",
+    "Oscorp",
+    "Massive Dynamic",
+    "Aperture",
 )
 _SUFFIXES = ("Ltd", "GmbH", "Inc", "BV", "SA", "plc", "LLC")
 

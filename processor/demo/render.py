@@ -26,7 +26,8 @@ def render(event: dict[str, Any], *, color: bool = False, all_segments: bool = F
         return _paint(
             "FLAG",
             f"{who:<12} {event['invoice_id']} {_days(event['days_past_due'])} past due, "
-            f"{event['amount_outstanding']} {event['currency']} outstanding ({event['detected_by']})",
+            f"{event['amount_outstanding']} {event['currency']} outstanding "
+            f"({event['detected_by']})",
             color,
         )
     if kind == "collection.action_requested":

@@ -42,15 +42,20 @@ def run_demo(*, customers: int, rate: float) -> int:
     worker: subprocess.Popen[bytes] | None = None
     try:
         port = int(os.environ.get("ARPULSE_WEB_PORT") or free_port())
-        print(f"broker  {stack.kafka_bootstrap}  ({'started here' if 'kafka' in stack.started else 'given'})")
-        print(f"redis   {stack.redis_url}  ({'started here' if 'redis' in stack.started else 'given'})")
+        for name, address in (("kafka", stack.kafka_bootstrap), ("redis", stack.redis_url)):
+            origin = "started here" if name in stack.started else "given"
+            print(f"{name:<7} {address}  ({origin})")
         worker = _start_worker(stack, port)
         _wait_ready(worker, port)
         base = f"http://127.0.0.1:{port}"
-        print(f"\nmetrics   {base}/metrics\nworklist  {base}/worklist?limit=10\n"
-              f"customer  {base}/customers/cust-00001\nworker log {RUN_DIR / 'worker.log'}\n")
+        print(
+            f"\nmetrics   {base}/metrics\nworklist  {base}/worklist?limit=10\n"
+            f"customer  {base}/customers/cust-00001\nworker log {RUN_DIR / 'worker.log'}\n"
+        )
         print("Feeding the portfolio; Ctrl-C stops everything.\n")
-        asyncio.run(_feed_and_watch(stack.kafka_bootstrap, customers=customers, rate=rate, base=base))
+        asyncio.run(
+            _feed_and_watch(stack.kafka_bootstrap, customers=customers, rate=rate, base=base)
+        )
     except KeyboardInterrupt:
         print("\nstopping...")
     except RuntimeError as exc:
@@ -80,7 +85,10 @@ def _start_worker(stack: DevStack, port: int) -> subprocess.Popen[bytes]:
     }
     log = (RUN_DIR / "worker.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "processor.cli", "worker"], env=env, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "processor.cli", "worker"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     log.close()
     return process
@@ -102,7 +110,9 @@ def _wait_ready(worker: subprocess.Popen[bytes], port: int, timeout: float = 90.
             pass
         print(".", end="", flush=True)
         time.sleep(0.5)
-    raise RuntimeError(f"the worker was not ready after {timeout:.0f}s; see {RUN_DIR / 'worker.log'}")
+    raise RuntimeError(
+        f"the worker was not ready after {timeout:.0f}s; see {RUN_DIR / 'worker.log'}"
+    )
 
 
 async def _feed_and_watch(bootstrap: str, *, customers: int, rate: float, base: str) -> None:
@@ -118,8 +128,10 @@ async def _feed_and_watch(bootstrap: str, *, customers: int, rate: float, base: 
         watcher = asyncio.create_task(_watch(consumer, counts))
         try:
             await _feed(producer, customers=customers, rate=rate, counts=counts)
-            print(f"\nportfolio fed ({counts['fed']} events). Live from now on: an invoice falls "
-                  "due every few seconds; half get paid late, the rest are chased.\n")
+            print(
+                f"\nportfolio fed ({counts['fed']} events). Live from now on: an invoice falls "
+                "due every few seconds; half get paid late, the rest are chased.\n"
+            )
             await _live(producer, counts=counts, base=base)
         finally:
             watcher.cancel()
@@ -133,7 +145,9 @@ async def _send(producer: AIOKafkaProducer, topic: str, key: str | None, value: 
     await producer.send(topic, key=None if key is None else key.encode(), value=value)
 
 
-async def _feed(producer: AIOKafkaProducer, *, customers: int, rate: float, counts: Counter[str]) -> None:
+async def _feed(
+    producer: AIOKafkaProducer, *, customers: int, rate: float, counts: Counter[str]
+) -> None:
     today = datetime.now(UTC).date()
     for topic, key, raw in bad_events():
         await _send(producer, topic, key, raw)
@@ -160,20 +174,39 @@ async def _live(producer: AIOKafkaProducer, *, counts: Counter[str], base: str) 
         due = today - timedelta(days=1)
         stamp = datetime.now(UTC).isoformat()
         common = {"schema_version": 1, "customer_id": customer, "occurred_at": stamp}
-        invoice = {**common, "event_id": f"live-{invoice_id}-issued", "event_type": "invoice.issued",
-                   "invoice_id": invoice_id, "amount": f"{rng.randint(300, 9000)}.00", "currency": "USD",
-                   "issued_on": (due - timedelta(days=30)).isoformat(), "due_date": due.isoformat(),
-                   "customer_name": f"Live Customer {n % 40:03d}"}
+        invoice = {
+            **common,
+            "event_id": f"live-{invoice_id}-issued",
+            "event_type": "invoice.issued",
+            "invoice_id": invoice_id,
+            "amount": f"{rng.randint(300, 9000)}.00",
+            "currency": "USD",
+            "issued_on": (due - timedelta(days=30)).isoformat(),
+            "due_date": due.isoformat(),
+            "customer_name": f"Live Customer {n % 40:03d}",
+        }
         await _send(producer, topics.INVOICE_ISSUED, customer, json.dumps(invoice).encode())
-        notice = {**common, "event_id": f"live-{invoice_id}-due", "event_type": "invoice.due_date_passed",
-                  "invoice_id": invoice_id, "due_date": due.isoformat()}
+        notice = {
+            **common,
+            "event_id": f"live-{invoice_id}-due",
+            "event_type": "invoice.due_date_passed",
+            "invoice_id": invoice_id,
+            "due_date": due.isoformat(),
+        }
         await asyncio.sleep(0.5)
         await _send(producer, topics.DUE_DATE_PASSED, customer, json.dumps(notice).encode())
         if rng.random() < 0.5:
             await asyncio.sleep(1.0)
-            payment = {**common, "event_id": f"live-{invoice_id}-paid", "event_type": "payment.received",
-                       "payment_id": f"LP-{n:05d}", "amount": invoice["amount"], "currency": "USD",
-                       "received_on": today.isoformat(), "invoice_id": invoice_id}
+            payment = {
+                **common,
+                "event_id": f"live-{invoice_id}-paid",
+                "event_type": "payment.received",
+                "payment_id": f"LP-{n:05d}",
+                "amount": invoice["amount"],
+                "currency": "USD",
+                "received_on": today.isoformat(),
+                "invoice_id": invoice_id,
+            }
             await _send(producer, topics.PAYMENT_RECEIVED, customer, json.dumps(payment).encode())
         await asyncio.sleep(1.0)
         if time.monotonic() - last_summary > 15:

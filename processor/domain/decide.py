@@ -198,7 +198,9 @@ def _segment_change(
     previous, current = state.segment, assessment.segment
     if previous == current:
         return None
-    changed = tuple(d for d in DIMENSIONS if previous is None or getattr(previous, d) != getattr(current, d))
+    changed = tuple(
+        d for d in DIMENSIONS if previous is None or getattr(previous, d) != getattr(current, d)
+    )
     if previous is None:
         moves = "first assessment"
     else:
@@ -230,9 +232,8 @@ def _situation(assessment: Assessment) -> str:
         )
     else:
         owed = "no unpaid invoice is past due"
-    history = (
-        f"{figures.late_invoices} of {figures.paid_invoices} paid invoices late"
-        + (f", average {figures.average_days_late} days late" if figures.late_invoices else "")
+    history = f"{figures.late_invoices} of {figures.paid_invoices} paid invoices late" + (
+        f", average {figures.average_days_late} days late" if figures.late_invoices else ""
     )
     return (
         f"{owed}; {assessment.segment.behavior.replace('_', ' ')} ({history}); "
@@ -325,7 +326,7 @@ def _thank_yous(
     cause: Cause,
     policy: Policy,
 ) -> list[ActionRequest]:
-    """A thank-you per currency for flagged invoices this change paid in full after their due date."""
+    """A thank-you per currency for flagged invoices this change paid in full, late."""
     rule = policy.thank_you
     if not rule.enabled:
         return []
@@ -355,7 +356,9 @@ def _thank_yous(
             if days_late >= policy.late_delinquency_from_days
             else "early_delinquency"
         )
-        subject = f"invoice {invoice_ids[0]}" if len(group) == 1 else f"invoices {', '.join(invoice_ids)}"
+        subject = (
+            f"invoice {invoice_ids[0]}" if len(group) == 1 else f"invoices {', '.join(invoice_ids)}"
+        )
         reason = (
             f"Late {subject} paid in full ({_days(days_late)} after the due date); "
             f"thank the customer. Rule {rule.rule_id}."

@@ -133,7 +133,8 @@ def _record_invoice(ledger: Ledger, fact: InvoiceIssued) -> Ledger:
             raise DomainError(
                 "invoice_id",
                 f"invoice {fact.invoice_id!r} was already issued with different terms "
-                f"({known.amount} {known.currency}, issued {known.issued_on}, due {known.due_date})",
+                f"({known.amount} {known.currency}, issued {known.issued_on}, "
+                f"due {known.due_date})",
             )
         return ledger
     for payment in ledger.payments.values():
@@ -238,18 +239,6 @@ def settle(
     credit: dict[str, Decimal] = {}
     timeline, held = _timeline(invoices, payments)
 
-    def pool(currency: str, amount: Decimal, on: date) -> None:
-        for item in sorted(
-            (w for w in working.values() if w.invoice.currency == currency and w.owed > ZERO),
-            key=lambda w: _due_order(w.invoice),
-        ):
-            if item.invoice.issued_on > on:
-                continue
-            amount = item.pay(amount, on)
-            if amount == ZERO:
-                return
-        credit[currency] = credit.get(currency, ZERO) + amount
-
     for when, _rank, kind, item_id in timeline:
         if kind == "invoice":
             inv = invoices[item_id]
@@ -260,12 +249,11 @@ def settle(
                     credit[inv.currency] = rest
             continue
         payment = payments[item_id]
+        rest = payment.amount
         if payment.invoice_id is not None:
-            rest = working[payment.invoice_id].pay(payment.amount, when)
-            if rest > ZERO:
-                pool(payment.currency, rest, when)
-        else:
-            pool(payment.currency, payment.amount, when)
+            rest = working[payment.invoice_id].pay(rest, when)
+        if rest > ZERO:
+            _pool(working, credit, payment.currency, rest, when)
 
     balances = {
         inv_id: Balance(
@@ -284,6 +272,26 @@ def settle(
         credit={cur: amt for cur, amt in sorted(credit.items()) if amt > ZERO},
         held=held,
     )
+
+
+def _pool(
+    working: Mapping[str, _Open],
+    credit: dict[str, Decimal],
+    currency: str,
+    amount: Decimal,
+    on: date,
+) -> None:
+    """Pay open invoices of `currency` issued by `on`, oldest due first; keep the rest as credit."""
+    for item in sorted(
+        (w for w in working.values() if w.invoice.currency == currency and w.owed > ZERO),
+        key=lambda w: _due_order(w.invoice),
+    ):
+        if item.invoice.issued_on > on:
+            continue
+        amount = item.pay(amount, on)
+        if amount == ZERO:
+            return
+    credit[currency] = credit.get(currency, ZERO) + amount
 
 
 def _timeline(

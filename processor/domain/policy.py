@@ -17,7 +17,9 @@ BEHAVIORS = ("new", "on_time", "occasionally_late", "habitually_late")
 VALUE_TIERS = ("small", "mid", "key")
 RISK_BUCKETS = ("low", "medium", "high")
 
-ActionName = Literal["reminder", "call_task", "payment_plan_offer", "credit_hold", "agency_referral"]
+ActionName = Literal[
+    "reminder", "call_task", "payment_plan_offer", "credit_hold", "agency_referral"
+]
 Channel = Literal["email", "sms", "phone", "letter", "agency", "internal"]
 Tone = Literal["friendly", "firm", "final"]
 Stage = Literal["preventive", "early_delinquency", "late_delinquency"]
@@ -41,12 +43,18 @@ class _Frozen(BaseModel):
 class BehaviorPolicy(_Frozen):
     """How payment history becomes a behaviour class."""
 
-    window_days: int = Field(365, gt=0, description="paid invoices settled within this many days count")
+    window_days: int = Field(
+        365, gt=0, description="paid invoices settled within this many days count"
+    )
     min_paid_invoices: int = Field(3, ge=1, description="fewer paid invoices than this: 'new'")
     late_tolerance_days: int = Field(
-        0, ge=0, description="an invoice paid this many days after its due date still counts on time"
+        0,
+        ge=0,
+        description="an invoice paid this many days after its due date still counts on time",
     )
-    on_time_max_late_share: Share = Field(Decimal("0.10"), description="late share up to this: on_time")
+    on_time_max_late_share: Share = Field(
+        Decimal("0.10"), description="late share up to this: on_time"
+    )
     habitual_min_late_share: Share = Field(
         Decimal("0.50"), description="late share from this: habitually_late"
     )
@@ -107,7 +115,7 @@ class RiskPolicy(_Frozen):
 
 
 class PriorityPolicy(_Frozen):
-    """Worklist priority = risk score x risk_weight + value-tier points, 1..100 when anything is overdue."""
+    """Worklist priority = risk score x risk_weight + tier points (1-100 once anything is late)."""
 
     risk_weight: Share = Decimal("0.7")
     tier_points: dict[str, int]
@@ -122,7 +130,9 @@ class LadderStep(_Frozen):
     """One rung of the collection ladder: what to do `offset_days` after the due date."""
 
     id: str = Field(min_length=1, max_length=128, pattern=r"^[a-z0-9_.\-]+$")
-    offset_days: int = Field(ge=-60, le=365, description="days after the due date (negative: before)")
+    offset_days: int = Field(
+        ge=-60, le=365, description="days after the due date (negative: before)"
+    )
     action: ActionName
     channel: Channel
     tone: Tone

@@ -81,7 +81,7 @@ def behavior_figures(ledger: Ledger, today: date, policy: BehaviorPolicy) -> Beh
 
 
 def behavior_class(figures: BehaviorFigures, policy: BehaviorPolicy) -> str:
-    """new / on_time / occasionally_late / habitually_late."""
+    """New / on_time / occasionally_late / habitually_late."""
     if figures.paid_invoices < policy.min_paid_invoices:
         return "new"
     share = figures.late_share

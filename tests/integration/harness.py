@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -133,7 +134,11 @@ class Outputs:
 
     def of(self, topic: str, customer_id: str) -> list[Received]:
         """Messages on `topic` about `customer_id`."""
-        return [m for m in self.messages if m.topic == topic and m.value.get("customer_id") == customer_id]
+        return [
+            m
+            for m in self.messages
+            if m.topic == topic and m.value.get("customer_id") == customer_id
+        ]
 
     def where(self, topic: str, **fields: Any) -> list[Received]:
         """Messages on `topic` whose fields equal `fields`."""
@@ -171,10 +176,8 @@ class Harness:
         """Disconnect."""
         if self._task:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
         await self._consumer.stop()
         await self._producer.stop()
 
@@ -196,7 +199,9 @@ class Harness:
     async def send(self, topic: str, event: dict[str, Any], *, key: str | None = None) -> float:
         """Produce one event (keyed by its customer_id unless told); returns the ack time."""
         raw_key = event["customer_id"] if key is None else key
-        await self._producer.send_and_wait(topic, key=raw_key.encode(), value=json.dumps(event).encode())
+        await self._producer.send_and_wait(
+            topic, key=raw_key.encode(), value=json.dumps(event).encode()
+        )
         return time.monotonic()
 
     async def send_raw(self, topic: str, value: bytes, *, key: bytes | None = None) -> float:

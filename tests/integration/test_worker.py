@@ -27,7 +27,9 @@ async def test_late_flag_and_first_action_within_one_second_of_due_date_event(
         topics.INVOICE_ISSUED, f.invoice(customer, "INV-1", issued_on=f.days_ago(31), due_date=due)
     )
     await harness.wait_for(SEGMENTS, customer_id=customer)
-    sent_at = await harness.send(topics.DUE_DATE_PASSED, f.due_passed(customer, "INV-1", due_date=due))
+    sent_at = await harness.send(
+        topics.DUE_DATE_PASSED, f.due_passed(customer, "INV-1", due_date=due)
+    )
 
     [flag] = await harness.wait_for(FLAGS, customer_id=customer, invoice_id="INV-1")
     actions = await harness.wait_for(ACTIONS, customer_id=customer)
@@ -57,7 +59,9 @@ async def test_no_action_for_an_invoice_paid_before_its_due_date_notice(
     )
     await harness.send(
         topics.PAYMENT_RECEIVED,
-        f.payment(customer, "PAY-1", amount="1000.00", received_on=f.days_ago(2), invoice_id="INV-1"),
+        f.payment(
+            customer, "PAY-1", amount="1000.00", received_on=f.days_ago(2), invoice_id="INV-1"
+        ),
     )
     # the platform's notice comes after the payment was recorded (as it does: days later)
     await harness.snapshot(
@@ -103,9 +107,26 @@ async def test_payment_before_invoice_ends_in_the_same_state_as_in_order(
 
     def history(customer: str) -> list[tuple[str, dict[str, object]]]:
         return [
-            (topics.INVOICE_ISSUED, f.invoice(customer, "INV-1", amount="500.00", issued_on=f.days_ago(40), due_date=due)),
-            (topics.INVOICE_ISSUED, f.invoice(customer, "INV-2", amount="300.00", issued_on=f.days_ago(20), due_date=f.days_ago(-10))),
-            (topics.PAYMENT_RECEIVED, f.payment(customer, "PAY-1", amount="650.00", received_on=f.days_ago(5))),
+            (
+                topics.INVOICE_ISSUED,
+                f.invoice(
+                    customer, "INV-1", amount="500.00", issued_on=f.days_ago(40), due_date=due
+                ),
+            ),
+            (
+                topics.INVOICE_ISSUED,
+                f.invoice(
+                    customer,
+                    "INV-2",
+                    amount="300.00",
+                    issued_on=f.days_ago(20),
+                    due_date=f.days_ago(-10),
+                ),
+            ),
+            (
+                topics.PAYMENT_RECEIVED,
+                f.payment(customer, "PAY-1", amount="650.00", received_on=f.days_ago(5)),
+            ),
         ]
 
     for topic, event in history(in_order):
@@ -177,10 +198,19 @@ def _bad_event(kind: str, customer: str) -> dict[str, object]:
     if kind == "unknown_currency":
         return {**good, "currency": "XYZ"}
     if kind == "due_before_issue":
-        return {**good, "issued_on": f.days_ago(1).isoformat(), "due_date": f.days_ago(5).isoformat()}
+        return {
+            **good,
+            "issued_on": f.days_ago(1).isoformat(),
+            "due_date": f.days_ago(5).isoformat(),
+        }
     if kind == "payment_currency_mismatch":
         return f.payment(
-            customer, "PAY-eur", amount="10.00", currency="EUR", received_on=f.days_ago(1), invoice_id="INV-0"
+            customer,
+            "PAY-eur",
+            amount="10.00",
+            currency="EUR",
+            received_on=f.days_ago(1),
+            invoice_id="INV-0",
         )
     raise AssertionError(kind)
 
@@ -191,7 +221,9 @@ async def test_every_kind_of_bad_input_is_dead_lettered_and_good_events_around_i
     customer = unique("bad")
     await harness.send(
         topics.INVOICE_ISSUED,
-        f.invoice(customer, "INV-0", amount="100.00", issued_on=f.days_ago(31), due_date=f.days_ago(-1)),
+        f.invoice(
+            customer, "INV-0", amount="100.00", issued_on=f.days_ago(31), due_date=f.days_ago(-1)
+        ),
     )
     before = await harness.snapshot(worker, customer)
 
@@ -202,12 +234,17 @@ async def test_every_kind_of_bad_input_is_dead_lettered_and_good_events_around_i
             await harness.send_raw(topic, raw, key=customer.encode())
     await harness.send(
         topics.PAYMENT_RECEIVED,
-        f.payment(customer, "PAY-ok", amount="40.00", received_on=f.days_ago(0), invoice_id="INV-0"),
+        f.payment(
+            customer, "PAY-ok", amount="40.00", received_on=f.days_ago(0), invoice_id="INV-0"
+        ),
     )
 
     letters = await harness.wait_for(DEAD, len(BAD_INPUTS), key=customer, timeout=15)
     assert len(letters) == len(BAD_INPUTS)
-    errors = [m.value["error"] for m in sorted(letters, key=lambda m: (m.value["source_topic"], m.value["offset"]))]
+    errors = [
+        m.value["error"]
+        for m in sorted(letters, key=lambda m: (m.value["source_topic"], m.value["offset"]))
+    ]
     by_field = sorted(e.split(":", 1)[0] for e in errors)
     assert by_field == sorted(field for *_, field in BAD_INPUTS)
     for letter in letters:

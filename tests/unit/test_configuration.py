@@ -21,12 +21,15 @@ def test_the_default_policy_loads_and_has_a_version() -> None:
 @pytest.mark.parametrize(
     ("edit", "named"),
     [
-        (('clock_grace_days = 1', 'clock_grace_days = -1'), "clock_grace_days"),
-        (('on_time_max_late_share = "0.10"', "on_time_max_late_share = 0.10"), "behavior.on_time_max_late_share"),
+        (("clock_grace_days = 1", "clock_grace_days = -1"), "clock_grace_days"),
+        (
+            ('on_time_max_late_share = "0.10"', "on_time_max_late_share = 0.10"),
+            "behavior.on_time_max_late_share",
+        ),
         (('timezone = "UTC"', 'timezone = "Mars/Olympus"'), "timezone"),
         (('tone = "friendly"', 'tone = "rude"'), "ladder.low.0.tone"),
         (('"120+" = 85', '"121+" = 85'), "risk.aging_points"),
-        (('high_from = 60', 'high_from = 20'), "risk"),
+        (("high_from = 60", "high_from = 20"), "risk"),
         (('version = "2026.11-1"', 'versoin = "x"'), "version"),
     ],
 )

@@ -26,11 +26,20 @@ def run(policy: Policy, *steps: tuple[Fact, datetime]) -> tuple[CustomerState, l
 
 def history_for(behavior: str) -> list[tuple[Fact, datetime]]:
     """Three paid invoices giving a behaviour class, then invoice X due on day 400."""
-    lateness = {"on_time": [0, 0, 0], "occasionally_late": [0, 0, 0, 5, 0], "habitually_late": [20, 25, 30]}[behavior]
+    lateness = {
+        "on_time": [0, 0, 0],
+        "occasionally_late": [0, 0, 0, 5, 0],
+        "habitually_late": [20, 25, 30],
+    }[behavior]
     steps: list[tuple[Fact, datetime]] = []
     for n, late in enumerate(lateness):
         steps.append((inv(f"H{n}", issued=30 * n, due=30 * n + 30), at(30 * n)))
-        steps.append((pay(f"HP{n}", "100.00", on=30 * n + 30 + late, invoice_id=f"H{n}"), at(30 * n + 30 + late)))
+        steps.append(
+            (
+                pay(f"HP{n}", "100.00", on=30 * n + 30 + late, invoice_id=f"H{n}"),
+                at(30 * n + 30 + late),
+            )
+        )
     steps.append((inv("X", "500.00", issued=370, due=400), at(370)))
     return steps
 
@@ -41,11 +50,17 @@ def history_for(behavior: str) -> list[tuple[Fact, datetime]]:
         ("on_time", [("reminder", "email", "friendly", "low.d1.reminder")]),
         (
             "occasionally_late",
-            [("reminder", "email", "firm", "medium.d1.reminder"), ("call_task", "phone", "firm", "medium.d1.call")],
+            [
+                ("reminder", "email", "firm", "medium.d1.reminder"),
+                ("call_task", "phone", "firm", "medium.d1.call"),
+            ],
         ),
         (
             "habitually_late",
-            [("reminder", "email", "firm", "medium.d1.reminder"), ("call_task", "phone", "firm", "medium.d1.call")],
+            [
+                ("reminder", "email", "firm", "medium.d1.reminder"),
+                ("call_task", "phone", "firm", "medium.d1.call"),
+            ],
         ),
     ],
 )
@@ -68,11 +83,16 @@ def test_first_ladder_step_follows_the_risk_bucket(
 
 def test_high_risk_first_step_is_a_call_and_a_firm_reminder(policy: Policy) -> None:
     # 75 days past due on another invoice already: high risk when X becomes late
-    state, _ = run(policy, (inv("OLD", issued=0, due=30), at(0)), (inv("X", issued=80, due=104), at(80)))
+    state, _ = run(
+        policy, (inv("OLD", issued=0, due=30), at(0)), (inv("X", issued=80, due=104), at(80))
+    )
     decision = handle(state, due("X", on=104), now=at(105), policy=policy)
     assert decision is not None
     assert decision.assessment.segment.risk_bucket == "high"
-    assert sorted(a.rule_id for a in decision.actions if "X" in a.invoice_ids) == ["high.d1.call", "high.d1.reminder"]
+    assert sorted(a.rule_id for a in decision.actions if "X" in a.invoice_ids) == [
+        "high.d1.call",
+        "high.d1.reminder",
+    ]
 
 
 def test_an_invoice_is_flagged_once_whichever_way_lateness_is_learned(policy: Policy) -> None:
@@ -89,7 +109,9 @@ def test_an_invoice_is_flagged_once_whichever_way_lateness_is_learned(policy: Po
 
 
 def test_a_payment_after_the_due_date_flags_an_unflagged_invoice(policy: Policy) -> None:
-    _, decisions = run(policy, (inv("A", due=30), at(0)), (pay("P", "40.00", on=31, invoice_id="A"), at(31)))
+    _, decisions = run(
+        policy, (inv("A", due=30), at(0)), (pay("P", "40.00", on=31, invoice_id="A"), at(31))
+    )
     [flag] = decisions[-1].flags
     assert flag.detected_by == "late_payment"
     assert str(flag.amount_outstanding) == "60.00"
@@ -97,9 +119,13 @@ def test_a_payment_after_the_due_date_flags_an_unflagged_invoice(policy: Policy)
 
 
 @pytest.mark.parametrize(("now_day", "flagged"), [(31, False), (32, True)])
-def test_the_clock_flags_an_unnoticed_invoice_after_the_grace(now_day: int, flagged: bool, policy: Policy) -> None:
+def test_the_clock_flags_an_unnoticed_invoice_after_the_grace(
+    now_day: int, flagged: bool, policy: Policy
+) -> None:
     state, _ = run(policy, (inv("A", due=30), at(0)))
-    decision = decide(before=state, after=state, cause=Cause.clock(at(now_day)), now=at(now_day), policy=policy)
+    decision = decide(
+        before=state, after=state, cause=Cause.clock(at(now_day)), now=at(now_day), policy=policy
+    )
     assert bool(decision.flags) is flagged
     if flagged:
         assert decision.flags[0].detected_by == "clock"
@@ -125,7 +151,12 @@ def test_a_late_invoice_paid_in_full_gets_a_thank_you(policy: Policy) -> None:
         (pay("P", "100.00", on=40, invoice_id="A"), at(40)),
     )
     [thanks] = decisions[-1].actions
-    assert (thanks.action, thanks.channel, thanks.tone, thanks.invoice_ids) == ("thank_you", "email", "friendly", ("A",))
+    assert (thanks.action, thanks.channel, thanks.tone, thanks.invoice_ids) == (
+        "thank_you",
+        "email",
+        "friendly",
+        ("A",),
+    )
     assert str(thanks.amount_outstanding) == "0.00"
 
 

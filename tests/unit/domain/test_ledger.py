@@ -28,8 +28,12 @@ def owed(state: CustomerState) -> dict[str, str]:
     ("facts", "expected_owed", "expected_credit"),
     [
         pytest.param([inv("A")], {"A": "100.00"}, {}, id="unpaid"),
-        pytest.param([inv("A"), pay("P", "100.00", on=10, invoice_id="A")], {"A": "0.00"}, {}, id="full"),
-        pytest.param([inv("A"), pay("P", "40.00", on=10, invoice_id="A")], {"A": "60.00"}, {}, id="partial"),
+        pytest.param(
+            [inv("A"), pay("P", "100.00", on=10, invoice_id="A")], {"A": "0.00"}, {}, id="full"
+        ),
+        pytest.param(
+            [inv("A"), pay("P", "40.00", on=10, invoice_id="A")], {"A": "60.00"}, {}, id="partial"
+        ),
         pytest.param(
             [inv("A"), pay("P", "130.00", on=10, invoice_id="A")],
             {"A": "0.00"},
@@ -62,7 +66,9 @@ def owed(state: CustomerState) -> dict[str, str]:
         ),
     ],
 )
-def test_allocation(facts: list[Fact], expected_owed: dict[str, str], expected_credit: dict[str, str]) -> None:
+def test_allocation(
+    facts: list[Fact], expected_owed: dict[str, str], expected_credit: dict[str, str]
+) -> None:
     state = fold(*facts)
     assert owed(state) == expected_owed
     assert {c: str(a) for c, a in state.ledger.credit.items()} == expected_credit
@@ -80,7 +86,11 @@ def test_payment_for_an_unseen_invoice_is_held_then_applied_when_it_arrives() ->
 
 
 def test_settled_on_is_the_date_of_the_payment_that_completed_the_invoice() -> None:
-    state = fold(inv("A"), pay("P1", "60.00", on=20, invoice_id="A"), pay("P2", "40.00", on=45, invoice_id="A"))
+    state = fold(
+        inv("A"),
+        pay("P1", "60.00", on=20, invoice_id="A"),
+        pay("P2", "40.00", on=45, invoice_id="A"),
+    )
     balance = state.ledger.balances["A"]
     assert balance.settled_on == day(45)
     assert balance.last_paid_on == day(45)
@@ -101,11 +111,29 @@ def test_the_same_invoice_under_a_new_event_id_changes_nothing() -> None:
 @pytest.mark.parametrize(
     ("facts", "field"),
     [
-        pytest.param([inv("A"), inv("A", "999.00", event_id="x")], "invoice_id", id="reissued-different-amount"),
-        pytest.param([inv("A"), pay("P", "5.00", on=3, invoice_id="A", currency="EUR")], "currency", id="payment-currency"),
-        pytest.param([pay("P", "5.00", on=3, invoice_id="A", currency="EUR"), inv("A")], "currency", id="held-payment-currency"),
-        pytest.param([pay("P", "5.00", on=3), pay("P", "6.00", on=3, event_id="y")], "payment_id", id="payment-id-reused"),
-        pytest.param([inv("A", due=30), due("A", on=31)], "due_date", id="notice-due-date-mismatch"),
+        pytest.param(
+            [inv("A"), inv("A", "999.00", event_id="x")],
+            "invoice_id",
+            id="reissued-different-amount",
+        ),
+        pytest.param(
+            [inv("A"), pay("P", "5.00", on=3, invoice_id="A", currency="EUR")],
+            "currency",
+            id="payment-currency",
+        ),
+        pytest.param(
+            [pay("P", "5.00", on=3, invoice_id="A", currency="EUR"), inv("A")],
+            "currency",
+            id="held-payment-currency",
+        ),
+        pytest.param(
+            [pay("P", "5.00", on=3), pay("P", "6.00", on=3, event_id="y")],
+            "payment_id",
+            id="payment-id-reused",
+        ),
+        pytest.param(
+            [inv("A", due=30), due("A", on=31)], "due_date", id="notice-due-date-mismatch"
+        ),
     ],
 )
 def test_contradictions_are_refused_naming_the_field(facts: list[Fact], field: str) -> None:
@@ -128,7 +156,9 @@ HISTORY: list[Fact] = [
 ]
 
 
-@pytest.mark.parametrize("order", list(itertools.islice(itertools.permutations(range(len(HISTORY))), 0, None, 997)))
+@pytest.mark.parametrize(
+    "order", list(itertools.islice(itertools.permutations(range(len(HISTORY))), 0, None, 997))
+)
 def test_any_arrival_order_gives_the_in_order_ledger(order: tuple[int, ...]) -> None:
     in_order = fold(*HISTORY)
     shuffled = fold(*(HISTORY[i] for i in order))

@@ -28,8 +28,20 @@ def ledger(*facts: Fact):  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize(
     ("days", "bucket"),
-    [(-5, "current"), (0, "current"), (1, "1-30"), (30, "1-30"), (31, "31-60"), (60, "31-60"),
-     (61, "61-90"), (90, "61-90"), (91, "91-120"), (120, "91-120"), (121, "120+"), (400, "120+")],
+    [
+        (-5, "current"),
+        (0, "current"),
+        (1, "1-30"),
+        (30, "1-30"),
+        (31, "31-60"),
+        (60, "31-60"),
+        (61, "61-90"),
+        (90, "61-90"),
+        (91, "91-120"),
+        (120, "91-120"),
+        (121, "120+"),
+        (400, "120+"),
+    ],
 )
 def test_aging_bucket_boundaries(days: int, bucket: str) -> None:
     assert aging_bucket(days) == bucket
@@ -72,13 +84,21 @@ def test_behavior_counts_days_late_per_paid_invoice_inside_the_window(policy: Po
 
 @pytest.mark.parametrize(
     ("amounts", "currency", "tier"),
-    [(["1000.00"], "USD", "small"), (["20000.00", "5000.00"], "USD", "mid"),
-     (["250000.00"], "USD", "key"), (["900000.00"], "SEK", "small"), (["30000.00"], "GBP", "mid")],
+    [
+        (["1000.00"], "USD", "small"),
+        (["20000.00", "5000.00"], "USD", "mid"),
+        (["250000.00"], "USD", "key"),
+        (["900000.00"], "SEK", "small"),
+        (["30000.00"], "GBP", "mid"),
+    ],
 )
 def test_value_tier_by_amount_invoiced_per_currency(
     amounts: list[str], currency: str, tier: str, policy: Policy
 ) -> None:
-    facts = [inv(f"I{n}", amount, issued=n, due=n + 30, currency=currency) for n, amount in enumerate(amounts)]
+    facts = [
+        inv(f"I{n}", amount, issued=n, due=n + 30, currency=currency)
+        for n, amount in enumerate(amounts)
+    ]
     assert value_tier(ledger(*facts), day(60), policy.value_tier) == tier
 
 

@@ -29,7 +29,9 @@ def test_a_valid_invoice_parses_with_decimal_money_and_dates() -> None:
 
 
 def test_payment_without_invoice_and_due_notice_parse() -> None:
-    payment = parse_input(encode(f.payment("c-1", "P-1", amount="5.10", received_on=date(2026, 11, 2))))
+    payment = parse_input(
+        encode(f.payment("c-1", "P-1", amount="5.10", received_on=date(2026, 11, 2)))
+    )
     notice = parse_input(encode(f.due_passed("c-1", "INV-1", due_date=date(2026, 12, 1))))
     assert isinstance(payment, events.PaymentReceived) and payment.invoice_id is None
     assert isinstance(notice, events.DueDatePassed)
@@ -43,7 +45,11 @@ def test_payment_without_invoice_and_due_notice_parse() -> None:
         (b"\xff\xfe", "payload", "not JSON"),
         (encode({**INVOICE, "pad": "x" * 70_000}), "payload", "exceeds"),
         (encode({**INVOICE, "event_type": "invoice.voided"}), "event_type", "unknown event type"),
-        (encode({k: v for k, v in INVOICE.items() if k != "event_type"}), "event_type", "unknown event type"),
+        (
+            encode({k: v for k, v in INVOICE.items() if k != "event_type"}),
+            "event_type",
+            "unknown event type",
+        ),
         (encode({k: v for k, v in INVOICE.items() if k != "invoice_id"}), "invoice_id", "required"),
         (encode({**INVOICE, "amount": 1000.0}), "amount", "decimal string"),
         (encode({**INVOICE, "amount": "1,000.00"}), "amount", "decimal string"),
@@ -106,6 +112,11 @@ def test_committed_json_schema_matches_the_model(name: str) -> None:
 
 def test_every_contract_event_type_has_a_schema_file() -> None:
     assert {n.removesuffix(".schema.json") for n in schema_documents()} == {
-        "invoice.issued", "payment.received", "invoice.due_date_passed", "late_payment.flagged",
-        "customer.segment_changed", "collection.action_requested", "dead_letter",
+        "invoice.issued",
+        "payment.received",
+        "invoice.due_date_passed",
+        "late_payment.flagged",
+        "customer.segment_changed",
+        "collection.action_requested",
+        "dead_letter",
     }
