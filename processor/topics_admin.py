@@ -66,8 +66,11 @@ async def _check_partitions(
     admin: AIOKafkaAdminClient, settings: Settings, names: list[str]
 ) -> None:
     co_partitioned = {*settings.input_topics, settings.rekey_topic, settings.changelog_topic}
+    to_check = [n for n in names if n in co_partitioned]
+    if not to_check:  # describe_topics([]) describes every topic on the cluster
+        return
     wrong = []
-    for description in await admin.describe_topics([n for n in names if n in co_partitioned]):
+    for description in await admin.describe_topics(to_check):
         count = len(description.get("partitions", []))
         if count != settings.partitions:
             wrong.append(f"{description['topic']} has {count}")

@@ -1,0 +1,77 @@
+"""A worker stopped and started again keeps every customer's state and re-sends nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from processor.devstack import DevStack
+from schemas import topics
+from tests import factories as f
+from tests.integration.harness import Harness, WorkerProcess, unique
+
+pytestmark = pytest.mark.integration
+
+
+def about(harness: Harness, customer: str) -> int:
+    return len([m for m in harness.outputs.messages if m.value.get("customer_id") == customer])
+
+
+async def test_clean_restart_recovers_state_from_the_changelog_and_resends_nothing(
+    stack: DevStack, workdir: Path, harness: Harness
+) -> None:
+    app_id = unique("arpulse-restart")
+    customer = unique("restart")
+    # inputs of its own, so the session's shared worker does not process these events too
+    issued_topic, paid_topic, due_topic = (
+        f"{app_id}.invoice-issued",
+        f"{app_id}.payment-received",
+        f"{app_id}.due-date-passed",
+    )
+
+    def worker() -> WorkerProcess:
+        return WorkerProcess(
+            kafka=stack.kafka_bootstrap,
+            redis_url=stack.redis_url,
+            workdir=workdir,
+            app_id=app_id,
+            ARPULSE_TOPIC_INVOICE_ISSUED=issued_topic,
+            ARPULSE_TOPIC_PAYMENT_RECEIVED=paid_topic,
+            ARPULSE_TOPIC_DUE_DATE_PASSED=due_topic,
+        )
+
+    first = worker().start()
+    first.wait_ready()
+    try:
+        due = f.days_ago(1)
+        await harness.send(
+            issued_topic, f.invoice(customer, "INV-1", issued_on=f.days_ago(31), due_date=due)
+        )
+        await harness.send(due_topic, f.due_passed(customer, "INV-1", due_date=due))
+        await harness.wait_for(topics.COLLECTION_ACTIONS, customer_id=customer)
+        await harness.settle(1.5)  # past the 1 s offset-commit interval
+    finally:
+        assert first.stop() == 0, first.log_tail()
+    before_restart = about(harness, customer)
+
+    second = worker().start()
+    second.wait_ready()
+    try:
+        await harness.settle(1.5)
+        assert about(harness, customer) == before_restart, "a clean restart re-sent outputs"
+
+        # the recovered state still knows INV-1 was flagged: paying it late thanks the customer
+        await harness.send(
+            paid_topic,
+            f.payment(
+                customer, "PAY-1", amount="1000.00", received_on=f.days_ago(0), invoice_id="INV-1"
+            ),
+        )
+        [thanks] = await harness.wait_for(
+            topics.COLLECTION_ACTIONS, customer_id=customer, action="thank_you"
+        )
+        assert thanks.value["invoice_ids"] == ["INV-1"]
+        assert len(harness.outputs.where(topics.LATE_PAYMENT_FLAGS, customer_id=customer)) == 1
+    finally:
+        second.stop()
