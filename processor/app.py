@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import faust
+from aiokafka import AIOKafkaClient
 from aiokafka.errors import KafkaError
 from redis.asyncio import Redis
 
@@ -23,10 +24,12 @@ from processor.metrics import Metrics, build_metrics
 from processor.pipeline import ORIGIN_HEADER, EventProcessor, Inbound
 from processor.projection import Keys, RedisProjection
 from processor.settings import Settings
+from processor.state_codec import exposure_of_raw
 
 log = logging.getLogger(__name__)
 RAW = {"key_serializer": "raw", "value_serializer": "raw"}
 _RETRY_DELAYS = (0.1, 0.5, 1.0, 2.0, 5.0)
+_WATCH_INTERVAL = 2.0
 
 
 class TableStore:
@@ -86,12 +89,34 @@ class Worker:
     processor: EventProcessor
     table: Any
     started: asyncio.Event = field(default_factory=asyncio.Event)
+    broker_ok: bool = False
 
     @property
     def ready(self) -> bool:
-        """True once table recovery is done and no rebalance is under way."""
+        """True once table recovery is done, no rebalance is under way and the broker answers."""
         recovery = self.app.tables.recovery
-        return bool(recovery.completed.is_set()) and not self.app.rebalancing
+        return bool(recovery.completed.is_set()) and not self.app.rebalancing and self.broker_ok
+
+    def active_partitions(self) -> set[int]:
+        """Input partitions this worker processes now."""
+        inputs = set(self.settings.input_topics)
+        return {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic in inputs}
+
+    def refresh_lag(self) -> None:
+        """Consumer lag per input topic: highwater minus the next offset to process."""
+        consumer = self.app.consumer
+        lag: dict[str, int] = dict.fromkeys(self.settings.input_topics, 0)
+        for tp in consumer.assignment():
+            if tp.topic not in lag:
+                continue
+            highwater = consumer.highwater(tp)
+            read = consumer._read_offset.get(tp)  # faust keeps no public "position"
+            committed = consumer._committed_offset.get(tp)
+            done = read + 1 if read is not None else committed
+            if highwater is not None and done is not None:
+                lag[tp.topic] += max(0, highwater - done)
+        for topic, value in lag.items():
+            self.metrics.consumer_lag.labels(topic).set(value)
 
 
 def build_faust_app(settings: Settings) -> faust.App:
@@ -140,12 +165,22 @@ def build_worker(
 
     projection = RedisProjection(redis=redis, keys=keys, on_flush=count_flush)
     metrics.projection_pending.set_function(lambda: projection.pending)
+    metrics.redis_up.set_function(lambda: 1.0 if projection.healthy else 0.0)
+    holder: list[Worker] = []
+
+    async def on_changelog_event(event: Any) -> None:
+        """Recovery replays the changelog: keep the portfolio gauges of owned partitions."""
+        partition = event.message.partition
+        if holder and partition in holder[0].active_partitions():
+            metrics.portfolio.update(partition, event.key, exposure_of_raw(event.value))
+
     table = app.Table(
         "customers",
         default=None,
         partitions=settings.partitions,
         key_type=bytes,
         value_type=bytes,
+        on_changelog_event=on_changelog_event,
     )
     processor = EventProcessor(
         settings=settings,
@@ -167,6 +202,7 @@ def build_worker(
         processor=processor,
         table=table,
     )
+    holder.append(worker)
     _register_agents(worker)
     _register_lifecycle(worker)
     from processor.web import register_pages
@@ -194,6 +230,7 @@ def _consumer(worker: Worker) -> Any:
                 key=message.key,
                 value=message.value,
                 origin=_origin(message.headers),
+                produced_at=message.timestamp or None,
             )
             await _process_with_retry(worker, inbound)
 
@@ -201,13 +238,14 @@ def _consumer(worker: Worker) -> Any:
 
 
 async def _process_with_retry(worker: Worker, inbound: Inbound) -> None:
-    """Retry while the broker is unreachable; never skip an event silently."""
+    """Retry while the broker is unreachable; dead-letter what fails for any other reason."""
     attempt = 0
     while True:
         try:
             await worker.processor.process(inbound)
             return
         except KafkaError as exc:
+            worker.metrics.processing_errors.labels("broker").inc()
             delay = _RETRY_DELAYS[min(attempt, len(_RETRY_DELAYS) - 1)]
             log.warning(
                 "publishing for %s/%s/%s failed (%s); retrying in %.1fs",
@@ -219,6 +257,17 @@ async def _process_with_retry(worker: Worker, inbound: Inbound) -> None:
             )
             attempt += 1
             await asyncio.sleep(delay)
+        except Exception as exc:  # a bug must not stop the partition: park the event
+            worker.metrics.processing_errors.labels("internal").inc()
+            log.exception(
+                "processing %s/%s/%s failed", inbound.topic, inbound.partition, inbound.offset
+            )
+            await worker.processor.reject(inbound, "internal", f"{type(exc).__name__}: {exc}")
+            return
+
+
+def _where(inbound: Inbound) -> tuple[str, int, int]:
+    return inbound.topic, inbound.partition, inbound.offset
 
 
 def _origin(headers: Any) -> str | None:
@@ -238,6 +287,33 @@ def _register_lifecycle(worker: Worker) -> None:
     async def start_projection() -> None:
         await worker.projection.start()
         worker.started.set()
+
+    @app.task
+    async def watch_broker() -> None:
+        client = AIOKafkaClient(bootstrap_servers=worker.settings.kafka_broker)
+        bootstrapped = False
+        try:
+            while True:
+                try:
+                    if not bootstrapped:
+                        await asyncio.wait_for(client.bootstrap(), timeout=3.0)
+                        bootstrapped = True
+                    await asyncio.wait_for(client.fetch_all_metadata(), timeout=3.0)
+                    worker.broker_ok = True
+                except (KafkaError, OSError, TimeoutError) as exc:
+                    if worker.broker_ok:
+                        log.warning("broker unreachable: %s", exc)
+                    worker.broker_ok = False
+                worker.metrics.broker_up.set(1.0 if worker.broker_ok else 0.0)
+                worker.refresh_lag()
+                await asyncio.sleep(_WATCH_INTERVAL)
+        finally:
+            await client.close()
+
+    @app.on_partitions_revoked.connect  # type: ignore[misc]
+    async def forget_revoked(app: faust.App, revoked: Any, **kwargs: Any) -> None:
+        for partition in {tp.partition for tp in revoked}:
+            worker.metrics.portfolio.drop(partition)
 
     @app.on_before_shutdown.connect  # type: ignore[misc]
     async def stop_projection(app: faust.App, **kwargs: Any) -> None:

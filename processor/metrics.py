@@ -1,6 +1,7 @@
 """Prometheus metrics, built from a factory that takes a registry (tests use a fresh one).
 
-Label values are bounded: topics are configured names, outcomes/reasons/actions are enums.
+Label values are bounded: topics are configured names; outcomes, reasons, actions, channels and
+segment dimensions are enumerations.
 """
 
 from __future__ import annotations
@@ -9,7 +10,10 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+from processor.portfolio import Portfolio
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+TRANSITION_DIMENSIONS = ("aging_bucket", "behavior", "value_tier", "risk_bucket")
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,16 +24,25 @@ class Metrics:
     events: Counter
     dead_letters: Counter
     processing_seconds: Histogram
+    end_to_end_seconds: Histogram
+    last_event: Gauge
+    processing_errors: Counter
     late_flags: Counter
     actions: Counter
-    segment_changes: Counter
+    segment_transitions: Counter
     projection_pending: Gauge
     projection_writes: Counter
+    redis_up: Gauge
+    broker_up: Gauge
+    consumer_lag: Gauge
+    portfolio: Portfolio
 
 
 def build_metrics(registry: CollectorRegistry | None = None) -> Metrics:
     """Create the metrics in `registry` (a new one by default)."""
     registry = registry if registry is not None else CollectorRegistry()
+    portfolio = Portfolio()
+    registry.register(portfolio)
     return Metrics(
         registry=registry,
         events=Counter(
@@ -51,6 +64,25 @@ def build_metrics(registry: CollectorRegistry | None = None) -> Metrics:
             buckets=_LATENCY_BUCKETS,
             registry=registry,
         ),
+        end_to_end_seconds=Histogram(
+            "arpulse_end_to_end_latency_seconds",
+            "From an input's produce time to the broker acknowledging its output, by output",
+            ["output"],
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        ),
+        last_event=Gauge(
+            "arpulse_last_event_timestamp_seconds",
+            "Unix time at which the last input event was consumed",
+            registry=registry,
+        ),
+        processing_errors=Counter(
+            "arpulse_processing_errors_total",
+            "Failures while processing an event, by kind (broker: retried; internal: "
+            "dead-lettered)",
+            ["kind"],
+            registry=registry,
+        ),
         late_flags=Counter(
             "arpulse_late_flags_total",
             "Late-payment flags published, by how lateness was detected",
@@ -63,10 +95,11 @@ def build_metrics(registry: CollectorRegistry | None = None) -> Metrics:
             ["action", "channel"],
             registry=registry,
         ),
-        segment_changes=Counter(
-            "arpulse_segment_changes_total",
-            "Segment changes published, by dimension that changed",
-            ["dimension"],
+        segment_transitions=Counter(
+            "arpulse_segment_transitions_total",
+            "Customers moving between segments, by dimension and from/to value "
+            "(from is 'none' for a first assessment)",
+            ["dimension", "from_value", "to_value"],
             registry=registry,
         ),
         projection_pending=Gauge(
@@ -80,6 +113,21 @@ def build_metrics(registry: CollectorRegistry | None = None) -> Metrics:
             ["result"],
             registry=registry,
         ),
+        redis_up=Gauge(
+            "arpulse_redis_up", "1 while the last Redis write succeeded", registry=registry
+        ),
+        broker_up=Gauge(
+            "arpulse_broker_up",
+            "1 while the Kafka broker answers metadata requests",
+            registry=registry,
+        ),
+        consumer_lag=Gauge(
+            "arpulse_consumer_lag_messages",
+            "Messages on owned input partitions not yet processed, by topic",
+            ["topic"],
+            registry=registry,
+        ),
+        portfolio=portfolio,
     )
 
 
@@ -101,6 +149,7 @@ DEAD_LETTER_REASONS = frozenset(
         "customer_name",
         "terms",
         "method",
+        "internal",
     }
 )
 

@@ -27,8 +27,9 @@ from processor.domain.decide import Decision, business_date, handle
 from processor.domain.errors import DomainError
 from processor.domain.ids import stable_id
 from processor.domain.policy import Policy
+from processor.domain.segmentation import exposure
 from processor.domain.state import CustomerState
-from processor.metrics import Metrics, reason_label
+from processor.metrics import TRANSITION_DIMENSIONS, Metrics, reason_label
 from processor.projection import Projection
 from processor.settings import Settings
 from processor.state_codec import decode_state, encode_state
@@ -51,6 +52,7 @@ class Inbound:
     key: bytes | None
     value: bytes | None
     origin: str | None = None  # "topic/partition/offset" of a re-keyed message's first landing
+    produced_at: float | None = None  # the record's timestamp (Unix seconds), for latency
 
 
 class StateStore(Protocol):
@@ -116,10 +118,16 @@ class EventProcessor:
     async def process(self, message: Inbound) -> str:
         """Process one message; returns its outcome (the metric label)."""
         started = time.perf_counter()
+        self._metrics.last_event.set(time.time())
         outcome = await self._process(message)
         self._metrics.events.labels(_origin_topic(message), outcome).inc()
         self._metrics.processing_seconds.observe(time.perf_counter() - started)
         return outcome
+
+    async def reject(self, message: Inbound, field: str, problem: str) -> None:
+        """Dead-letter a message the pipeline failed on for a reason of its own (a bug)."""
+        await self._dead_letter(message, ContractError(field, problem), None)
+        self._metrics.events.labels(_origin_topic(message), "dead_lettered").inc()
 
     async def _process(self, message: Inbound) -> str:
         expected = self._types.get(message.topic)
@@ -157,8 +165,9 @@ class EventProcessor:
             return "dead_lettered"
         if decision is None:
             return "duplicate"
-        await self._publish(decision, now)
+        await self._publish(decision, now, message.produced_at)
         self._store.put(key, encode_state(decision.state))
+        self._metrics.portfolio.update(message.partition, key, exposure(decision.state))
         self._projection.publish(
             customer_snapshot(
                 decision.state,
@@ -169,7 +178,7 @@ class EventProcessor:
         )
         return "applied"
 
-    async def _publish(self, decision: Decision, now: datetime) -> None:
+    async def _publish(self, decision: Decision, now: datetime, produced_at: float | None) -> None:
         """Send every output of a decision and wait until the broker has all of them."""
         customer_id = decision.state.customer_id
         key = customer_id.encode("utf-8")
@@ -193,14 +202,31 @@ class EventProcessor:
         ]
         for delivery in pending:
             await delivery
+        self._count(decision, produced_at)
+
+    def _count(self, decision: Decision, produced_at: float | None) -> None:
         m = self._metrics
         for flag in decision.flags:
             m.late_flags.labels(flag.detected_by).inc()
         for action in decision.actions:
             m.actions.labels(action.action, action.channel).inc()
-        if decision.segment_change is not None:
-            for dimension in decision.segment_change.changed:
-                m.segment_changes.labels(dimension).inc()
+        change = decision.segment_change
+        if change is not None:
+            for dimension in TRANSITION_DIMENSIONS:
+                if dimension in change.changed:
+                    was = "none" if change.previous is None else getattr(change.previous, dimension)
+                    m.segment_transitions.labels(
+                        dimension, was, getattr(change.current, dimension)
+                    ).inc()
+        if produced_at is not None:
+            elapsed = max(0.0, time.time() - produced_at)
+            for kind, present in (
+                ("flag", decision.flags),
+                ("action", decision.actions),
+                ("segment", change),
+            ):
+                if present:
+                    m.end_to_end_seconds.labels(kind).observe(elapsed)
 
     async def _rekey(self, message: Inbound, key: bytes, partition: int) -> None:
         origin = message.origin or f"{message.topic}/{message.partition}/{message.offset}"

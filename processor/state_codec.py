@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from processor.domain.ledger import DueNotice, Invoice, Ledger, Payment, settle
+from processor.domain.segmentation import Exposure, exposure
 from processor.domain.state import CustomerState, Segment
 
 FORMAT = 1
@@ -45,9 +46,23 @@ def encode_state(state: CustomerState) -> bytes:
         "flags": dict(state.flags),
         "done": {k: sorted(v) for k, v in state.done_steps.items()},
         "seg": None if state.segment is None else _segment_list(state.segment),
+        "on": _d(state.assessed_on),
         "why": state.last_reason,
+        "exp": _exposure_list(exposure(state)),
     }
     return json.dumps(document, separators=(",", ":")).encode("utf-8")
+
+
+def _exposure_list(value: Exposure) -> list[Any]:
+    return [value.risk_bucket, [[b, c, str(a)] for b, c, a in value.outstanding]]
+
+
+def exposure_of_raw(raw: bytes | None) -> Exposure:
+    """A stored state's portfolio contribution, read without rebuilding the state (recovery)."""
+    if raw is None:
+        return Exposure(risk_bucket=None, outstanding=())
+    risk, rows = json.loads(raw)["exp"]
+    return Exposure(risk_bucket=risk, outstanding=tuple((b, c, Decimal(a)) for b, c, a in rows))
 
 
 def _segment_list(segment: Segment) -> list[Any]:
@@ -109,6 +124,7 @@ def decode_state(raw: bytes) -> CustomerState:
             risk_bucket=seg[3],
             priority=seg[4],
         ),
+        assessed_on=_date(doc["on"]),
         last_reason=doc["why"],
     )
 

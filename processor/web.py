@@ -53,6 +53,7 @@ def register_pages(worker: Worker) -> None:
             body = {
                 "status": "ready" if ready else "starting",
                 "recovery_done": bool(app.tables.recovery.completed.is_set()),
+                "broker_reachable": worker.broker_ok,
                 "rebalancing": bool(app.rebalancing),
                 "redis_writes_ok": worker.projection.healthy,
                 "projection_pending": worker.projection.pending,
@@ -62,6 +63,7 @@ def register_pages(worker: Worker) -> None:
     @app.page("/metrics")
     class Metrics(View):
         async def get(self, request: Request) -> Response:
+            worker.refresh_lag()
             payload = generate_latest(worker.metrics.registry)
             return self.bytes(payload, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

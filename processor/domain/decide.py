@@ -138,6 +138,7 @@ def decide(
         flags=flagged,
         done_steps=done,
         segment=assessment.segment,
+        assessed_on=today,
         last_reason=change.reason if change else after.last_reason,
     )
     return Decision(

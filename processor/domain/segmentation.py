@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from processor.domain.ledger import ZERO, Invoice, Ledger
 from processor.domain.policy import BehaviorPolicy, Policy, ValueTierPolicy
-from processor.domain.state import Segment
+from processor.domain.state import CustomerState, Segment
 
 _AGING_EDGES = ((0, "current"), (30, "1-30"), (60, "31-60"), (90, "61-90"), (120, "91-120"))
 
@@ -143,4 +143,28 @@ def assess(ledger: Ledger, today: date, policy: Policy) -> Assessment:
         days_past_due=overdue_days,
         figures=figures,
         risk_score=score,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """What one customer adds to portfolio totals: its risk bucket and open amounts by aging."""
+
+    risk_bucket: str | None
+    outstanding: tuple[tuple[str, str, Decimal], ...]  # (aging bucket, currency, amount)
+
+
+def exposure(state: CustomerState) -> Exposure:
+    """The customer's contribution as of its last assessment (each open invoice in its bucket)."""
+    if state.segment is None or state.assessed_on is None:
+        return Exposure(risk_bucket=None, outstanding=())
+    totals: dict[tuple[str, str], Decimal] = {}
+    for inv in state.ledger.invoices.values():
+        owed = state.ledger.balances[inv.invoice_id].outstanding
+        if owed > ZERO:
+            key = (aging_bucket(days_past_due(inv, state.assessed_on)), inv.currency)
+            totals[key] = totals.get(key, ZERO) + owed
+    return Exposure(
+        risk_bucket=state.segment.risk_bucket,
+        outstanding=tuple((b, c, a) for (b, c), a in sorted(totals.items())),
     )

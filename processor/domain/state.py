@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Literal
 
 from processor.domain.facts import Fact, InvoiceIssued
@@ -38,6 +39,7 @@ class CustomerState:
     flags: Mapping[str, DetectedBy] = field(default_factory=dict)
     done_steps: Mapping[str, frozenset[str]] = field(default_factory=dict)
     segment: Segment | None = None
+    assessed_on: date | None = None
     last_reason: str | None = None
 
 

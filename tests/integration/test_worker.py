@@ -289,4 +289,16 @@ async def test_worker_serves_customer_worklist_health_and_metrics(
     status, metrics = worker.http("/metrics")
     assert status == 200
     assert 'arpulse_late_flags_total{detected_by="due_date_event"}' in metrics
-    assert "arpulse_events_consumed_total" in metrics
+    assert 'arpulse_collection_actions_total{action="reminder",channel="email"}' in metrics
+    assert 'arpulse_events_consumed_total{outcome="applied",topic="ar.invoice-issued"}' in metrics
+    assert 'arpulse_dead_letters_total{reason="amount"}' in metrics
+    assert 'arpulse_end_to_end_latency_seconds_count{output="flag"}' in metrics
+    assert (
+        'arpulse_segment_transitions_total{dimension="aging_bucket",from_value="current",'
+        'to_value="1-30"}' in metrics
+    )
+    assert 'arpulse_customers{risk_bucket="low"}' in metrics
+    assert 'arpulse_outstanding{aging_bucket="1-30",currency="USD"}' in metrics
+    assert 'arpulse_consumer_lag_messages{topic="ar.due-date-passed"}' in metrics
+    for gauge in ("arpulse_broker_up 1.0", "arpulse_redis_up 1.0", "arpulse_projection_pending"):
+        assert gauge in metrics
