@@ -270,7 +270,9 @@ async def test_worker_serves_customer_worklist_health_and_metrics(
         topics.INVOICE_ISSUED, f.invoice(customer, "INV-1", issued_on=f.days_ago(33), due_date=due)
     )
     await harness.send(topics.DUE_DATE_PASSED, f.due_passed(customer, "INV-1", due_date=due))
+    await harness.send(topics.INVOICE_ISSUED, _bad_event("zero_amount", customer))
     await harness.wait_for(ACTIONS, customer_id=customer)
+    await harness.wait_for(DEAD, key=customer)
     await harness.settle(0.5)
 
     status, snapshot = worker.http(f"/customers/{customer}")
