@@ -296,7 +296,7 @@ async def test_worker_serves_customer_worklist_health_and_metrics(
     assert 'arpulse_dead_letters_total{reason="amount"}' in metrics
     assert 'arpulse_end_to_end_latency_seconds_count{output="flag"}' in metrics
     assert (
-        'arpulse_segment_transitions_total{dimension="aging_bucket",from_value="current",'
+        'arpulse_segment_transitions_total{dimension="aging_bucket",from_value="none",'
         'to_value="1-30"}' in metrics
     )
     assert 'arpulse_customers{risk_bucket="low"}' in metrics
