@@ -1,0 +1,169 @@
+"""What can be checked of the deployment here: alert rules, dashboard, compose file."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from processor.metrics import build_metrics
+
+ROOT = Path(__file__).resolve().parents[3]
+DEPLOY = ROOT / "deploy"
+PROMQL_BUILTINS = {"up"}
+
+
+def exported_names() -> set[str]:
+    """Every sample name the worker can export (with the suffixes Prometheus adds)."""
+    names: set[str] = set()
+    for family in build_metrics().registry.collect():
+        if family.type == "counter":
+            names |= {f"{family.name}_total", f"{family.name}_created"}
+        elif family.type == "histogram":
+            names |= {f"{family.name}_{s}" for s in ("bucket", "sum", "count", "created")}
+        else:
+            names.add(family.name)
+    return names
+
+
+def metric_names(expr: str) -> set[str]:
+    return set(re.findall(r"\b(arpulse_[a-z0-9_]+|up)\b", expr))
+
+
+@pytest.fixture(scope="module")
+def promtool() -> str:
+    """Debian's promtool; installed (package prometheus) when missing and we are root."""
+    found = shutil.which("promtool")
+    if found:
+        return found
+    if os.geteuid() != 0:
+        pytest.fail(
+            "promtool is missing: install Debian's package: apt-get install prometheus"
+        )
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "prometheus"]
+    if subprocess.run(install, env=env, capture_output=True).returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, check=False)
+        result = subprocess.run(install, env=env, capture_output=True, text=True)
+        if result.returncode != 0:
+            pytest.fail(
+                f"could not install promtool (package prometheus):\n{result.stderr[-2000:]}"
+            )
+    found = shutil.which("promtool")
+    assert found, "package prometheus installed but promtool is not on PATH"
+    return found
+
+
+def test_alert_rules_pass_promtool(promtool: str) -> None:
+    result = subprocess.run(
+        [promtool, "check", "rules", str(DEPLOY / "prometheus" / "alerts.yml")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_prometheus_config_passes_promtool(promtool: str) -> None:
+    result = subprocess.run(
+        [promtool, "check", "config", str(DEPLOY / "prometheus" / "prometheus.yml")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_alerts_cover_what_operations_must_watch() -> None:
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())
+    exprs = {r["alert"]: r["expr"] for g in rules["groups"] for r in g["rules"]}
+    watched = {
+        "arpulse_consumer_lag_messages": "consumer lag growing",
+        "arpulse_dead_letters_total": "dead-letter rate",
+        "arpulse_last_event_timestamp_seconds": "no events for N minutes",
+        "arpulse_processing_errors_total": "processing errors",
+        "arpulse_projection_pending_snapshots": "projection lag",
+    }
+    used = set().union(*(metric_names(e) for e in exprs.values()))
+    assert set(watched) <= used, {watched[m] for m in set(watched) - used}
+    for rule in (r for g in rules["groups"] for r in g["rules"]):
+        assert rule["annotations"]["summary"] and rule["annotations"]["description"]
+
+
+def test_every_metric_in_rules_and_dashboard_is_exported() -> None:
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())
+    dashboard = json.loads((DEPLOY / "grafana" / "dashboards" / "arpulse.json").read_text())
+    exprs = [r["expr"] for g in rules["groups"] for r in g["rules"]]
+    exprs += [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    used = set().union(*(metric_names(e) for e in exprs)) - PROMQL_BUILTINS
+    assert used, "no metric names found"
+    assert used <= exported_names(), sorted(used - exported_names())
+
+
+def test_dashboard_shows_the_operations_views() -> None:
+    dashboard = json.loads((DEPLOY / "grafana" / "dashboards" / "arpulse.json").read_text())
+    shown = set().union(
+        *(metric_names(t["expr"]) for p in dashboard["panels"] for t in p["targets"])
+    )
+    for needed in (
+        "arpulse_events_consumed_total",
+        "arpulse_end_to_end_latency_seconds_bucket",
+        "arpulse_consumer_lag_messages",
+        "arpulse_dead_letters_total",
+        "arpulse_customers",
+        "arpulse_outstanding",
+    ):
+        assert needed in shown
+    ids = [p["id"] for p in dashboard["panels"]]
+    assert len(ids) == len(set(ids))
+
+
+def test_compose_services_ports_and_volumes_are_consistent() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"kafka", "redis", "worker-1", "worker-2", "prometheus", "grafana"} <= set(services)
+
+    host_ports = [p.split(":")[0] for s in services.values() for p in s.get("ports", [])]
+    assert len(host_ports) == len(set(host_ports)), f"host port used twice: {host_ports}"
+
+    declared = set(compose.get("volumes") or {})
+    for name, service in services.items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("."):
+                assert (ROOT / source).exists(), f"{name} mounts missing {source}"
+            else:
+                assert source in declared, f"{name} uses undeclared volume {source}"
+        for dependency in service.get("depends_on", []):
+            assert dependency in services, f"{name} depends on unknown {dependency}"
+
+    for worker in ("worker-1", "worker-2"):
+        spec = services[worker]
+        assert (ROOT / spec["build"]["dockerfile"]).is_file()
+        assert (ROOT / spec["env_file"]).is_file()
+        assert any(p.endswith(":6066") for p in spec["ports"])
+
+    env = dict(
+        line.split("=", 1)
+        for line in (ROOT / "deploy/arpulse.env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    assert env["ARPULSE_KAFKA_BROKER"].split(":")[0] == "kafka"
+    assert env["ARPULSE_REDIS_URL"].startswith("redis://redis:")
+    assert env["ARPULSE_WEB_HOST"] == "0.0.0.0" and env["ARPULSE_WEB_PORT"] == "6066"
+
+    scrape = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    targets = {
+        t for job in scrape["scrape_configs"] for c in job["static_configs"] for t in c["targets"]
+    }
+    assert targets == {"worker-1:6066", "worker-2:6066"}
+
+
+def test_dockerfile_runs_as_non_root_with_the_worker_entry_point() -> None:
+    text = (DEPLOY / "Dockerfile").read_text()
+    assert re.search(r"^USER arpulse$", text, re.M)
+    assert 'ENTRYPOINT ["arpulse"]' in text and 'CMD ["worker"]' in text
