@@ -136,6 +136,19 @@ def _worklist(args: argparse.Namespace) -> int:
     return 0
 
 
+def _projection(args: argparse.Namespace) -> int:
+    from processor.clock import SystemClock
+    from processor.policy_file import load_policy
+    from processor.rebuild import rebuild_projection
+    from processor.settings import load_settings
+
+    settings = load_settings()
+    policy = load_policy(settings.policy_file)
+    written = asyncio.run(rebuild_projection(settings, policy, SystemClock()))
+    print(f"rebuilt {written} customer snapshots under '{settings.redis_prefix}:'")
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from processor.demo.run import run_demo
 
@@ -166,6 +179,10 @@ def build_parser() -> argparse.ArgumentParser:
     policy.add_argument("action", choices=("check", "show-default"))
     policy.add_argument("file", nargs="?", help="policy file (default: the packaged policy)")
     policy.set_defaults(run=_policy)
+
+    projection = commands.add_parser("projection", help="the Redis read model")
+    projection.add_argument("action", choices=("rebuild",), help="rebuild it from the changelog")
+    projection.set_defaults(run=_projection)
 
     customer = commands.add_parser("customer", help="print one customer's snapshot from Redis")
     customer.add_argument("customer_id")

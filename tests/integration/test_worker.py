@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 
 from schemas import topics
 from tests import factories as f
@@ -308,3 +313,45 @@ async def test_worker_serves_customer_worklist_health_and_metrics(
     assert 'arpulse_consumer_lag_messages{topic="ar.due-date-passed"}' in metrics
     for gauge in ("arpulse_broker_up 1.0", "arpulse_redis_up 1.0", "arpulse_projection_pending"):
         assert gauge in metrics
+
+
+async def test_projection_rebuild_restores_snapshots_and_worklist_from_the_changelog(
+    harness: Harness, worker: WorkerProcess
+) -> None:
+    customer = unique("rebuild")
+    due = f.days_ago(1)
+    await harness.send(
+        topics.INVOICE_ISSUED, f.invoice(customer, "INV-1", issued_on=f.days_ago(31), due_date=due)
+    )
+    await harness.send(topics.DUE_DATE_PASSED, f.due_passed(customer, "INV-1", due_date=due))
+    original = await harness.snapshot(
+        worker, customer, until=lambda s: s["segment"]["priority"] > 0
+    )
+    redis = Redis.from_url(worker.env["ARPULSE_REDIS_URL"])
+    try:
+        prefix = worker.env["ARPULSE_REDIS_PREFIX"]
+        doomed = [k async for k in redis.scan_iter(match=f"{prefix}:*")]
+        await redis.delete(*doomed)
+        assert worker.http(f"/customers/{customer}")[0] == 404
+
+        arpulse = Path(sys.executable).parent / "arpulse"
+        result = await asyncio.to_thread(
+            subprocess.run,
+            [str(arpulse), "projection", "rebuild"],
+            env=worker.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "rebuilt" in result.stdout
+
+        status, rebuilt = worker.http(f"/customers/{customer}")
+        assert status == 200
+        for volatile in ("updated_at", "as_of"):
+            rebuilt.pop(volatile), original.pop(volatile)
+        assert rebuilt == original
+        _, worklist = worker.http("/worklist?limit=1000")
+        assert customer in [row["customer_id"] for row in worklist["items"]]
+    finally:
+        await redis.aclose()

@@ -43,9 +43,7 @@ def promtool() -> str:
     if found:
         return found
     if os.geteuid() != 0:
-        pytest.fail(
-            "promtool is missing: install Debian's package: apt-get install prometheus"
-        )
+        pytest.fail("promtool is missing: install Debian's package: apt-get install prometheus")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "prometheus"]
     if subprocess.run(install, env=env, capture_output=True).returncode != 0:

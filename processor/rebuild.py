@@ -1,0 +1,76 @@
+"""Rebuild the Redis read model from the customer table's changelog (`arpulse projection rebuild`).
+
+The changelog is the source of truth, so the projection can always be thrown away and rebuilt:
+read every partition to its end, keep the last state per customer, write fresh snapshots.
+"""
+
+from __future__ import annotations
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from redis.asyncio import Redis
+
+from processor.clock import Clock
+from processor.domain.decide import business_date
+from processor.domain.policy import Policy
+from processor.domain.segmentation import assess
+from processor.projection import Keys, RedisProjection
+from processor.settings import Settings
+from processor.state_codec import decode_state
+from processor.views import customer_snapshot
+
+_BATCH = 1000
+
+
+async def read_changelog(settings: Settings) -> dict[bytes, bytes]:
+    """The latest stored state of every customer (deleted keys left out)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_broker, enable_auto_commit=False, fetch_max_wait_ms=100
+    )
+    await consumer.start()
+    try:
+        await consumer.topics()  # refreshes the cluster metadata partitions_for_topic reads
+        partitions = consumer.partitions_for_topic(settings.changelog_topic) or set()
+        tps = [TopicPartition(settings.changelog_topic, p) for p in sorted(partitions)]
+        if not tps:
+            return {}
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        end = await consumer.end_offsets(tps)
+        latest: dict[bytes, bytes | None] = {}
+        while [tp for tp in tps if await consumer.position(tp) < end[tp]]:
+            batch = await consumer.getmany(*tps, timeout_ms=500)
+            for records in batch.values():
+                for record in records:
+                    if record.key is not None:
+                        latest[record.key] = record.value
+        return {k: v for k, v in latest.items() if v is not None}
+    finally:
+        await consumer.stop()
+
+
+async def rebuild_projection(settings: Settings, policy: Policy, clock: Clock) -> int:
+    """Replace every snapshot and worklist entry under the prefix; returns customers written."""
+    states = await read_changelog(settings)
+    redis = Redis.from_url(settings.redis_url.get_secret_value())
+    keys = Keys(settings.redis_prefix)
+    try:
+        stale = [key async for key in redis.scan_iter(match=f"{keys.prefix}:*", count=1000)]
+        for start in range(0, len(stale), _BATCH):
+            await redis.delete(*stale[start : start + _BATCH])
+        projection = RedisProjection(redis=redis, keys=keys)
+        now = clock.now()
+        today = business_date(now, policy)
+        written = 0
+        for raw in states.values():
+            state = decode_state(raw)
+            projection.publish(
+                customer_snapshot(state, assess(state.ledger, today, policy), today=today, at=now)
+            )
+            written += 1
+            if projection.pending >= _BATCH and not await projection.flush():
+                raise ConnectionError("Redis refused the rebuilt snapshots")
+        if not await projection.flush():
+            raise ConnectionError("Redis refused the rebuilt snapshots")
+        return written
+    finally:
+        await redis.aclose()
