@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import subprocess
 import sys
@@ -353,5 +354,26 @@ async def test_projection_rebuild_restores_snapshots_and_worklist_from_the_chang
         assert rebuilt == original
         _, worklist = worker.http("/worklist?limit=1000")
         assert customer in [row["customer_id"] for row in worklist["items"]]
+
+        # the terminal commands print the same read model
+        shown = await asyncio.to_thread(
+            subprocess.run,
+            [str(arpulse), "customer", customer],
+            env=worker.env,
+            capture_output=True,
+            text=True,
+        )
+        assert (
+            shown.returncode == 0
+            and json.loads(shown.stdout)["open_invoices"][0]["invoice_id"] == "INV-1"
+        )
+        listed = await asyncio.to_thread(
+            subprocess.run,
+            [str(arpulse), "worklist", "--limit", "1000", "--aging-bucket", "1-30"],
+            env=worker.env,
+            capture_output=True,
+            text=True,
+        )
+        assert listed.returncode == 0 and customer in listed.stdout
     finally:
         await redis.aclose()
