@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import faust
@@ -88,7 +88,6 @@ class Worker:
     projection: RedisProjection
     processor: EventProcessor
     table: Any
-    started: asyncio.Event = field(default_factory=asyncio.Event)
     broker_ok: bool = False
 
     @property
@@ -286,7 +285,6 @@ def _register_lifecycle(worker: Worker) -> None:
     @app.task
     async def start_projection() -> None:
         await worker.projection.start()
-        worker.started.set()
 
     @app.task
     async def watch_broker() -> None:

@@ -166,8 +166,9 @@ class EventProcessor:
         if decision is None:
             return "duplicate"
         await self._publish(decision, now, message.produced_at)
-        self._store.put(key, encode_state(decision.state))
-        self._metrics.portfolio.update(message.partition, key, exposure(decision.state))
+        contribution = exposure(decision.state)
+        self._store.put(key, encode_state(decision.state, contribution=contribution))
+        self._metrics.portfolio.update(message.partition, key, contribution)
         self._projection.publish(
             customer_snapshot(
                 decision.state,

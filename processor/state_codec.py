@@ -26,8 +26,11 @@ def _date(value: str | None) -> date | None:
     return None if value is None else date.fromisoformat(value)
 
 
-def encode_state(state: CustomerState) -> bytes:
-    """Serialize a state; balances are not stored (they are re-derived from the facts)."""
+def encode_state(state: CustomerState, *, contribution: Exposure | None = None) -> bytes:
+    """Serialize a state; balances are not stored (they are re-derived from the facts).
+
+    `contribution` is the state's `exposure()` when the caller already computed it.
+    """
     ledger = state.ledger
     document: dict[str, Any] = {
         "v": FORMAT,
@@ -48,7 +51,7 @@ def encode_state(state: CustomerState) -> bytes:
         "seg": None if state.segment is None else _segment_list(state.segment),
         "on": _d(state.assessed_on),
         "why": state.last_reason,
-        "exp": _exposure_list(exposure(state)),
+        "exp": _exposure_list(contribution if contribution is not None else exposure(state)),
     }
     return json.dumps(document, separators=(",", ":")).encode("utf-8")
 

@@ -58,21 +58,15 @@ def promtool() -> str:
     return found
 
 
-def test_alert_rules_pass_promtool(promtool: str) -> None:
-    result = subprocess.run(
-        [promtool, "check", "rules", str(DEPLOY / "prometheus" / "alerts.yml")],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_prometheus_config_passes_promtool(promtool: str) -> None:
-    result = subprocess.run(
-        [promtool, "check", "config", str(DEPLOY / "prometheus" / "prometheus.yml")],
-        capture_output=True,
-        text=True,
-    )
+@pytest.mark.parametrize(
+    ("check", "path"),
+    [
+        ("rules", DEPLOY / "prometheus" / "alerts.yml"),
+        ("config", DEPLOY / "prometheus" / "prometheus.yml"),
+    ],
+)
+def test_prometheus_files_pass_promtool(promtool: str, check: str, path: Path) -> None:
+    result = subprocess.run([promtool, "check", check, str(path)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
