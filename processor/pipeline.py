@@ -173,7 +173,7 @@ class EventProcessor:
             customer_snapshot(
                 decision.state,
                 decision.assessment,
-                today=business_date(now, self._policy),
+                today=decision.state.assessed_on or business_date(now, self._policy),
                 at=now,
             )
         )

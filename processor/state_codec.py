@@ -130,6 +130,3 @@ def decode_state(raw: bytes) -> CustomerState:
         assessed_on=_date(doc["on"]),
         last_reason=doc["why"],
     )
-
-
-__all__ = ["decode_state", "encode_state"]

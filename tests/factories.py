@@ -79,3 +79,14 @@ def due_passed(
 def days_ago(days: int, today: date | None = None) -> date:
     """A date relative to today (UTC)."""
     return (today or datetime.now(UTC).date()) - timedelta(days=days)
+
+
+def late_invoice(
+    customer_id: str, invoice_id: str = "INV-1", *, issued_days_ago: int = 31
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An invoice due yesterday and the platform's due-date-passed notice for it."""
+    due = days_ago(1)
+    return (
+        invoice(customer_id, invoice_id, issued_on=days_ago(issued_days_ago), due_date=due),
+        due_passed(customer_id, invoice_id, due_date=due),
+    )

@@ -44,11 +44,9 @@ async def test_clean_restart_recovers_state_from_the_changelog_and_resends_nothi
     first = worker().start()
     first.wait_ready()
     try:
-        due = f.days_ago(1)
-        await harness.send(
-            issued_topic, f.invoice(customer, "INV-1", issued_on=f.days_ago(31), due_date=due)
-        )
-        await harness.send(due_topic, f.due_passed(customer, "INV-1", due_date=due))
+        issued, notice = f.late_invoice(customer)
+        await harness.send(issued_topic, issued)
+        await harness.send(due_topic, notice)
         await harness.wait_for(topics.COLLECTION_ACTIONS, customer_id=customer)
         await harness.settle(1.5)  # past the 1 s offset-commit interval
     finally:

@@ -31,14 +31,10 @@ async def test_late_flag_and_first_action_within_one_second_of_due_date_event(
     harness: Harness,
 ) -> None:
     customer = unique("late")
-    due = f.days_ago(1)
-    await harness.send(
-        topics.INVOICE_ISSUED, f.invoice(customer, "INV-1", issued_on=f.days_ago(31), due_date=due)
-    )
+    issued, notice = f.late_invoice(customer)
+    await harness.send(topics.INVOICE_ISSUED, issued)
     await harness.wait_for(SEGMENTS, customer_id=customer)
-    sent_at = await harness.send(
-        topics.DUE_DATE_PASSED, f.due_passed(customer, "INV-1", due_date=due)
-    )
+    sent_at = await harness.send(topics.DUE_DATE_PASSED, notice)
 
     [flag] = await harness.wait_for(FLAGS, customer_id=customer, invoice_id="INV-1")
     actions = await harness.wait_for(ACTIONS, customer_id=customer)
@@ -62,10 +58,8 @@ async def test_no_action_for_an_invoice_paid_before_its_due_date_notice(
     harness: Harness, worker: WorkerProcess
 ) -> None:
     customer = unique("paid")
-    due = f.days_ago(1)
-    await harness.send(
-        topics.INVOICE_ISSUED, f.invoice(customer, "INV-1", issued_on=f.days_ago(31), due_date=due)
-    )
+    issued, notice = f.late_invoice(customer)
+    await harness.send(topics.INVOICE_ISSUED, issued)
     await harness.send(
         topics.PAYMENT_RECEIVED,
         f.payment(
@@ -76,7 +70,7 @@ async def test_no_action_for_an_invoice_paid_before_its_due_date_notice(
     await harness.snapshot(
         worker, customer, until=lambda s: s["invoices_total"] == 1 and s["outstanding"] == {}
     )
-    await harness.send(topics.DUE_DATE_PASSED, f.due_passed(customer, "INV-1", due_date=due))
+    await harness.send(topics.DUE_DATE_PASSED, notice)
     await harness.settle()
 
     assert harness.outputs.of(FLAGS, customer) == []
@@ -87,9 +81,7 @@ async def test_a_duplicate_event_changes_nothing_and_emits_nothing(
     harness: Harness, worker: WorkerProcess
 ) -> None:
     customer = unique("dup")
-    due = f.days_ago(1)
-    issued = f.invoice(customer, "INV-1", issued_on=f.days_ago(31), due_date=due)
-    notice = f.due_passed(customer, "INV-1", due_date=due)
+    issued, notice = f.late_invoice(customer)
     await harness.send(topics.INVOICE_ISSUED, issued)
     await harness.send(topics.DUE_DATE_PASSED, notice)
     await harness.wait_for(ACTIONS, customer_id=customer)
@@ -159,15 +151,9 @@ async def test_an_event_keyed_by_something_else_is_processed_for_its_customer(
     harness: Harness,
 ) -> None:
     customer = unique("rekey")
-    due = f.days_ago(1)
-    await harness.send(
-        topics.INVOICE_ISSUED,
-        f.invoice(customer, "INV-1", issued_on=f.days_ago(31), due_date=due),
-        key="invoice-INV-1",
-    )
-    await harness.send(
-        topics.DUE_DATE_PASSED, f.due_passed(customer, "INV-1", due_date=due), key="some-other-key"
-    )
+    issued, notice = f.late_invoice(customer)
+    await harness.send(topics.INVOICE_ISSUED, issued, key="invoice-INV-1")
+    await harness.send(topics.DUE_DATE_PASSED, notice, key="some-other-key")
     [flag] = await harness.wait_for(FLAGS, customer_id=customer)
     assert flag.value["detected_by"] == "due_date_event"
     assert flag.key == customer
@@ -274,11 +260,9 @@ async def test_worker_serves_customer_worklist_health_and_metrics(
     harness: Harness, worker: WorkerProcess
 ) -> None:
     customer = unique("http")
-    due = f.days_ago(1)
-    await harness.send(
-        topics.INVOICE_ISSUED, f.invoice(customer, "INV-1", issued_on=f.days_ago(33), due_date=due)
-    )
-    await harness.send(topics.DUE_DATE_PASSED, f.due_passed(customer, "INV-1", due_date=due))
+    issued, notice = f.late_invoice(customer, issued_days_ago=33)
+    await harness.send(topics.INVOICE_ISSUED, issued)
+    await harness.send(topics.DUE_DATE_PASSED, notice)
     await harness.send(topics.INVOICE_ISSUED, _bad_event("zero_amount", customer))
     await harness.wait_for(ACTIONS, customer_id=customer)
     await harness.wait_for(DEAD, key=customer)
@@ -321,11 +305,9 @@ async def test_projection_rebuild_restores_snapshots_and_worklist_from_the_chang
     harness: Harness, worker: WorkerProcess
 ) -> None:
     customer = unique("rebuild")
-    due = f.days_ago(1)
-    await harness.send(
-        topics.INVOICE_ISSUED, f.invoice(customer, "INV-1", issued_on=f.days_ago(31), due_date=due)
-    )
-    await harness.send(topics.DUE_DATE_PASSED, f.due_passed(customer, "INV-1", due_date=due))
+    issued, notice = f.late_invoice(customer)
+    await harness.send(topics.INVOICE_ISSUED, issued)
+    await harness.send(topics.DUE_DATE_PASSED, notice)
     # both events applied: the invoice is known and flagged by the notice
     original = await harness.snapshot(
         worker,
