@@ -7,7 +7,8 @@ so a later release can migrate old changelogs instead of misreading them.
 from __future__ import annotations
 
 import json
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,10 +27,21 @@ def _date(value: str | None) -> date | None:
     return None if value is None else date.fromisoformat(value)
 
 
-def encode_state(state: CustomerState, *, contribution: Exposure | None = None) -> bytes:
+@dataclass(frozen=True, slots=True)
+class Wake:
+    """A stored state's next wake-up and the policy version it was computed under."""
+
+    at: datetime | None
+    policy_version: str | None
+
+
+def encode_state(
+    state: CustomerState, *, contribution: Exposure | None = None, wake: Wake | None = None
+) -> bytes:
     """Serialize a state; balances are not stored (they are re-derived from the facts).
 
-    `contribution` is the state's `exposure()` when the caller already computed it.
+    `contribution` is the state's `exposure()` when the caller already computed it; `wake` is
+    its next wake-up, kept in the header so recovery can rebuild the schedule without decoding.
     """
     ledger = state.ledger
     document: dict[str, Any] = {
@@ -51,7 +63,12 @@ def encode_state(state: CustomerState, *, contribution: Exposure | None = None) 
         "seg": None if state.segment is None else _segment_list(state.segment),
         "on": _d(state.assessed_on),
         "why": state.last_reason,
+        "at": None if state.decided_at is None else state.decided_at.isoformat(),
+        "contact": {channel: _d(day) for channel, day in state.last_contact.items()},
+        "tz": state.customer_timezone,
         "exp": _exposure_list(contribution if contribution is not None else exposure(state)),
+        "wake": None if wake is None or wake.at is None else wake.at.isoformat(),
+        "pv": None if wake is None else wake.policy_version,
     }
     return json.dumps(document, separators=(",", ":")).encode("utf-8")
 
@@ -66,6 +83,15 @@ def exposure_of_raw(raw: bytes | None) -> Exposure:
         return Exposure(risk_bucket=None, outstanding=())
     risk, rows = json.loads(raw)["exp"]
     return Exposure(risk_bucket=risk, outstanding=tuple((b, c, Decimal(a)) for b, c, a in rows))
+
+
+def wake_of_raw(raw: bytes) -> Wake:
+    """A stored state's next wake-up, read without rebuilding the state (recovery)."""
+    document = json.loads(raw)
+    at = document.get("wake")
+    return Wake(
+        at=None if at is None else datetime.fromisoformat(at), policy_version=document.get("pv")
+    )
 
 
 def _segment_list(segment: Segment) -> list[Any]:
@@ -129,4 +155,7 @@ def decode_state(raw: bytes) -> CustomerState:
         ),
         assessed_on=_date(doc["on"]),
         last_reason=doc["why"],
+        decided_at=None if doc.get("at") is None else datetime.fromisoformat(doc["at"]),
+        last_contact={k: date.fromisoformat(v) for k, v in doc.get("contact", {}).items()},
+        customer_timezone=doc.get("tz"),
     )

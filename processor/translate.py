@@ -24,6 +24,7 @@ def to_fact(event: events.InputEvent) -> Fact:
             due_date=event.due_date,
             customer_name=event.customer_name,
             terms=event.terms,
+            customer_timezone=event.customer_timezone,
         )
     if isinstance(event, events.PaymentReceived):
         return PaymentReceived(

@@ -10,6 +10,7 @@ import re
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -116,6 +117,26 @@ class InvoiceIssued(_InputEvent):
     due_date: date
     customer_name: Annotated[str, Field(max_length=256)] | None = None
     terms: Annotated[str, Field(max_length=64)] | None = None
+    customer_timezone: (
+        Annotated[
+            str,
+            Field(
+                max_length=64,
+                description="IANA zone of the customer (quiet hours); an arpulse extension",
+            ),
+        ]
+        | None
+    ) = None
+
+    @field_validator("customer_timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"{value!r} is not an IANA time zone") from None
+        return value
 
     @field_validator("due_date")
     @classmethod

@@ -2,7 +2,9 @@
 
 ``decide`` compares two states on a given `now` and returns late flags, at most one segment
 change and the collection actions, each with a rule id, a readable reason and a deterministic
-event id. ``handle`` is the whole pure step the worker runs per event: apply, then decide.
+event id. ``handle`` decides on an event, ``wake`` on time alone, and ``advance`` runs every wake
+a customer has due up to an instant, in order: together they are the whole pure step the worker
+(and the offline simulation) runs.
 """
 
 from __future__ import annotations
@@ -10,81 +12,34 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from decimal import Decimal
 
+from processor.domain.contact import not_before
 from processor.domain.facts import DueDatePassed, Fact
 from processor.domain.ids import stable_id
+from processor.domain.ladder import plan_contacts
 from processor.domain.ledger import ZERO, Invoice, Ledger
-from processor.domain.policy import LadderStep, Policy
+from processor.domain.outputs import ActionRequest, Cause, LateFlag, SegmentChange
+from processor.domain.policy import Policy
+from processor.domain.reasons import days, situation
+from processor.domain.schedule import next_wake
 from processor.domain.segmentation import Assessment, assess
 from processor.domain.state import CustomerState, DetectedBy, Segment, apply
 
+__all__ = [
+    "ActionRequest",
+    "Cause",
+    "Decision",
+    "LateFlag",
+    "SegmentChange",
+    "advance",
+    "business_date",
+    "decide",
+    "handle",
+    "on_event",
+    "wake",
+]
+
 DIMENSIONS = ("aging_bucket", "behavior", "value_tier", "risk_bucket", "priority")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Cause:
-    """What triggered a decision: an input event, or the processor's clock."""
-
-    id: str
-    due_notice_for: str | None = None
-
-    @classmethod
-    def of_event(cls, event_id: str, *, due_notice_for: str | None = None) -> Cause:
-        """A decision caused by an input event (`due_notice_for`: its invoice, for due notices)."""
-        return cls(id=event_id, due_notice_for=due_notice_for)
-
-    @classmethod
-    def clock(cls, now: datetime) -> Cause:
-        """A decision caused by time passing on the processor's clock."""
-        return cls(id=f"clock:{now.isoformat()}")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LateFlag:
-    """An invoice is known to be late."""
-
-    event_id: str
-    invoice_id: str
-    due_date: date
-    days_past_due: int
-    amount_outstanding: Decimal
-    currency: str
-    detected_by: DetectedBy
-    caused_by: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SegmentChange:
-    """The customer's segment moved."""
-
-    event_id: str
-    previous: Segment | None
-    current: Segment
-    changed: tuple[str, ...]
-    reason: str
-    caused_by: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ActionRequest:
-    """A collection action to perform on one or more invoices of one currency."""
-
-    event_id: str
-    action: str
-    channel: str
-    tone: str
-    stage: str
-    invoice_ids: tuple[str, ...]
-    amount_outstanding: Decimal
-    currency: str
-    segment: Segment
-    priority: int
-    rule_id: str
-    policy_version: str
-    reason: str
-    caused_by: str
-    not_before: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,6 +53,15 @@ class Decision:
     actions: tuple[ActionRequest, ...] = ()
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Progress:
+    """What one event brings: the wakes that were due before it, then its own decision."""
+
+    state: CustomerState
+    decisions: tuple[Decision, ...] = ()
+    applied: bool = False  # False: the event was applied before (a duplicate)
+
+
 def business_date(now: datetime, policy: Policy) -> date:
     """'Today' on the policy's business calendar."""
     if now.tzinfo is None:
@@ -108,14 +72,54 @@ def business_date(now: datetime, policy: Policy) -> date:
 def handle(state: CustomerState, fact: Fact, *, now: datetime, policy: Policy) -> Decision | None:
     """Apply one fact and decide; None when the event was already applied (nothing to do).
 
-    Raises DomainError when the fact contradicts the ledger (the state is then unchanged).
+    The decision is made at `now`, or at the customer's last decision if that is later: one
+    customer's decisions never go back in time. Call ``advance`` first so that what time alone
+    brought before the event is decided before it. Raises DomainError when the fact contradicts
+    the ledger (the state is then unchanged).
     """
     after = apply(state, fact)
     if after is state:
         return None
+    if state.decided_at is not None and state.decided_at > now:
+        now = state.decided_at
     due_for = fact.invoice_id if isinstance(fact, DueDatePassed) else None
     cause = Cause.of_event(fact.event_id, due_notice_for=due_for)
     return decide(before=state, after=after, cause=cause, now=now, policy=policy)
+
+
+def on_event(state: CustomerState, fact: Fact, *, now: datetime, policy: Policy) -> Progress:
+    """Decide what time brought up to `now`, then the event: the worker's and simulation's step.
+
+    A duplicate changes and decides nothing (not even wakes: the scheduler takes those).
+    Raises DomainError when the fact contradicts the ledger; nothing is then decided.
+    """
+    if fact.event_id in state.seen:
+        return Progress(state=state)
+    wakes = advance(state, now, policy=policy)
+    current = wakes[-1].state if wakes else state
+    decision = handle(current, fact, now=now, policy=policy)
+    if decision is None:  # unreachable: the id was checked above
+        return Progress(state=current, decisions=tuple(wakes))
+    return Progress(state=decision.state, decisions=(*wakes, decision), applied=True)
+
+
+def wake(state: CustomerState, at: datetime, *, policy: Policy) -> Decision:
+    """What time alone brings at `at`: clock flags, ladder steps, segment moves."""
+    return decide(before=state, after=state, cause=Cause.clock(at), now=at, policy=policy)
+
+
+def advance(state: CustomerState, until: datetime, *, policy: Policy) -> list[Decision]:
+    """Every wake due up to `until`, each at its own instant, in order (nothing missed or merged).
+
+    Deciding each wake at its scheduled instant, not at `until`, makes the result independent of
+    when the worker got round to it: a late timer, a restart or a replay decide the same.
+    """
+    decisions = []
+    while (at := next_wake(state, policy)) is not None and at <= until:
+        decision = wake(state, at, policy=policy)
+        decisions.append(decision)
+        state = decision.state
+    return decisions
 
 
 def decide(
@@ -127,18 +131,20 @@ def decide(
     flagged = {**after.flags, **{f.invoice_id: f.detected_by for f in flags}}
     assessment = assess(after.ledger, today, policy)
     change = _segment_change(after, assessment, cause)
-    firsts = _first_steps(after, flags, assessment, cause, today, policy)
-    thanks = _thank_yous(before, after, flagged, assessment, cause, policy)
-    done = dict(after.done_steps)
-    for action in (*firsts, *thanks):
+    contacts = plan_contacts(after, flagged, assessment, cause, now, today, policy)
+    thanks = _thank_yous(before, after, flagged, assessment, cause, now, policy)
+    done = dict(contacts.done_steps)
+    for action in thanks:
         for invoice_id in action.invoice_ids:
             done[invoice_id] = done.get(invoice_id, frozenset()) | {action.rule_id}
     state = replace(
         after,
         flags=flagged,
         done_steps=done,
+        last_contact=contacts.last_contact,
         segment=assessment.segment,
         assessed_on=today,
+        decided_at=now,
         last_reason=change.reason if change else after.last_reason,
     )
     return Decision(
@@ -146,7 +152,7 @@ def decide(
         assessment=assessment,
         flags=flags,
         segment_change=change,
-        actions=(*firsts, *thanks),
+        actions=(*contacts.actions, *thanks),
     )
 
 
@@ -190,7 +196,7 @@ def _new_flags(
 
 def _clock_cause(cause: Cause, today: date) -> str:
     """Clock detections name the clock even when an event woke the customer up."""
-    return cause.id if cause.id.startswith("clock:") else f"clock:{today.isoformat()}"
+    return cause.id if cause.is_clock else f"clock:{today.isoformat()}"
 
 
 def _segment_change(
@@ -206,7 +212,7 @@ def _segment_change(
         moves = "first assessment"
     else:
         moves = ", ".join(f"{d} {getattr(previous, d)}→{getattr(current, d)}" for d in changed)
-    reason = f"{moves}: {_situation(assessment)}"
+    reason = f"{moves}: {situation(assessment)}"
     return SegmentChange(
         event_id=stable_id("segment", state.customer_id, cause.id, _segment_key(current)),
         previous=previous,
@@ -221,110 +227,13 @@ def _segment_key(segment: Segment) -> str:
     return "/".join(str(getattr(segment, d)) for d in DIMENSIONS)
 
 
-def _situation(assessment: Assessment) -> str:
-    """One clause on the facts behind a segment, for reasons."""
-    figures = assessment.figures
-    if assessment.oldest_unpaid is None:
-        owed = "nothing unpaid"
-    elif assessment.days_past_due > 0:
-        owed = (
-            f"oldest unpaid invoice {assessment.oldest_unpaid.invoice_id} is "
-            f"{_days(assessment.days_past_due)} past due"
-        )
-    else:
-        owed = "no unpaid invoice is past due"
-    history = f"{figures.late_invoices} of {figures.paid_invoices} paid invoices late" + (
-        f", average {figures.average_days_late} days late" if figures.late_invoices else ""
-    )
-    return (
-        f"{owed}; {assessment.segment.behavior.replace('_', ' ')} ({history}); "
-        f"risk score {assessment.risk_score}, {assessment.segment.value_tier} value"
-    )
-
-
-def _days(count: int) -> str:
-    return f"{count} day" if count == 1 else f"{count} days"
-
-
-_DETECTION_TEXT = {
-    "due_date_event": "per the platform's due-date notice",
-    "clock": "per the processor's clock",
-    "late_payment": "learned from a payment received after the due date",
-}
-
-
-def _first_steps(
-    state: CustomerState,
-    flags: tuple[LateFlag, ...],
-    assessment: Assessment,
-    cause: Cause,
-    today: date,
-    policy: Policy,
-) -> list[ActionRequest]:
-    """The first rung of the ladder for every invoice that just became late and is still owed."""
-    segment = assessment.segment
-    steps = policy.ladder.first_delinquency_steps(segment.risk_bucket)
-    owed = [f for f in flags if f.amount_outstanding > ZERO]
-    actions = []
-    for step in steps:
-        for currency in sorted({f.currency for f in owed}):
-            group = [
-                f
-                for f in owed
-                if f.currency == currency
-                and step.id not in state.done_steps.get(f.invoice_id, frozenset())
-            ]
-            if group:
-                actions.append(_step_action(state, step, group, assessment, cause, policy))
-    return actions
-
-
-def _step_action(
-    state: CustomerState,
-    step: LadderStep,
-    group: list[LateFlag],
-    assessment: Assessment,
-    cause: Cause,
-    policy: Policy,
-) -> ActionRequest:
-    invoice_ids = tuple(sorted(f.invoice_id for f in group))
-    amount = sum((f.amount_outstanding for f in group), ZERO)
-    worst = max(group, key=lambda f: f.days_past_due)
-    subject = (
-        f"Invoice {invoice_ids[0]}"
-        if len(invoice_ids) == 1
-        else f"Invoices {', '.join(invoice_ids)}"
-    )
-    reason = (
-        f"{subject} ({amount} {worst.currency} outstanding) became late, "
-        f"{_days(worst.days_past_due)} past due {_DETECTION_TEXT[worst.detected_by]}; "
-        f"customer is {assessment.segment.risk_bucket} risk: {_situation(assessment)}. "
-        f"Rule {step.id}: {step.tone} {step.channel} {step.action.replace('_', ' ')}."
-    )
-    return ActionRequest(
-        event_id=stable_id("action", state.customer_id, step.id, *invoice_ids),
-        action=step.action,
-        channel=step.channel,
-        tone=step.tone,
-        stage=step.stage,
-        invoice_ids=invoice_ids,
-        amount_outstanding=amount,
-        currency=worst.currency,
-        segment=assessment.segment,
-        priority=assessment.segment.priority,
-        rule_id=step.id,
-        policy_version=policy.version,
-        reason=reason,
-        caused_by=cause.id,
-    )
-
-
 def _thank_yous(
     before: CustomerState,
     after: CustomerState,
     flagged: dict[str, DetectedBy],
     assessment: Assessment,
     cause: Cause,
+    now: datetime,
     policy: Policy,
 ) -> list[ActionRequest]:
     """A thank-you per currency for flagged invoices this change paid in full, late."""
@@ -361,7 +270,7 @@ def _thank_yous(
             f"invoice {invoice_ids[0]}" if len(group) == 1 else f"invoices {', '.join(invoice_ids)}"
         )
         reason = (
-            f"Late {subject} paid in full ({_days(days_late)} after the due date); "
+            f"Late {subject} paid in full ({days(days_late)} after the due date); "
             f"thank the customer. Rule {rule.rule_id}."
         )
         actions.append(
@@ -382,6 +291,13 @@ def _thank_yous(
                 policy_version=policy.version,
                 reason=reason,
                 caused_by=cause.id,
+                not_before=not_before(
+                    rule.channel,
+                    now,
+                    policy.customer_zone(after.customer_timezone),
+                    policy.contact.quiet_hours,
+                ),
+                steps=tuple((i, rule.rule_id) for i in invoice_ids),
             )
         )
     return actions

@@ -25,6 +25,7 @@ class InvoiceIssued:
     due_date: date
     customer_name: str | None = None
     terms: str | None = None
+    customer_timezone: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

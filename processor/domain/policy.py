@@ -6,6 +6,7 @@ only the model, so the domain can take a policy without touching the file system
 
 from __future__ import annotations
 
+from datetime import time
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,6 +21,11 @@ RISK_BUCKETS = ("low", "medium", "high")
 ActionName = Literal[
     "reminder", "call_task", "payment_plan_offer", "credit_hold", "agency_referral"
 ]
+# When one contact covers several due steps, the most severe one leads it.
+ACTION_SEVERITY = (
+    "reminder", "call_task", "payment_plan_offer", "credit_hold", "agency_referral"
+)
+TONE_SEVERITY = ("friendly", "firm", "final")
 Channel = Literal["email", "sms", "phone", "letter", "agency", "internal"]
 Tone = Literal["friendly", "firm", "final"]
 Stage = Literal["preventive", "early_delinquency", "late_delinquency"]
@@ -127,7 +133,11 @@ class PriorityPolicy(_Frozen):
 
 
 class LadderStep(_Frozen):
-    """One rung of the collection ladder: what to do `offset_days` after the due date."""
+    """One rung of the collection ladder: what to do `offset_days` after the due date.
+
+    A step with `offset_days` <= 0 is preventive (the invoice is not yet late); a later one
+    waits until the invoice is known to be late (due-date notice, late payment or clock).
+    """
 
     id: str = Field(min_length=1, max_length=128, pattern=r"^[a-z0-9_.\-]+$")
     offset_days: int = Field(
@@ -159,13 +169,46 @@ class Ladder(_Frozen):
         steps: tuple[LadderStep, ...] = getattr(self, risk_bucket)
         return steps
 
-    def first_delinquency_steps(self, risk_bucket: str) -> tuple[LadderStep, ...]:
-        """The steps taken the moment an invoice becomes late: the earliest positive offset."""
-        late = [s for s in self.for_risk(risk_bucket) if s.offset_days >= 1]
-        if not late:
-            return ()
-        first = min(s.offset_days for s in late)
-        return tuple(s for s in late if s.offset_days == first)
+
+class QuietHours(_Frozen):
+    """When customers are not contacted, on their own clock: `not_before` moves past it."""
+
+    start: time = Field(time(20, 0), description="quiet from this local time ...")
+    end: time = Field(time(8, 0), description="... until this local time (may wrap midnight)")
+    weekends: bool = Field(True, description="Saturday and Sunday are quiet all day")
+    channels: tuple[Channel, ...] = Field(
+        ("email", "sms", "phone"), description="channels that reach a person"
+    )
+
+
+class ContactPolicy(_Frozen):
+    """How often and when customers may be contacted, and what is too small to chase."""
+
+    cooldown_days: dict[Channel, int] = Field(
+        default_factory=dict,
+        description="per channel: no second contact within this many days (unlisted: 0)",
+    )
+    quiet_hours: QuietHours = QuietHours()
+    minimum_amount: dict[str, Exact] = Field(
+        default_factory=dict,
+        description="per currency: a customer owing less in total is not chased (unlisted: 0)",
+    )
+    default_timezone: str | None = Field(
+        None, description="customers' zone when their invoices name none (unset: the policy's)"
+    )
+
+    @field_validator("cooldown_days")
+    @classmethod
+    def _non_negative(cls, value: dict[str, int]) -> dict[str, int]:
+        bad = sorted(channel for channel, days in value.items() if days < 0)
+        if bad:
+            raise ValueError(f"cooldown days must be 0 or more ({', '.join(bad)})")
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        return None if value is None else _zone_name(value)
 
 
 class ThankYouPolicy(_Frozen):
@@ -190,21 +233,52 @@ class Policy(_Frozen):
     risk: RiskPolicy
     priority: PriorityPolicy
     ladder: Ladder
+    contact: ContactPolicy = ContactPolicy()
     thank_you: ThankYouPolicy = ThankYouPolicy()
 
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA time zone") from None
-        return value
+        return _zone_name(value)
+
+    @model_validator(mode="after")
+    def _stages_match_offsets(self) -> Policy:
+        """A step's stage must be what its offset means, or reasons would contradict actions."""
+        for bucket in RISK_BUCKETS:
+            for step in self.ladder.for_risk(bucket):
+                expected = self.stage_for(step.offset_days)
+                if step.stage != expected:
+                    raise ValueError(
+                        f"ladder.{bucket} step {step.id}: offset_days {step.offset_days} is "
+                        f"stage {expected!r}, not {step.stage!r} (late_delinquency from day "
+                        f"{self.late_delinquency_from_days})"
+                    )
+        return self
+
+    def stage_for(self, days_past_due: int) -> Stage:
+        """The collection stage of an invoice this many days past due."""
+        if days_past_due <= 0:
+            return "preventive"
+        if days_past_due < self.late_delinquency_from_days:
+            return "early_delinquency"
+        return "late_delinquency"
+
+    def customer_zone(self, customer_timezone: str | None) -> ZoneInfo:
+        """The zone whose clock quiet hours are read on, for one customer."""
+        return ZoneInfo(customer_timezone or self.contact.default_timezone or self.timezone)
 
     @property
     def zone(self) -> ZoneInfo:
         """The business time zone."""
         return ZoneInfo(self.timezone)
+
+
+def _zone_name(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone") from None
+    return value
 
 
 def _complete(value: dict[str, int], names: tuple[str, ...]) -> dict[str, int]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from processor.domain.facts import Fact, InvoiceIssued
@@ -41,6 +41,12 @@ class CustomerState:
     segment: Segment | None = None
     assessed_on: date | None = None
     last_reason: str | None = None
+    # The instant of the last decision: decisions never go back in time for one customer.
+    decided_at: datetime | None = None
+    # Business date of the last contact per channel (cooldowns count from it).
+    last_contact: Mapping[str, date] = field(default_factory=dict)
+    # IANA zone of the customer (quiet hours), from its invoices; None: the policy's.
+    customer_timezone: str | None = None
 
 
 def apply(state: CustomerState, fact: Fact) -> CustomerState:
@@ -51,7 +57,14 @@ def apply(state: CustomerState, fact: Fact) -> CustomerState:
     if fact.event_id in state.seen:
         return state
     ledger = record(state.ledger, fact)
-    name = state.customer_name
-    if isinstance(fact, InvoiceIssued) and fact.customer_name:
-        name = fact.customer_name
-    return replace(state, ledger=ledger, customer_name=name, seen=state.seen | {fact.event_id})
+    name, zone = state.customer_name, state.customer_timezone
+    if isinstance(fact, InvoiceIssued):
+        name = fact.customer_name or name
+        zone = fact.customer_timezone or zone
+    return replace(
+        state,
+        ledger=ledger,
+        customer_name=name,
+        customer_timezone=zone,
+        seen=state.seen | {fact.event_id},
+    )

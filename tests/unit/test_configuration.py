@@ -15,7 +15,15 @@ from processor.settings import load_settings
 def test_the_default_policy_loads_and_has_a_version() -> None:
     policy = load_policy(None)
     assert policy.version
-    assert policy.ladder.first_delinquency_steps("low")
+    for bucket in ("low", "medium", "high"):
+        ladder = policy.ladder.for_risk(bucket)
+        assert [s.offset_days for s in ladder] == sorted(s.offset_days for s in ladder)
+        assert ladder[-1].action == "agency_referral"
+        assert {"payment_plan_offer", "credit_hold"} <= {s.action for s in ladder}
+        preventive = [s for s in ladder if s.stage == "preventive"]
+        assert bool(preventive) is (bucket != "low")
+    assert policy.contact.cooldown_days["email"] >= 1
+    assert policy.contact.minimum_amount["USD"] > 0
 
 
 @pytest.mark.parametrize(
@@ -30,7 +38,12 @@ def test_the_default_policy_loads_and_has_a_version() -> None:
         (('tone = "friendly"', 'tone = "rude"'), "ladder.low.0.tone"),
         (('"120+" = 85', '"121+" = 85'), "risk.aging_points"),
         (("high_from = 60", "high_from = 20"), "risk"),
-        (('version = "2026.11-1"', 'versoin = "x"'), "version"),
+        (('version = "2026.11-2"', 'versoin = "x"'), "version"),
+        (("offset_days = -3", "offset_days = 2"), "ladder.medium step medium.pre3.reminder"),
+        (("email = 3", "email = -1"), "contact.cooldown_days"),
+        (('start = "20:00"', 'start = "25:00"'), "contact.quiet_hours.start"),
+        (('USD = "25.00"', "USD = 25.5"), "contact.minimum_amount.USD"),
+        (('channels = ["email"', 'channels = ["pigeon"'), "contact.quiet_hours.channels.0"),
     ],
 )
 def test_a_broken_policy_names_the_field(edit: tuple[str, str], named: str) -> None:

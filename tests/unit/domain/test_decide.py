@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from processor.domain.decide import Cause, Decision, decide, handle
+from processor.domain.decide import Cause, Decision, decide, handle, on_event
 from processor.domain.facts import Fact
 from processor.domain.policy import Policy
 from processor.domain.state import CustomerState
@@ -14,13 +14,13 @@ from tests.unit.domain.builders import CUSTOMER, at, due, inv, pay
 
 
 def run(policy: Policy, *steps: tuple[Fact, datetime]) -> tuple[CustomerState, list[Decision]]:
+    """Events at their instants, with the wakes due between them, as the worker runs them."""
     state = CustomerState(customer_id=CUSTOMER)
-    decisions = []
+    decisions: list[Decision] = []
     for fact, now in steps:
-        decision = handle(state, fact, now=now, policy=policy)
-        if decision is not None:
-            decisions.append(decision)
-            state = decision.state
+        progress = on_event(state, fact, now=now, policy=policy)
+        decisions += progress.decisions
+        state = progress.state
     return state, decisions
 
 
@@ -48,28 +48,15 @@ def history_for(behavior: str) -> list[tuple[Fact, datetime]]:
     ("behavior", "expected"),
     [
         ("on_time", [("reminder", "email", "friendly", "low.d1.reminder")]),
-        (
-            "occasionally_late",
-            [
-                ("reminder", "email", "firm", "medium.d1.reminder"),
-                ("call_task", "phone", "firm", "medium.d1.call"),
-            ],
-        ),
-        (
-            "habitually_late",
-            [
-                ("reminder", "email", "firm", "medium.d1.reminder"),
-                ("call_task", "phone", "firm", "medium.d1.call"),
-            ],
-        ),
+        ("occasionally_late", [("reminder", "email", "firm", "medium.d1.reminder")]),
+        ("habitually_late", [("reminder", "email", "firm", "medium.d1.reminder")]),
     ],
 )
 def test_first_ladder_step_follows_the_risk_bucket(
     behavior: str, expected: list[tuple[str, str, str, str]], policy: Policy
 ) -> None:
-    state, _ = run(policy, *history_for(behavior))
-    decision = handle(state, due("X", on=400), now=at(401), policy=policy)
-    assert decision is not None
+    _, decisions = run(policy, *history_for(behavior), (due("X", on=400), at(401)))
+    decision = decisions[-1]
     [flag] = decision.flags
     assert (flag.invoice_id, flag.detected_by, flag.days_past_due) == ("X", "due_date_event", 1)
     got = sorted((a.action, a.channel, a.tone, a.rule_id) for a in decision.actions)
@@ -83,11 +70,13 @@ def test_first_ladder_step_follows_the_risk_bucket(
 
 def test_high_risk_first_step_is_a_call_and_a_firm_reminder(policy: Policy) -> None:
     # 75 days past due on another invoice already: high risk when X becomes late
-    state, _ = run(
-        policy, (inv("OLD", issued=0, due=30), at(0)), (inv("X", issued=80, due=104), at(80))
+    _, decisions = run(
+        policy,
+        (inv("OLD", issued=0, due=30), at(0)),
+        (inv("X", issued=80, due=104), at(80)),
+        (due("X", on=104), at(105)),
     )
-    decision = handle(state, due("X", on=104), now=at(105), policy=policy)
-    assert decision is not None
+    decision = decisions[-1]
     assert decision.assessment.segment.risk_bucket == "high"
     assert sorted(a.rule_id for a in decision.actions if "X" in a.invoice_ids) == [
         "high.d1.call",
@@ -166,12 +155,15 @@ def test_several_invoices_late_at_once_share_one_action_per_currency(policy: Pol
         (inv("A", due=30), at(0)),
         (inv("B", "50.00", due=30), at(0)),
         (inv("C", "70.00", due=30, currency="EUR"), at(0)),
-        (pay("P", "1.00", on=33), at(33)),  # wakes the customer after the grace: clock flags all
+        (pay("P", "1.00", on=40), at(40)),  # after the clock flagged all three on day 32
     )
-    last = decisions[-1]
-    assert sorted(f.invoice_id for f in last.flags) == ["A", "B", "C"]
-    by_currency = {a.currency: (a.invoice_ids, str(a.amount_outstanding)) for a in last.actions}
-    assert by_currency == {"USD": (("A", "B"), "149.00"), "EUR": (("C",), "70.00")}
+    [flagging] = [d for d in decisions if d.flags]
+    assert sorted(f.invoice_id for f in flagging.flags) == ["A", "B", "C"]
+    assert {f.detected_by for f in flagging.flags} == {"clock"}
+    by_currency = {
+        a.currency: (a.invoice_ids, str(a.amount_outstanding)) for a in flagging.actions
+    }
+    assert by_currency == {"USD": (("A", "B"), "150.00"), "EUR": (("C",), "70.00")}
 
 
 def test_segment_change_names_the_dimensions_and_the_reason(policy: Policy) -> None:

@@ -1,0 +1,261 @@
+"""The collection ladder in time: which steps are due for a customer today, and the contacts.
+
+A step of the customer's risk-bucket ladder is due for an unpaid invoice once its date (due date
+plus offset) has come; a delinquency step also waits until the invoice is known to be late.
+Due steps are then filtered by the contact rules and merged:
+
+- a currency the customer owes less than the policy's minimum in is not chased (the steps wait);
+- a channel still in its cooldown is not used (the steps wait until the cooldown ends);
+- everything due on one channel in one currency becomes one action listing its invoices, led by
+  the most advanced step (largest offset, then the most severe action and tone).
+
+A step is taken once per invoice (``done_steps``); a paid invoice has no due steps, so whatever
+it still had pending is cancelled by the payment itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from processor.domain.contact import may_contact, not_before
+from processor.domain.ids import stable_id
+from processor.domain.ledger import ZERO, Invoice, Ledger
+from processor.domain.outputs import ActionRequest, Cause
+from processor.domain.policy import ACTION_SEVERITY, TONE_SEVERITY, LadderStep, Policy
+from processor.domain.reasons import days, situation
+from processor.domain.segmentation import Assessment
+from processor.domain.state import CustomerState, DetectedBy
+
+_DETECTION_TEXT = {
+    "due_date_event": "per the platform's due-date notice",
+    "clock": "per the processor's clock",
+    "late_payment": "learned from a payment received after the due date",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DueStep:
+    """One ladder step whose day has come for one unpaid invoice."""
+
+    invoice: Invoice
+    step: LadderStep
+    on: date
+    outstanding: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Contacts:
+    """The actions a decision takes, and the contact memory they leave behind."""
+
+    actions: tuple[ActionRequest, ...]
+    done_steps: Mapping[str, frozenset[str]]
+    last_contact: Mapping[str, date]
+
+
+def step_date(invoice: Invoice, step: LadderStep) -> date:
+    """The business date a step falls on for an invoice."""
+    return invoice.due_date + timedelta(days=step.offset_days)
+
+
+def pending_steps(
+    state: CustomerState, risk_bucket: str, policy: Policy
+) -> list[tuple[Invoice, LadderStep]]:
+    """Steps of the ladder not yet taken for invoices still owed (in any future or past day)."""
+    ledger = state.ledger
+    pending = []
+    for invoice in ledger.open_invoices():
+        done = state.done_steps.get(invoice.invoice_id, frozenset())
+        for step in policy.ladder.for_risk(risk_bucket):
+            # A step dated before the invoice existed never applies to it.
+            if step.id not in done and step_date(invoice, step) >= invoice.issued_on:
+                pending.append((invoice, step))
+    return pending
+
+
+def due_steps(
+    state: CustomerState,
+    flagged: Mapping[str, DetectedBy],
+    risk_bucket: str,
+    today: date,
+    policy: Policy,
+) -> list[DueStep]:
+    """The steps of each unpaid invoice's current rung that are not taken yet.
+
+    A step is reached on its day: a preventive one up to the due date, a later one once the
+    invoice is known to be late. Only the invoice's most advanced reached rung is taken; earlier
+    rungs it skipped (an invoice first seen late, a move to another risk bucket's ladder, a step
+    held by a cooldown until the next rung came) are superseded, never sent in a burst.
+    """
+    due = []
+    ledger = state.ledger
+    for invoice in ledger.open_invoices():
+        reached = [
+            step
+            for step in policy.ladder.for_risk(risk_bucket)
+            if _reached(invoice, step, invoice.invoice_id in flagged, today)
+        ]
+        if not reached:
+            continue
+        rung = max(step.offset_days for step in reached)
+        done = state.done_steps.get(invoice.invoice_id, frozenset())
+        outstanding = ledger.balances[invoice.invoice_id].outstanding
+        due += [
+            DueStep(
+                invoice=invoice, step=step, on=step_date(invoice, step), outstanding=outstanding
+            )
+            for step in reached
+            if step.offset_days == rung and step.id not in done
+        ]
+    return due
+
+
+def _reached(invoice: Invoice, step: LadderStep, late: bool, today: date) -> bool:
+    on = step_date(invoice, step)
+    if on > today or on < invoice.issued_on:
+        return False
+    if step.offset_days <= 0:
+        return today <= invoice.due_date  # "before the due date" makes no sense after it
+    return late  # waits until lateness is known (notice, late payment or clock)
+
+
+def below_minimum(ledger: Ledger, currency: str, policy: Policy) -> bool:
+    """True when the customer owes less in `currency` than anyone should be chased for."""
+    minimum = policy.contact.minimum_amount.get(currency, ZERO)
+    return ledger.outstanding_by_currency().get(currency, ZERO) < minimum
+
+
+def plan_contacts(
+    state: CustomerState,
+    flagged: Mapping[str, DetectedBy],
+    assessment: Assessment,
+    cause: Cause,
+    now: datetime,
+    today: date,
+    policy: Policy,
+) -> Contacts:
+    """The ladder actions due on `today`, after the minimum amount, cooldowns and merging."""
+    due = due_steps(state, flagged, assessment.segment.risk_bucket, today, policy)
+    groups: dict[tuple[str, str], list[DueStep]] = {}
+    for item in due:
+        if below_minimum(state.ledger, item.invoice.currency, policy):
+            continue
+        if not may_contact(item.step.channel, today, state.last_contact, policy.contact):
+            continue
+        groups.setdefault((item.step.channel, item.invoice.currency), []).append(item)
+    done = dict(state.done_steps)
+    last_contact = dict(state.last_contact)
+    actions = []
+    for (channel_name, _currency), group in sorted(groups.items()):
+        action = _contact(state, group, flagged, assessment, cause, now, today, policy)
+        actions.append(action)
+        last_contact[channel_name] = today
+        for invoice_id, step_id in action.steps:
+            done[invoice_id] = done.get(invoice_id, frozenset()) | {step_id}
+    return Contacts(actions=tuple(actions), done_steps=done, last_contact=last_contact)
+
+
+def _lead(group: list[DueStep]) -> DueStep:
+    """The step that gives a merged contact its action, tone and stage: the most advanced."""
+    return max(
+        group,
+        key=lambda d: (
+            d.step.offset_days,
+            ACTION_SEVERITY.index(d.step.action),
+            TONE_SEVERITY.index(d.step.tone),
+            d.step.id,
+        ),
+    )
+
+
+def _contact(
+    state: CustomerState,
+    group: list[DueStep],
+    flagged: Mapping[str, DetectedBy],
+    assessment: Assessment,
+    cause: Cause,
+    now: datetime,
+    today: date,
+    policy: Policy,
+) -> ActionRequest:
+    lead = _lead(group)
+    steps = tuple(sorted((d.invoice.invoice_id, d.step.id) for d in group))
+    owed = {d.invoice.invoice_id: d.outstanding for d in group}
+    amount = sum(owed.values(), ZERO)
+    currency = lead.invoice.currency
+    step = lead.step
+    zone = policy.customer_zone(state.customer_timezone)
+    return ActionRequest(
+        event_id=stable_id("action", state.customer_id, *(f"{i}:{s}" for i, s in steps)),
+        action=step.action,
+        channel=step.channel,
+        tone=step.tone,
+        stage=step.stage,
+        invoice_ids=tuple(sorted(owed)),
+        amount_outstanding=amount,
+        currency=currency,
+        segment=assessment.segment,
+        priority=assessment.segment.priority,
+        rule_id=step.id,
+        policy_version=policy.version,
+        reason=_reason(group, lead, amount, currency, flagged, assessment, today, policy),
+        caused_by=cause.id,
+        not_before=not_before(step.channel, now, zone, policy.contact.quiet_hours),
+        steps=steps,
+    )
+
+
+def _reason(
+    group: list[DueStep],
+    lead: DueStep,
+    amount: Decimal,
+    currency: str,
+    flagged: Mapping[str, DetectedBy],
+    assessment: Assessment,
+    today: date,
+    policy: Policy,
+) -> str:
+    """Which facts fired which rule, in sentences a collector can read."""
+    parts = [_invoice_clause(item, flagged, today) for item in sorted(group, key=_by_invoice)]
+    subject = "; ".join(parts)
+    step = lead.step
+    what = f"{step.tone} {step.channel} {step.action.replace('_', ' ')}"
+    held = ""
+    if lead.on < today:
+        held = f" It was due on {lead.on} and held by the contact rules until today."
+    merged = ""
+    if len(group) > 1:
+        merged = f" One contact covers {len(group)} due steps ({amount} {currency} in total)."
+    return (
+        f"{subject}. Customer is {assessment.segment.risk_bucket} risk: "
+        f"{situation(assessment)}. Rule {step.id} (policy {policy.version}, "
+        f"{_offset_text(step.offset_days)}): {what}.{merged}{held}"
+    )
+
+
+def _by_invoice(item: DueStep) -> tuple[str, str]:
+    return item.invoice.invoice_id, item.step.id
+
+
+def _invoice_clause(item: DueStep, flagged: Mapping[str, DetectedBy], today: date) -> str:
+    invoice = item.invoice
+    owed = f"{item.outstanding} {invoice.currency} outstanding"
+    late_by = (today - invoice.due_date).days
+    if late_by <= 0:
+        when = "due today" if late_by == 0 else f"due in {days(-late_by)} on {invoice.due_date}"
+        return f"Invoice {invoice.invoice_id} ({owed}) is {when}, step {item.step.id}"
+    how = _DETECTION_TEXT[flagged[invoice.invoice_id]]
+    return (
+        f"Invoice {invoice.invoice_id} ({owed}) is {days(late_by)} past due "
+        f"(due {invoice.due_date}, late {how}), step {item.step.id}"
+    )
+
+
+def _offset_text(offset: int) -> str:
+    if offset < 0:
+        return f"{days(-offset)} before the due date"
+    if offset == 0:
+        return "on the due date"
+    return f"{days(offset)} after the due date"
