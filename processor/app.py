@@ -8,23 +8,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import faust
 from aiokafka import AIOKafkaClient
 from aiokafka.errors import KafkaError
+from faust.types import TP
 from redis.asyncio import Redis
 
-from processor.clock import Clock, SystemClock
+from processor.clock import Clock, clock_from
 from processor.domain.policy import Policy
+from processor.domain.schedule import next_wake
 from processor.faust_tuning import set_fetch_max_wait
 from processor.metrics import Metrics, build_metrics
-from processor.pipeline import ORIGIN_HEADER, EventProcessor, Inbound
+from processor.pipeline import ORIGIN_HEADER, EventProcessor, Inbound, partition_for, wake_message
 from processor.projection import Keys, RedisProjection
+from processor.scheduler import Scheduler, WakeIndex
 from processor.settings import Settings
-from processor.state_codec import exposure_of_raw
+from processor.state_codec import decode_state, exposure_of_raw, wake_of_raw
 
 log = logging.getLogger(__name__)
 RAW = {"key_serializer": "raw", "value_serializer": "raw"}
@@ -88,7 +92,11 @@ class Worker:
     projection: RedisProjection
     processor: EventProcessor
     table: Any
+    clock: Clock
+    wakes: WakeIndex
     broker_ok: bool = False
+    # (topic, partition) -> last offset fully processed by this process (scheduler gate)
+    processed: dict[tuple[str, int], int] = field(default_factory=dict)
 
     @property
     def ready(self) -> bool:
@@ -100,6 +108,31 @@ class Worker:
         """Input partitions this worker processes now."""
         inputs = set(self.settings.input_topics)
         return {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic in inputs}
+
+    def caught_up(self, partition: int) -> bool:
+        """True when every input message of the partition the broker has was processed."""
+        consumer = self.app.consumer
+        for topic in (*self.settings.input_topics, self.settings.rekey_topic):
+            tp = TP(topic, partition)
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                return False
+            last = self.processed.get((topic, partition))
+            done = last + 1 if last is not None else consumer._committed_offset.get(tp) or 0
+            if done < highwater:
+                return False
+        return True
+
+    def stored_wakes(self, partition: int) -> Iterator[tuple[bytes, datetime | None]]:
+        """Each stored customer of a partition and its next wake-up (recomputed on a new policy)."""
+        for key, raw in list(self.table.data.items()):
+            if partition_for(key, self.settings.partitions) != partition:
+                continue
+            wake = wake_of_raw(raw)
+            if wake.policy_version == self.policy.version:
+                yield key, wake.at
+            else:
+                yield key, next_wake(decode_state(raw), self.policy)
 
     def refresh_lag(self) -> None:
         """Consumer lag per input topic: highwater minus the next offset to process."""
@@ -173,6 +206,14 @@ def build_worker(
         if holder and partition in holder[0].active_partitions():
             metrics.portfolio.update(partition, event.key, exposure_of_raw(event.value))
 
+    clock = clock or clock_from(
+        settings.clock,
+        start=settings.simulated_start,
+        days_per_second=settings.simulated_days_per_second,
+        anchor=settings.simulated_anchor,
+    )
+    wakes = WakeIndex()
+    metrics.scheduled.set_function(lambda: float(len(wakes)))
     table = app.Table(
         "customers",
         default=None,
@@ -184,11 +225,12 @@ def build_worker(
     processor = EventProcessor(
         settings=settings,
         policy=policy,
-        clock=clock or SystemClock(),
+        clock=clock,
         metrics=metrics,
         store=TableStore(table),
         outbox=FaustOutbox(app),
         projection=projection,
+        on_scheduled=wakes.set,
     )
     worker = Worker(
         settings=settings,
@@ -200,6 +242,8 @@ def build_worker(
         projection=projection,
         processor=processor,
         table=table,
+        clock=clock,
+        wakes=wakes,
     )
     holder.append(worker)
     _register_agents(worker)
@@ -216,6 +260,10 @@ def _register_agents(worker: Worker) -> None:
     for name in sources:
         topic = app.topic(name, partitions=settings.partitions, allow_empty=True, **RAW)
         app.agent(topic, name=f"arpulse.consume.{name}", concurrency=1)(_consumer(worker))
+    wake_topic = app.topic(
+        settings.wake_topic, partitions=settings.partitions, allow_empty=True, **RAW
+    )
+    app.agent(wake_topic, name="arpulse.wake", concurrency=1)(_waker(worker))
 
 
 def _consumer(worker: Worker) -> Any:
@@ -232,8 +280,41 @@ def _consumer(worker: Worker) -> Any:
                 produced_at=message.timestamp or None,
             )
             await _process_with_retry(worker, inbound)
+            worker.processed[(message.topic, message.partition)] = message.offset
 
     return consume
+
+
+def _waker(worker: Worker) -> Any:
+    async def wake(stream: Any) -> None:
+        async for event in stream.events():
+            message = event.message
+            inbound = Inbound(
+                topic=message.topic,
+                partition=message.partition,
+                offset=message.offset,
+                key=message.key,
+                value=message.value,
+            )
+            attempt = 0
+            while True:
+                try:
+                    outcome = await worker.processor.wake(inbound)
+                    break
+                except KafkaError as exc:
+                    worker.metrics.processing_errors.labels("broker").inc()
+                    delay = _RETRY_DELAYS[min(attempt, len(_RETRY_DELAYS) - 1)]
+                    log.warning("wake-up publish failed (%s); retrying in %.1fs", exc, delay)
+                    attempt += 1
+                    await asyncio.sleep(delay)
+                except Exception:  # a bug must not stop the partition: log it, go on
+                    worker.metrics.processing_errors.labels("internal").inc()
+                    log.exception("wake-up %s/%s failed", message.partition, message.offset)
+                    outcome = "failed"
+                    break
+            worker.metrics.wakeups.labels(outcome).inc()
+
+    return wake
 
 
 async def _process_with_retry(worker: Worker, inbound: Inbound) -> None:
@@ -288,32 +369,78 @@ def _register_lifecycle(worker: Worker) -> None:
 
     @app.task
     async def watch_broker() -> None:
-        client = AIOKafkaClient(bootstrap_servers=worker.settings.kafka_broker)
-        bootstrapped = False
-        try:
-            while True:
-                try:
-                    if not bootstrapped:
-                        await asyncio.wait_for(client.bootstrap(), timeout=3.0)
-                        bootstrapped = True
-                    await asyncio.wait_for(client.fetch_all_metadata(), timeout=3.0)
-                    worker.broker_ok = True
-                except (KafkaError, OSError, TimeoutError) as exc:
-                    if worker.broker_ok:
-                        log.warning("broker unreachable: %s", exc)
-                    worker.broker_ok = False
-                worker.metrics.broker_up.set(1.0 if worker.broker_ok else 0.0)
-                worker.refresh_lag()
-                await asyncio.sleep(_WATCH_INTERVAL)
-        finally:
-            await client.close()
+        await _watch_broker(worker)
+
+    @app.task
+    async def schedule() -> None:
+        await _run_scheduler(worker)
 
     @app.on_partitions_revoked.connect  # type: ignore[misc]
     async def forget_revoked(app: faust.App, revoked: Any, **kwargs: Any) -> None:
         for partition in {tp.partition for tp in revoked}:
             worker.metrics.portfolio.drop(partition)
+            worker.wakes.drop(partition)
 
     @app.on_before_shutdown.connect  # type: ignore[misc]
     async def stop_projection(app: faust.App, **kwargs: Any) -> None:
         await worker.projection.stop()
         await worker.redis.aclose()
+
+
+async def _run_scheduler(worker: Worker) -> None:
+    """Adopt owned partitions' wake-ups once recovered, then send what falls due, every tick."""
+    settings = worker.settings
+
+    async def send_wake(partition: int, key: bytes, at: datetime) -> None:
+        delivery = await worker.processor.outbox.send(
+            settings.wake_topic,
+            key=key,
+            value=wake_message(key.decode("utf-8"), at),
+            partition=partition,
+        )
+        await delivery
+
+    scheduler = Scheduler(
+        index=worker.wakes,
+        clock=worker.clock,
+        send_wake=send_wake,
+        caught_up=worker.caught_up,
+        max_defer_seconds=settings.scheduler_max_defer_seconds,
+    )
+    interval = settings.scheduler_interval_ms / 1000
+    while True:
+        await asyncio.sleep(interval)
+        if not worker.ready:
+            continue
+        owned = worker.active_partitions()
+        for partition in worker.wakes.partitions() - owned:
+            worker.wakes.drop(partition)
+        for partition in owned - worker.wakes.partitions():
+            worker.wakes.adopt(partition, worker.stored_wakes(partition))
+        try:
+            await scheduler.tick()
+        except KafkaError as exc:
+            log.warning("scheduler could not send wake-ups (%s); retrying", exc)
+
+
+async def _watch_broker(worker: Worker) -> None:
+    """Every few seconds: can the broker be reached (health, metric), and how far behind are we."""
+    client = AIOKafkaClient(bootstrap_servers=worker.settings.kafka_broker)
+    bootstrapped = False
+    try:
+        while True:
+            try:
+                if not bootstrapped:
+                    await asyncio.wait_for(client.bootstrap(), timeout=3.0)
+                    bootstrapped = True
+                await asyncio.wait_for(client.fetch_all_metadata(), timeout=3.0)
+                worker.broker_ok = True
+            except (KafkaError, OSError, TimeoutError) as exc:
+                if worker.broker_ok:
+                    log.warning("broker unreachable: %s", exc)
+                worker.broker_ok = False
+            worker.metrics.broker_up.set(1.0 if worker.broker_ok else 0.0)
+            worker.refresh_lag()
+            await asyncio.sleep(_WATCH_INTERVAL)
+    finally:
+        await client.close()

@@ -1,9 +1,18 @@
-"""The worker's clock: the only place in arpulse that reads the time (the domain takes `now`)."""
+"""The worker's clock: the only place in arpulse that reads the time (the domain takes `now`).
+
+Real time by default. The simulated clock starts at a chosen instant and runs faster than real
+time (e.g. one day per second), so a demo or a test watches weeks of collections in a minute.
+Workers and restarts given the same start, speed and anchor share one simulated timeline.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
+
+SECONDS_PER_DAY = 86400
 
 
 class Clock(Protocol):
@@ -20,3 +29,41 @@ class SystemClock:
     def now(self) -> datetime:
         """The wall clock."""
         return datetime.now(UTC)
+
+
+class SimulatedClock:
+    """Reads `start` at the real instant `anchor`, then runs `days_per_second` days a second."""
+
+    def __init__(
+        self,
+        *,
+        start: datetime,
+        days_per_second: float,
+        anchor: datetime | None = None,
+        real: Callable[[], float] = time.time,
+    ) -> None:
+        if start.tzinfo is None:
+            raise ValueError("start must be timezone-aware")
+        self._start = start.astimezone(UTC)
+        self._rate = days_per_second * SECONDS_PER_DAY
+        self._real = real
+        self._anchor = anchor.timestamp() if anchor is not None else real()
+
+    def now(self) -> datetime:
+        """Simulated time: the start plus real time elapsed since the anchor, sped up."""
+        return self._start + timedelta(seconds=(self._real() - self._anchor) * self._rate)
+
+    def real_seconds_until(self, moment: datetime) -> float:
+        """Real seconds until the simulated clock reads `moment` (negative: already past)."""
+        return (moment - self.now()).total_seconds() / self._rate
+
+
+def clock_from(
+    kind: str, *, start: datetime | None, days_per_second: float, anchor: datetime | None
+) -> Clock:
+    """The clock settings ask for (`kind`: "system" or "simulated")."""
+    if kind == "simulated":
+        if start is None:
+            raise ValueError("a simulated clock needs a start")
+        return SimulatedClock(start=start, days_per_second=days_per_second, anchor=anchor)
+    return SystemClock()

@@ -35,6 +35,8 @@ class Metrics:
     redis_up: Gauge
     broker_up: Gauge
     consumer_lag: Gauge
+    scheduled: Gauge
+    wakeups: Counter
     portfolio: Portfolio
 
 
@@ -127,6 +129,17 @@ def build_metrics(registry: CollectorRegistry | None = None) -> Metrics:
             ["topic"],
             registry=registry,
         ),
+        scheduled=Gauge(
+            "arpulse_scheduled_wakeups",
+            "Customers on owned partitions with a wake-up scheduled (ladder step, boundary)",
+            registry=registry,
+        ),
+        wakeups=Counter(
+            "arpulse_wakeups_total",
+            "Wake-ups processed, by outcome (applied: decided something; stale: nothing due)",
+            ["outcome"],
+            registry=registry,
+        ),
         portfolio=portfolio,
     )
 
@@ -148,6 +161,7 @@ DEAD_LETTER_REASONS = frozenset(
         "received_on",
         "customer_name",
         "terms",
+        "customer_timezone",
         "method",
         "internal",
     }

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import logging
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -23,16 +24,17 @@ from aiokafka.partitioner import murmur2
 
 from processor import translate
 from processor.clock import Clock
-from processor.domain.decide import Decision, business_date, handle
+from processor.domain.decide import Decision, advance, business_date, on_event
 from processor.domain.errors import DomainError
 from processor.domain.ids import stable_id
 from processor.domain.policy import Policy
+from processor.domain.schedule import next_wake
 from processor.domain.segmentation import exposure
 from processor.domain.state import CustomerState
 from processor.metrics import TRANSITION_DIMENSIONS, Metrics, reason_label
 from processor.projection import Projection
 from processor.settings import Settings
-from processor.state_codec import decode_state, encode_state
+from processor.state_codec import Wake, decode_state, encode_state
 from processor.views import customer_snapshot
 from schemas import events
 from schemas.validation import ContractError, Rejected, parse_input
@@ -83,6 +85,15 @@ class Outbox(Protocol):
         ...
 
 
+# Called after a state is stored: (partition, customer key, its next wake-up or None).
+OnScheduled = Callable[[int, bytes, datetime | None], None]
+
+
+def wake_message(customer_id: str, at: datetime) -> bytes:
+    """The scheduler's wake-up message for one customer (internal topic)."""
+    return json.dumps({"customer_id": customer_id, "at": at.isoformat()}).encode("utf-8")
+
+
 def partition_for(key: bytes, partitions: int) -> int:
     """The partition Kafka's default partitioner (murmur2) gives `key`."""
     return (murmur2(key) & 0x7FFFFFFF) % partitions
@@ -101,8 +112,10 @@ class EventProcessor:
         store: StateStore,
         outbox: Outbox,
         projection: Projection,
+        on_scheduled: OnScheduled | None = None,
     ) -> None:
         self._settings = settings
+        self._on_scheduled = on_scheduled
         self._policy = policy
         self._clock = clock
         self._metrics = metrics
@@ -114,6 +127,11 @@ class EventProcessor:
         # Every input topic has its own agent; a customer's events from different topics meet
         # on the same partition number, so one lock per partition keeps read-decide-write atomic.
         self._locks: dict[int, asyncio.Lock] = {}
+
+    @property
+    def outbox(self) -> Outbox:
+        """Where outputs go (the scheduler sends its wake-ups through it too)."""
+        return self._outbox
 
     async def process(self, message: Inbound) -> str:
         """Process one message; returns its outcome (the metric label)."""
@@ -144,9 +162,11 @@ class EventProcessor:
         if message.key != key or message.partition != home:
             await self._rekey(message, key, home)
             return "rekeyed"
-        lock = self._locks.setdefault(message.partition, asyncio.Lock())
-        async with lock:
+        async with self._lock(message.partition):
             return await self._apply(message, parsed, key)
+
+    def _lock(self, partition: int) -> asyncio.Lock:
+        return self._locks.setdefault(partition, asyncio.Lock())
 
     async def _apply(self, message: Inbound, parsed: events.InputEvent, key: bytes) -> str:
         raw = self._store.get(key)
@@ -157,53 +177,120 @@ class EventProcessor:
         # deliveries then decide what was true when the fact happened, not what a re-read implies.
         now = min(parsed.occurred_at, self._clock.now())
         try:
-            decision = handle(state, translate.to_fact(parsed), now=now, policy=self._policy)
+            progress = on_event(state, translate.to_fact(parsed), now=now, policy=self._policy)
         except DomainError as exc:
             await self._dead_letter(
                 message, ContractError(exc.field, exc.problem), parsed.customer_id
             )
             return "dead_lettered"
-        if decision is None:
+        if not progress.applied:
             return "duplicate"
-        await self._publish(decision, now, message.produced_at)
-        contribution = exposure(decision.state)
-        self._store.put(key, encode_state(decision.state, contribution=contribution))
-        self._metrics.portfolio.update(message.partition, key, contribution)
-        self._projection.publish(
-            customer_snapshot(
-                decision.state,
-                decision.assessment,
-                today=decision.state.assessed_on or business_date(now, self._policy),
-                at=now,
-            )
-        )
+        await self._commit(message.partition, key, progress.decisions, message.produced_at)
         return "applied"
 
-    async def _publish(self, decision: Decision, now: datetime, produced_at: float | None) -> None:
-        """Send every output of a decision and wait until the broker has all of them."""
+    async def wake(self, message: Inbound) -> str:
+        """Decide what time brought a customer the scheduler found due; returns the outcome."""
+        try:
+            document = json.loads(message.value or b"")
+            customer_id = str(document["customer_id"])
+            datetime.fromisoformat(document["at"])
+        except (ValueError, KeyError, TypeError):
+            log.error("unreadable wake-up %s/%s", message.partition, message.offset)
+            return "unreadable"
+        key = customer_id.encode("utf-8")
+        async with self._lock(message.partition):
+            raw = self._store.get(key)
+            if raw is None:
+                return "stale"
+            state = decode_state(raw)
+            # Every wake up to now, each decided at its own instant: a late or repeated
+            # wake-up message decides exactly what a punctual one would have.
+            decisions = advance(state, self._clock.now(), policy=self._policy)
+            if not decisions:
+                self._schedule(message.partition, key, state)
+                return "stale"
+            await self._commit(message.partition, key, decisions, None)
+            return "applied"
+
+    async def _commit(
+        self,
+        partition: int,
+        key: bytes,
+        decisions: Sequence[Decision],
+        produced_at: float | None,
+    ) -> None:
+        """Publish every decision's outputs (acknowledged), then store, schedule and project."""
+        await self._publish(decisions, produced_at)
+        last = decisions[-1]
+        state = last.state
+        contribution = exposure(state)
+        wake_at = next_wake(state, self._policy)
+        self._store.put(
+            key,
+            encode_state(
+                state,
+                contribution=contribution,
+                wake=Wake(at=wake_at, policy_version=self._policy.version),
+            ),
+        )
+        if self._on_scheduled is not None:
+            self._on_scheduled(partition, key, wake_at)
+        self._metrics.portfolio.update(partition, key, contribution)
+        at = state.decided_at or self._clock.now()
+        self._projection.publish(
+            customer_snapshot(
+                state,
+                last.assessment,
+                today=state.assessed_on or business_date(at, self._policy),
+                at=at,
+            )
+        )
+
+    def _schedule(self, partition: int, key: bytes, state: CustomerState) -> None:
+        if self._on_scheduled is not None:
+            self._on_scheduled(partition, key, next_wake(state, self._policy))
+
+    async def _publish(self, decisions: Sequence[Decision], produced_at: float | None) -> None:
+        """Send every output of the decisions and wait until the broker has all of them."""
+        outgoing: list[tuple[str, bytes, events.OutputEvent]] = []
+        for decision in decisions:
+            outgoing += self._outputs(decision)
+        pending = [
+            await self._outbox.send(topic, key=key, value=translate.to_bytes(event))
+            for topic, key, event in outgoing
+        ]
+        for delivery in pending:
+            await delivery
+        for decision in decisions:
+            self._count(decision, produced_at)
+
+    def _outputs(self, decision: Decision) -> list[tuple[str, bytes, events.OutputEvent]]:
         customer_id = decision.state.customer_id
         key = customer_id.encode("utf-8")
+        now = decision.state.decided_at or self._clock.now()
         s = self._settings
-        outgoing: list[tuple[str, events.OutputEvent]] = [
-            (s.topic_late_payment_flags, translate.flag_event(f, customer_id=customer_id, at=now))
+        outgoing: list[tuple[str, bytes, events.OutputEvent]] = [
+            (
+                s.topic_late_payment_flags,
+                key,
+                translate.flag_event(f, customer_id=customer_id, at=now),
+            )
             for f in decision.flags
         ]
         if decision.segment_change is not None:
             change = translate.segment_event(
                 decision.segment_change, customer_id=customer_id, at=now
             )
-            outgoing.append((s.topic_customer_segments, change))
+            outgoing.append((s.topic_customer_segments, key, change))
         outgoing += [
-            (s.topic_collection_actions, translate.action_event(a, customer_id=customer_id, at=now))
+            (
+                s.topic_collection_actions,
+                key,
+                translate.action_event(a, customer_id=customer_id, at=now),
+            )
             for a in decision.actions
         ]
-        pending = [
-            await self._outbox.send(topic, key=key, value=translate.to_bytes(event))
-            for topic, event in outgoing
-        ]
-        for delivery in pending:
-            await delivery
-        self._count(decision, produced_at)
+        return outgoing
 
     def _count(self, decision: Decision, produced_at: float | None) -> None:
         m = self._metrics

@@ -5,7 +5,9 @@ A bad value stops start-up with a message naming the variable (see `load_setting
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -64,7 +66,40 @@ class Settings(BaseSettings):
     max_payload_bytes: int = Field(
         65536, ge=1024, le=10_485_760, description="larger input payloads are dead-lettered"
     )
+    clock: Literal["system", "simulated"] = Field(
+        "system", description="real time, or a simulated clock for demos and tests"
+    )
+    simulated_start: datetime | None = Field(
+        None, description="simulated clock: the instant it starts at (with an offset)"
+    )
+    simulated_days_per_second: float = Field(
+        1.0, gt=0, le=86400, description="simulated clock: simulated days per real second"
+    )
+    simulated_anchor: datetime | None = Field(
+        None,
+        description="simulated clock: the real instant it reads simulated_start (unset: start-up);"
+        " give workers and restarts the same one to share a timeline",
+    )
+    scheduler_interval_ms: int = Field(
+        200, ge=10, le=60000, description="how often the scheduler looks for due wake-ups"
+    )
+    scheduler_max_defer_seconds: float = Field(
+        30.0,
+        ge=0,
+        le=3600,
+        description="wake-ups wait for their partition to catch up at most this long",
+    )
     log_level: str = Field("info", pattern="^(debug|info|warning|error)$", description="log level")
+
+    @model_validator(mode="after")
+    def _simulated_clock_has_a_start(self) -> Settings:
+        if self.clock == "simulated" and self.simulated_start is None:
+            raise ValueError("simulated_start is required when clock is 'simulated'")
+        for name in ("simulated_start", "simulated_anchor"):
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is None:
+                raise ValueError(f"{name} needs a UTC offset (e.g. 2026-01-05T00:00:00Z)")
+        return self
 
     @model_validator(mode="after")
     def _heartbeat_below_session(self) -> Settings:
@@ -97,6 +132,11 @@ class Settings(BaseSettings):
     def rekey_topic(self) -> str:
         """Internal topic for inputs keyed or partitioned by anything but their customer_id."""
         return f"{self.app_id}-rekey"
+
+    @property
+    def wake_topic(self) -> str:
+        """Internal topic the scheduler sends due wake-ups to, on the customer's partition."""
+        return f"{self.app_id}-wake"
 
     @property
     def changelog_topic(self) -> str:

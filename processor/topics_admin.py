@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 def topic_plan(settings: Settings) -> dict[str, dict[str, str]]:
     """Topic name -> topic config for every topic arpulse reads, writes or keeps state in."""
     plan: dict[str, dict[str, str]] = {}
-    for name in (*settings.input_topics, *settings.output_topics, settings.rekey_topic):
+    internal = (settings.rekey_topic, settings.wake_topic)
+    for name in (*settings.input_topics, *settings.output_topics, *internal):
         plan[name] = {}
     plan[settings.changelog_topic] = {"cleanup.policy": "compact"}
     return plan
@@ -65,7 +66,12 @@ async def ensure_topics(settings: Settings, *, timeout_s: float = 30.0) -> list[
 async def _check_partitions(
     admin: AIOKafkaAdminClient, settings: Settings, names: list[str]
 ) -> None:
-    co_partitioned = {*settings.input_topics, settings.rekey_topic, settings.changelog_topic}
+    co_partitioned = {
+        *settings.input_topics,
+        settings.rekey_topic,
+        settings.wake_topic,
+        settings.changelog_topic,
+    }
     to_check = [n for n in names if n in co_partitioned]
     if not to_check:  # describe_topics([]) describes every topic on the cluster
         return
