@@ -149,6 +149,67 @@ def _projection(args: argparse.Namespace) -> int:
     return 0
 
 
+def _simulate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from processor.policy_file import load_policy
+    from processor.simulation import simulate, summary
+    from processor.simulation_report import render
+
+    paths = [args.policy, *([args.compare] if args.compare else [])]
+    policies = [load_policy(Path(p) if p else None) for p in paths]
+    until = _horizon(args.until, policies[0]) if args.until else None
+    try:
+        with open(args.events, "rb") as source:
+            lines = source.readlines()
+    except OSError as exc:
+        raise ConfigError(f"events {args.events}: cannot be read ({exc.strerror})") from None
+    summaries = [summary(simulate(lines, policy, until=until)) for policy in policies]
+    if args.json:
+        print(json.dumps(summaries if args.compare else summaries[0], indent=2))
+    else:
+        names = [Path(p).name if p else "default policy" for p in paths]
+        print(render(summaries, names))
+    return 0
+
+
+def _horizon(text: str, policy: object) -> object:
+    """--until: a timestamp, or a date meaning the end of that day on the policy's calendar."""
+    from datetime import date, datetime, timedelta
+
+    from processor.domain.policy import Policy
+    from processor.domain.schedule import start_of_day
+
+    assert isinstance(policy, Policy)
+    try:
+        if len(text) == 10:
+            return start_of_day(date.fromisoformat(text) + timedelta(days=1), policy) - timedelta(
+                microseconds=1
+            )
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--until {text!r}: not a date (2026-06-30) or timestamp") from None
+    if moment.tzinfo is None:
+        raise ConfigError(f"--until {text!r}: a timestamp needs a UTC offset")
+    return moment
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from processor.demo.portfolio import portfolio
+
+    try:
+        end = date.fromisoformat(args.end)
+    except ValueError:
+        raise ConfigError(f"--end {args.end!r}: not a date (2026-06-30)") from None
+    for event in portfolio(
+        customers=args.customers, today=end, seed=args.seed, invoices=args.invoices
+    ):
+        print(json.dumps(event.value, separators=(",", ":")))
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from processor.demo.run import run_demo
 
@@ -170,6 +231,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--rate", type=float, default=400.0, help="events per second fed (default 400)"
     )
     demo.set_defaults(run=_demo)
+
+    simulate = commands.add_parser(
+        "simulate", help="what-if: the decisions a policy makes over a history of events"
+    )
+    simulate.add_argument("events", help="input events, one JSON object per line")
+    simulate.add_argument("--policy", help="policy file (default: the packaged policy)")
+    simulate.add_argument("--compare", metavar="OTHER_POLICY", help="a second policy to compare")
+    simulate.add_argument(
+        "--until", help="run the clock to this date or timestamp (default: the last event)"
+    )
+    simulate.add_argument("--json", action="store_true", help="print the figures as JSON")
+    simulate.set_defaults(run=_simulate)
+
+    generate = commands.add_parser(
+        "generate", help="print a synthetic history of input events (JSON lines)"
+    )
+    generate.add_argument("--customers", type=int, default=200)
+    generate.add_argument("--invoices", type=int, default=8, help="invoices per customer")
+    generate.add_argument("--end", default="2026-06-30", help="the history ends on this date")
+    generate.add_argument("--seed", type=int, default=7)
+    generate.set_defaults(run=_generate)
 
     schema = commands.add_parser("schemas", help="the contract's JSON Schema files")
     schema.add_argument("action", choices=("export", "check"))

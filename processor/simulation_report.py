@@ -1,0 +1,81 @@
+"""The what-if report: one policy's figures, or two side by side, as a plain-text table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from processor.domain.policy import RISK_BUCKETS
+
+ACTIONS = (
+    "reminder",
+    "call_task",
+    "payment_plan_offer",
+    "credit_hold",
+    "agency_referral",
+    "thank_you",
+)
+
+
+def rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) lines of one summary, in report order."""
+    lines: list[tuple[str, str]] = [
+        ("policy version", str(summary["policy_version"])),
+        ("simulated until", str(summary["horizon"])),
+        ("events read", str(summary["events"])),
+        ("  dead letters", str(summary["dead_letters"])),
+        ("customers", str(summary["customers"])),
+        ("late flags", str(summary["late_flags"])),
+        ("segment changes", str(summary["segment_changes"])),
+        ("actions", str(summary["actions"])),
+    ]
+    for bucket in RISK_BUCKETS:
+        counts = summary["actions_by_segment"][bucket]
+        lines.append((f"  {bucket} risk", str(sum(counts.values()))))
+        lines += [(f"    {bucket}: {action}", str(counts.get(action, 0))) for action in ACTIONS]
+    for stage, count in summary["actions_by_stage"].items():
+        lines.append((f"  stage {stage}", str(count)))
+    contacts = summary["contacts_per_customer"]
+    lines += [
+        ("contacts per customer (mean)", str(contacts["mean"])),
+        ("contacts per customer (max)", str(contacts["max"])),
+        ("customers never contacted", str(contacts["none"])),
+        ("customers ending in risk bucket", ""),
+    ]
+    lines += [(f"  {b}", str(n)) for b, n in summary["final_risk_buckets"].items()]
+    return lines
+
+
+def render(summaries: Sequence[dict[str, Any]], names: Sequence[str]) -> str:
+    """A table with one column per policy run (and a difference column for two)."""
+    columns = [dict(rows(s)) for s in summaries]
+    labels = [label for label, _ in rows(summaries[0])]
+    headers = ["", *names]
+    if len(columns) == 2:
+        headers.append("difference")
+    table = [headers]
+    for label in labels:
+        values = [column.get(label, "") for column in columns]
+        if len(values) == 2:
+            values.append(_difference(*values))
+        table.append([label, *values])
+    widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
+    out = []
+    for n, row in enumerate(table):
+        cells = [row[0].ljust(widths[0])]
+        cells += [c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)]
+        out.append("  ".join(cells).rstrip())
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def _difference(a: str, b: str) -> str:
+    try:
+        delta = float(b) - float(a)
+    except ValueError:
+        return "" if a == b else "differs"
+    if delta == 0:
+        return "="
+    text = f"{delta:+.2f}".rstrip("0").rstrip(".")
+    return text
