@@ -29,6 +29,7 @@ def inv(
     due: int = 30,
     currency: str = "USD",
     event_id: str | None = None,
+    customer_timezone: str | None = None,
 ) -> InvoiceIssued:
     """An invoice issued on day `issued`, due on day `due`."""
     return InvoiceIssued(
@@ -40,6 +41,7 @@ def inv(
         currency=currency,
         issued_on=day(issued),
         due_date=day(due),
+        customer_timezone=customer_timezone,
     )
 
 

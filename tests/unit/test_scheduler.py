@@ -1,0 +1,136 @@
+"""The scheduler's index and tick, the simulated clock, and the wake-up kept with the state."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from processor.clock import SimulatedClock
+from processor.domain.decide import on_event
+from processor.domain.schedule import next_wake
+from processor.domain.state import CustomerState
+from processor.policy_file import load_policy
+from processor.scheduler import Scheduler, WakeIndex
+from processor.state_codec import Wake, decode_state, encode_state, wake_of_raw
+from tests.unit.domain.builders import CUSTOMER, at, inv
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def hours(n: float) -> datetime:
+    return T0 + timedelta(hours=n)
+
+
+class FixedClock:
+    def __init__(self, now: datetime) -> None:
+        self.moment = now
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+def test_the_index_pops_only_what_is_due_in_time_order() -> None:
+    index = WakeIndex()
+    for n in range(10_000):  # customers far in the future cost nothing at a tick
+        index.set(0, f"later-{n}".encode(), hours(1000 + n))
+    index.set(0, b"b", hours(2))
+    index.set(0, b"a", hours(1))
+    index.set(1, b"c", hours(1))
+    assert index.pop_due(0, hours(5), limit=100) == [(b"a", hours(1)), (b"b", hours(2))]
+    assert index.pop_due(0, hours(5), limit=100) == []
+    assert len(index) == 10_001
+
+
+def test_a_rescheduled_customer_fires_once_at_its_latest_instant() -> None:
+    index = WakeIndex()
+    index.set(0, b"a", hours(1))
+    index.set(0, b"a", hours(3))
+    assert index.pop_due(0, hours(2), limit=10) == []
+    assert index.next_at(0) == hours(3)
+    assert index.pop_due(0, hours(3), limit=10) == [(b"a", hours(3))]
+    index.set(0, b"b", hours(1))
+    index.set(0, b"b", None)  # paid up: nothing left to wake for
+    assert index.pop_due(0, hours(9), limit=10) == []
+
+
+def test_a_revoked_partition_is_forgotten_and_an_assigned_one_adopted() -> None:
+    index = WakeIndex()
+    index.set(3, b"a", hours(1))
+    index.drop(3)
+    assert index.partitions() == set() and len(index) == 0
+    index.adopt(4, [(b"x", hours(2)), (b"y", None), (b"z", hours(1))])
+    assert index.pop_due(4, hours(2), limit=10) == [(b"z", hours(1)), (b"x", hours(2))]
+
+
+async def test_a_tick_sends_due_wakeups_of_partitions_that_caught_up() -> None:
+    index = WakeIndex()
+    index.set(0, b"a", hours(1))
+    index.set(1, b"b", hours(1))
+    index.set(1, b"c", hours(9))
+    sent: list[tuple[int, bytes, datetime]] = []
+
+    async def send(partition: int, key: bytes, at: datetime) -> None:
+        sent.append((partition, key, at))
+
+    behind = {0}
+    real = [0.0]
+    scheduler = Scheduler(
+        index=index,
+        clock=FixedClock(hours(2)),
+        send_wake=send,
+        caught_up=lambda p: p not in behind,
+        max_defer_seconds=30,
+        monotonic=lambda: real[0],
+    )
+    assert await scheduler.tick() == 1
+    assert sent == [(1, b"b", hours(1))]
+    real[0] = 10.0
+    assert await scheduler.tick() == 0  # partition 0 still has a backlog
+    real[0] = 31.0
+    assert await scheduler.tick() == 1  # ... but a backlog never holds wake-ups forever
+    assert sent[-1] == (0, b"a", hours(1))
+
+
+async def test_wakeups_that_could_not_be_sent_stay_scheduled() -> None:
+    index = WakeIndex()
+    index.set(0, b"a", hours(1))
+    index.set(0, b"b", hours(1.5))
+
+    async def broken(partition: int, key: bytes, at: datetime) -> None:
+        raise ConnectionError("broker away")
+
+    scheduler = Scheduler(
+        index=index,
+        clock=FixedClock(hours(2)),
+        send_wake=broken,
+        caught_up=lambda p: True,
+        max_defer_seconds=30,
+    )
+    with pytest.raises(ConnectionError):
+        await scheduler.tick()
+    assert index.pop_due(0, hours(2), limit=10) == [(b"a", hours(1)), (b"b", hours(1.5))]
+
+
+def test_the_simulated_clock_runs_from_its_start_at_its_speed() -> None:
+    real = [1000.0]
+    anchor = datetime.fromtimestamp(1000.0, UTC)
+    clock = SimulatedClock(start=T0, days_per_second=2, anchor=anchor, real=lambda: real[0])
+    assert clock.now() == T0
+    real[0] = 1001.5
+    assert clock.now() == T0 + timedelta(days=3)
+    assert clock.real_seconds_until(T0 + timedelta(days=4)) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        SimulatedClock(start=datetime(2026, 1, 1), days_per_second=1)
+
+
+def test_the_wakeup_travels_with_the_stored_state() -> None:
+    policy = load_policy(None)
+    progress = on_event(
+        CustomerState(customer_id=CUSTOMER), inv("A", issued=0, due=30), now=at(0), policy=policy
+    )
+    wake_at = next_wake(progress.state, policy)
+    assert wake_at is not None
+    raw = encode_state(progress.state, wake=Wake(at=wake_at, policy_version=policy.version))
+    assert wake_of_raw(raw) == Wake(at=wake_at, policy_version=policy.version)
+    assert decode_state(raw) == progress.state

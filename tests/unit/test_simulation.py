@@ -1,0 +1,119 @@
+"""`arpulse simulate`: the domain over a recorded history, offline, one policy or two."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from processor.cli import main
+from processor.demo.portfolio import portfolio
+from processor.policy_file import default_policy_text, load_policy
+from processor.simulation import simulate, summary
+
+END = date(2026, 6, 30)
+
+
+@pytest.fixture(scope="module")
+def history() -> list[bytes]:
+    return [json.dumps(e.value).encode() for e in portfolio(customers=40, today=END, seed=3)]
+
+
+def test_a_history_yields_flags_actions_and_final_segments(history: list[bytes]) -> None:
+    result = simulate(history, load_policy(None))
+    figures = summary(result)
+    assert figures["events"] == len(history) and figures["dead_letters"] == 0
+    assert figures["customers"] == 40
+    assert figures["late_flags"] > 0 and figures["actions"] > 0
+    assert sum(figures["final_risk_buckets"].values()) == 40  # type: ignore[attr-defined]
+    assert {a.action.stage for a in result.actions} >= {"preventive", "early_delinquency"}
+    # No action is ever decided for an invoice already paid at that instant.
+    for item in result.actions:
+        if item.action.action != "thank_you":
+            assert item.action.amount_outstanding > 0
+
+
+def test_the_outcome_does_not_depend_on_how_customers_interleave(history: list[bytes]) -> None:
+    by_customer: dict[str, list[bytes]] = {}
+    for line in history:
+        by_customer.setdefault(json.loads(line)["customer_id"], []).append(line)
+    shuffled: list[bytes] = []
+    queues = [list(lines) for lines in by_customer.values()]
+    rng = random.Random(5)
+    while queues:  # a random interleaving that keeps each customer's own order
+        queue = rng.choice(queues)
+        shuffled.append(queue.pop(0))
+        if not queue:
+            queues.remove(queue)
+    policy = load_policy(None)
+    one, two = simulate(history, policy), simulate(shuffled, policy)
+    assert Counter(a.action.event_id for a in one.actions) == Counter(
+        a.action.event_id for a in two.actions
+    )
+
+
+def test_invalid_lines_are_counted_and_events_after_the_horizon_left_out(
+    history: list[bytes],
+) -> None:
+    policy = load_policy(None)
+    horizon = datetime(2026, 3, 1, tzinfo=UTC)
+    lines = [b"not json", b'{"event_type":"invoice.issued"}', *history]
+    result = simulate(lines, policy, until=horizon)
+    assert sum(result.dead_letters.values()) == 2
+    assert all(item.at <= horizon for item in [*result.actions, *result.flags])
+    assert all(s.decided_at is None or s.decided_at <= horizon for s in result.states.values())
+
+
+def test_a_longer_cooldown_means_fewer_emails_and_never_more_contacts(
+    history: list[bytes],
+) -> None:
+    policy = load_policy(None)
+    patient = policy.model_copy(
+        update={
+            "version": "patient",
+            "contact": policy.contact.model_copy(update={"cooldown_days": {"email": 14}}),
+        }
+    )
+    base, other = simulate(history, policy), simulate(history, patient)
+    emails = [sum(a.action.channel == "email" for a in r.actions) for r in (base, other)]
+    assert emails[1] < emails[0]
+    last: dict[str, datetime] = {}
+    for item in sorted(other.actions, key=lambda i: i.at):
+        if item.action.channel != "email" or item.action.action == "thank_you":
+            continue
+        previous = last.get(item.customer_id)
+        if previous is not None and previous != item.at:
+            assert (item.at.date() - previous.date()).days >= 14
+        last[item.customer_id] = item.at
+
+
+def test_the_command_compares_two_policies_side_by_side(
+    history: list[bytes], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(b"\n".join(history))
+    other = tmp_path / "strict.toml"
+    other.write_text(
+        default_policy_text()
+        .replace('version = "2026.11-2"', 'version = "strict-1"')
+        .replace("clock_grace_days = 1", "clock_grace_days = 0")
+    )
+    assert main(["simulate", str(events), "--compare", str(other), "--json"]) == 0
+    base, strict = json.loads(capsys.readouterr().out)
+    assert (base["policy_version"], strict["policy_version"]) == ("2026.11-2", "strict-1")
+    assert main(["simulate", str(events), "--compare", str(other), "--until", "2026-05-31"]) == 0
+    text = capsys.readouterr().out
+    assert "strict.toml" in text and "difference" in text and "2026-05-31T23:59:59" in text
+
+
+def test_a_bad_until_is_refused_with_a_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = tmp_path / "events.jsonl"
+    events.write_text("")
+    assert main(["simulate", str(events), "--until", "someday"]) == 2
+    assert "--until 'someday'" in capsys.readouterr().err
