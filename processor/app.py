@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Iterator, Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -97,12 +97,19 @@ class Worker:
     broker_ok: bool = False
     # (topic, partition) -> last offset fully processed by this process (scheduler gate)
     processed: dict[tuple[str, int], int] = field(default_factory=dict)
+    # partitions whose stored customers are indexed (wake-ups, portfolio gauges)
+    adopted: set[int] = field(default_factory=set)
 
     @property
     def ready(self) -> bool:
         """True once table recovery is done, no rebalance is under way and the broker answers."""
         recovery = self.app.tables.recovery
-        return bool(recovery.completed.is_set()) and not self.app.rebalancing and self.broker_ok
+        return (
+            bool(recovery.completed.is_set())
+            and not recovery.in_recovery  # `completed` stays set through later recoveries
+            and not self.app.rebalancing
+            and self.broker_ok
+        )
 
     def active_partitions(self) -> set[int]:
         """Input partitions this worker processes now."""
@@ -123,16 +130,36 @@ class Worker:
                 return False
         return True
 
-    def stored_wakes(self, partition: int) -> Iterator[tuple[bytes, datetime | None]]:
-        """Each stored customer of a partition and its next wake-up (recomputed on a new policy)."""
+    def stored_wake(self, raw: bytes) -> datetime | None:
+        """A stored customer's next wake-up (recomputed if stored under another policy)."""
+        wake = wake_of_raw(raw)
+        if wake.policy_version == self.policy.version:
+            return wake.at
+        return next_wake(decode_state(raw), self.policy)
+
+    def track(self, partition: int, key: bytes, raw: bytes) -> None:
+        """Index a stored customer of an owned partition: its wake-up and portfolio share."""
+        self.wakes.set(partition, key, self.stored_wake(raw))
+        self.metrics.portfolio.update(partition, key, exposure_of_raw(raw))
+
+    def adopt(self, partitions: set[int]) -> None:
+        """Index every stored customer of newly owned partitions (one pass over the store).
+
+        Recovery does not replay partitions a worker keeps through a rebalance, so the store,
+        not the changelog callback, is the complete source for them.
+        """
+        if not partitions:
+            return
         for key, raw in list(self.table.data.items()):
-            if partition_for(key, self.settings.partitions) != partition:
-                continue
-            wake = wake_of_raw(raw)
-            if wake.policy_version == self.policy.version:
-                yield key, wake.at
-            else:
-                yield key, next_wake(decode_state(raw), self.policy)
+            partition = partition_for(key, self.settings.partitions)
+            if partition in partitions:
+                self.track(partition, key, raw)
+
+    def forget(self, partitions: set[int]) -> None:
+        """Stop indexing partitions this worker no longer owns."""
+        for partition in partitions:
+            self.wakes.drop(partition)
+            self.metrics.portfolio.drop(partition)
 
     def refresh_lag(self) -> None:
         """Consumer lag per input topic: highwater minus the next offset to process."""
@@ -201,10 +228,10 @@ def build_worker(
     holder: list[Worker] = []
 
     async def on_changelog_event(event: Any) -> None:
-        """Recovery replays the changelog: keep the portfolio gauges of owned partitions."""
+        """Recovery replays the changelog: index what it brings for owned partitions."""
         partition = event.message.partition
-        if holder and partition in holder[0].active_partitions():
-            metrics.portfolio.update(partition, event.key, exposure_of_raw(event.value))
+        if holder and event.value is not None and partition in holder[0].active_partitions():
+            holder[0].track(partition, event.key, event.value)
 
     clock = clock or clock_from(
         settings.clock,
@@ -377,9 +404,8 @@ def _register_lifecycle(worker: Worker) -> None:
 
     @app.on_partitions_revoked.connect  # type: ignore[misc]
     async def forget_revoked(app: faust.App, revoked: Any, **kwargs: Any) -> None:
-        for partition in {tp.partition for tp in revoked}:
-            worker.metrics.portfolio.drop(partition)
-            worker.wakes.drop(partition)
+        worker.forget({tp.partition for tp in revoked})
+        worker.adopted.clear()  # re-adopted from the store once rebalance and recovery end
 
     @app.on_before_shutdown.connect  # type: ignore[misc]
     async def stop_projection(app: faust.App, **kwargs: Any) -> None:
@@ -413,10 +439,10 @@ async def _run_scheduler(worker: Worker) -> None:
         if not worker.ready:
             continue
         owned = worker.active_partitions()
-        for partition in worker.wakes.partitions() - owned:
-            worker.wakes.drop(partition)
-        for partition in owned - worker.wakes.partitions():
-            worker.wakes.adopt(partition, worker.stored_wakes(partition))
+        worker.forget(worker.adopted - owned)
+        worker.adopt(owned - worker.adopted)
+        worker.adopted.clear()
+        worker.adopted.update(owned)
         try:
             await scheduler.tick()
         except KafkaError as exc:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import heapq
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from processor.clock import Clock
@@ -55,12 +55,6 @@ class WakeIndex:
     def partitions(self) -> set[int]:
         """Partitions the index holds."""
         return set(self._current)
-
-    def adopt(self, partition: int, entries: Iterable[tuple[bytes, datetime | None]]) -> None:
-        """Start holding a partition, from (customer, next wake-up) pairs."""
-        self._current[partition] = {key: at for key, at in entries if at is not None}
-        self._heaps[partition] = [(at, key) for key, at in self._current[partition].items()]
-        heapq.heapify(self._heaps[partition])
 
     def pop_due(self, partition: int, now: datetime, limit: int) -> list[tuple[bytes, datetime]]:
         """Up to `limit` customers due by `now`; they leave the index until decided again."""

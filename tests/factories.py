@@ -51,6 +51,7 @@ def payment(
     currency: str = "USD",
     invoice_id: str | None = None,
     event_id: str | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
     """A `payment.received` event."""
     body = {
@@ -59,6 +60,7 @@ def payment(
         "amount": amount,
         "currency": currency,
         "received_on": received_on.isoformat(),
+        **extra,
     }
     if invoice_id is not None:
         body["invoice_id"] = invoice_id

@@ -22,9 +22,7 @@ ActionName = Literal[
     "reminder", "call_task", "payment_plan_offer", "credit_hold", "agency_referral"
 ]
 # When one contact covers several due steps, the most severe one leads it.
-ACTION_SEVERITY = (
-    "reminder", "call_task", "payment_plan_offer", "credit_hold", "agency_referral"
-)
+ACTION_SEVERITY = ("reminder", "call_task", "payment_plan_offer", "credit_hold", "agency_referral")
 TONE_SEVERITY = ("friendly", "firm", "final")
 Channel = Literal["email", "sms", "phone", "letter", "agency", "internal"]
 Tone = Literal["friendly", "firm", "final"]

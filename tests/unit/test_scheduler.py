@@ -54,13 +54,13 @@ def test_a_rescheduled_customer_fires_once_at_its_latest_instant() -> None:
     assert index.pop_due(0, hours(9), limit=10) == []
 
 
-def test_a_revoked_partition_is_forgotten_and_an_assigned_one_adopted() -> None:
+def test_a_revoked_partition_is_forgotten() -> None:
     index = WakeIndex()
     index.set(3, b"a", hours(1))
+    index.set(4, b"b", hours(1))
     index.drop(3)
-    assert index.partitions() == set() and len(index) == 0
-    index.adopt(4, [(b"x", hours(2)), (b"y", None), (b"z", hours(1))])
-    assert index.pop_due(4, hours(2), limit=10) == [(b"z", hours(1)), (b"x", hours(2))]
+    assert index.partitions() == {4} and len(index) == 1
+    assert index.pop_due(3, hours(2), limit=10) == []
 
 
 async def test_a_tick_sends_due_wakeups_of_partitions_that_caught_up() -> None:

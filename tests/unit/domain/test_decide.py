@@ -160,9 +160,7 @@ def test_several_invoices_late_at_once_share_one_action_per_currency(policy: Pol
     [flagging] = [d for d in decisions if d.flags]
     assert sorted(f.invoice_id for f in flagging.flags) == ["A", "B", "C"]
     assert {f.detected_by for f in flagging.flags} == {"clock"}
-    by_currency = {
-        a.currency: (a.invoice_ids, str(a.amount_outstanding)) for a in flagging.actions
-    }
+    by_currency = {a.currency: (a.invoice_ids, str(a.amount_outstanding)) for a in flagging.actions}
     assert by_currency == {"USD": (("A", "B"), "150.00"), "EUR": (("C",), "70.00")}
 
 
