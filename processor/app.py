@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,6 +24,7 @@ from processor.domain.policy import Policy
 from processor.domain.schedule import next_wake
 from processor.faust_tuning import set_fetch_max_wait
 from processor.metrics import Metrics, build_metrics
+from processor.ordering import Reorderer
 from processor.pipeline import ORIGIN_HEADER, EventProcessor, Inbound, partition_for, wake_message
 from processor.projection import Keys, RedisProjection
 from processor.scheduler import Scheduler, WakeIndex
@@ -99,6 +100,33 @@ class Worker:
     processed: dict[tuple[str, int], int] = field(default_factory=dict)
     # partitions whose stored customers are indexed (wake-ups, portfolio gauges)
     adopted: set[int] = field(default_factory=set)
+    # (topic, partition) -> last offset handed to the time-order buffer
+    delivered: dict[tuple[str, int], int] = field(default_factory=dict)
+    ordering: Reorderer = field(init=False)
+    acknowledge: Callable[[Any], Awaitable[bool]] | None = None
+    _drain_locks: dict[int, asyncio.Lock] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.ordering = Reorderer(
+            [*self.settings.input_topics, self.settings.rekey_topic],
+            caught_up=self.delivered_all,
+            max_wait=self.settings.ordering_max_wait_ms / 1000,
+        )
+
+    def drain_lock(self, partition: int) -> asyncio.Lock:
+        """Serialises releasing one partition's buffered messages (agent and pump)."""
+        return self._drain_locks.setdefault(partition, asyncio.Lock())
+
+    def delivered_all(self, topic: str, partition: int) -> bool:
+        """True when every message of the topic partition the broker has was delivered here."""
+        tp = TP(topic, partition)
+        consumer = self.app.consumer
+        highwater = consumer.highwater(tp)
+        if highwater is None:
+            return False
+        last = self.delivered.get((topic, partition))
+        done = last + 1 if last is not None else consumer._committed_offset.get(tp) or 0
+        return bool(done >= highwater)
 
     @property
     def ready(self) -> bool:
@@ -284,9 +312,8 @@ def build_worker(
 def _register_agents(worker: Worker) -> None:
     settings, app = worker.settings, worker.app
     sources = [*settings.input_topics, settings.rekey_topic]
-    for name in sources:
-        topic = app.topic(name, partitions=settings.partitions, allow_empty=True, **RAW)
-        app.agent(topic, name=f"arpulse.consume.{name}", concurrency=1)(_consumer(worker))
+    inputs = app.topic(*sources, partitions=settings.partitions, allow_empty=True, **RAW)
+    app.agent(inputs, name="arpulse.consume", concurrency=1)(_consumer(worker))
     wake_topic = app.topic(
         settings.wake_topic, partitions=settings.partitions, allow_empty=True, **RAW
     )
@@ -294,8 +321,31 @@ def _register_agents(worker: Worker) -> None:
 
 
 def _consumer(worker: Worker) -> Any:
+    """One agent over every input topic: messages go through the time-order buffer first."""
+
     async def consume(stream: Any) -> None:
-        async for event in stream.events():
+        manual = stream.noack()  # acknowledged once processed, which may be after later ones
+        worker.acknowledge = manual.ack
+        async for event in manual.events():
+            message = event.message
+            worker.delivered[(message.topic, message.partition)] = message.offset
+            worker.ordering.add(
+                topic=message.topic,
+                partition=message.partition,
+                offset=message.offset,
+                timestamp=message.timestamp or 0.0,
+                payload=event,
+            )
+            await _drain(worker, message.partition)
+
+    return consume
+
+
+async def _drain(worker: Worker, partition: int) -> None:
+    """Process, in order, every buffered message of the partition whose turn has come."""
+    async with worker.drain_lock(partition):
+        for item in worker.ordering.release(partition):
+            event = item.payload
             message = event.message
             inbound = Inbound(
                 topic=message.topic,
@@ -308,8 +358,8 @@ def _consumer(worker: Worker) -> Any:
             )
             await _process_with_retry(worker, inbound)
             worker.processed[(message.topic, message.partition)] = message.offset
-
-    return consume
+            if worker.acknowledge is not None:
+                await worker.acknowledge(event)
 
 
 def _waker(worker: Worker) -> Any:
@@ -402,9 +452,19 @@ def _register_lifecycle(worker: Worker) -> None:
     async def schedule() -> None:
         await _run_scheduler(worker)
 
+    @app.task
+    async def pump() -> None:
+        """Release buffered messages whose wait ended with no new message arriving."""
+        while True:
+            await asyncio.sleep(0.02)
+            for partition in worker.ordering.waiting():
+                await _drain(worker, partition)
+
     @app.on_partitions_revoked.connect  # type: ignore[misc]
     async def forget_revoked(app: faust.App, revoked: Any, **kwargs: Any) -> None:
         worker.forget({tp.partition for tp in revoked})
+        for partition in {tp.partition for tp in revoked}:
+            worker.ordering.drop(partition)
         worker.adopted.clear()  # re-adopted from the store once rebalance and recovery end
 
     @app.on_before_shutdown.connect  # type: ignore[misc]

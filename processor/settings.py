@@ -80,6 +80,12 @@ class Settings(BaseSettings):
         description="simulated clock: the real instant it reads simulated_start (unset: start-up);"
         " give workers and restarts the same one to share a timeline",
     )
+    ordering_max_wait_ms: int = Field(
+        250,
+        ge=0,
+        le=60000,
+        description="a message waits at most this long for older ones on the other input topics",
+    )
     scheduler_interval_ms: int = Field(
         200, ge=10, le=60000, description="how often the scheduler looks for due wake-ups"
     )

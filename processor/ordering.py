@@ -1,0 +1,120 @@
+"""Time order across the input topics: one customer's events are applied in the order produced.
+
+Kafka orders a partition, not a set of topics. A customer's invoice, payment and due-date notice
+arrive on three topics, and a consumer with a backlog (after a restart, an outage, a slow spell)
+reads them in whatever interleaving the fetches give: a due notice could be applied before the
+payment the platform produced first, and the customer chased for an invoice already paid.
+
+So, per partition number, messages from the input topics wait in a small buffer and are released
+lowest record timestamp first (the same synchronisation Kafka Streams does for a task's
+partitions). The head is released once every other input topic of that partition has a later
+message buffered or has nothing more to deliver (caught up with its high watermark), or when it
+has waited `max_wait` seconds (a topic that is behind but delivers nothing must not stall the
+rest). A caught-up worker releases every message at once: the buffer costs nothing when live.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+# (topic, partition) -> True when every message the broker has was delivered
+CaughtUp = Callable[[str, int], bool]
+
+
+@dataclass(order=True, slots=True)
+class Pending:
+    """A delivered message waiting for its turn."""
+
+    timestamp: float
+    sequence: int
+    topic: str = field(compare=False)
+    partition: int = field(compare=False)
+    offset: int = field(compare=False)
+    arrived: float = field(compare=False)
+    payload: Any = field(compare=False, default=None)
+
+
+class Reorderer:
+    """Per partition: a heap of delivered messages, released in timestamp order."""
+
+    def __init__(
+        self,
+        topics: Sequence[str],
+        *,
+        caught_up: CaughtUp,
+        max_wait: float,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._topics = tuple(topics)
+        self._caught_up = caught_up
+        self._max_wait = max_wait
+        self._monotonic = monotonic
+        self._heaps: dict[int, list[Pending]] = {}
+        self._buffered: dict[tuple[int, str], int] = {}
+        self._floor: dict[tuple[int, str], float] = {}
+        self._sequence = itertools.count()
+
+    def add(
+        self, *, topic: str, partition: int, offset: int, timestamp: float, payload: Any
+    ) -> None:
+        """Buffer one delivered message.
+
+        Timestamps are made non-decreasing per topic partition, so a producer's clock going back
+        can never reorder one partition (one customer's events on one topic stay in order).
+        """
+        key = (partition, topic)
+        timestamp = max(timestamp, self._floor.get(key, timestamp))
+        self._floor[key] = timestamp
+        item = Pending(
+            timestamp=timestamp,
+            sequence=next(self._sequence),
+            topic=topic,
+            partition=partition,
+            offset=offset,
+            arrived=self._monotonic(),
+            payload=payload,
+        )
+        heapq.heappush(self._heaps.setdefault(partition, []), item)
+        self._buffered[key] = self._buffered.get(key, 0) + 1
+
+    def release(self, partition: int) -> list[Pending]:
+        """Every message of the partition whose turn has come, in order."""
+        heap = self._heaps.get(partition)
+        released: list[Pending] = []
+        while heap and self._may_release(heap[0]):
+            item = heapq.heappop(heap)
+            self._buffered[(partition, item.topic)] -= 1
+            released.append(item)
+        return released
+
+    def waiting(self) -> list[int]:
+        """Partitions with buffered messages."""
+        return [p for p, heap in self._heaps.items() if heap]
+
+    def pending(self, partition: int | None = None) -> int:
+        """How many messages are buffered (in one partition, or all)."""
+        if partition is not None:
+            return len(self._heaps.get(partition, ()))
+        return sum(len(heap) for heap in self._heaps.values())
+
+    def drop(self, partition: int) -> None:
+        """Forget a revoked partition's buffer (its messages are unacknowledged: redelivered)."""
+        self._heaps.pop(partition, None)
+        for topic in self._topics:
+            self._buffered.pop((partition, topic), None)
+            self._floor.pop((partition, topic), None)
+
+    def _may_release(self, head: Pending) -> bool:
+        if self._monotonic() - head.arrived >= self._max_wait:
+            return True
+        for topic in self._topics:
+            if topic == head.topic or self._buffered.get((head.partition, topic), 0) > 0:
+                continue  # a later message of that topic is already here
+            if not self._caught_up(topic, head.partition):
+                return False  # it may still deliver something older
+        return True
