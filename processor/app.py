@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +17,7 @@ from typing import Any
 import faust
 from aiokafka import AIOKafkaClient
 from aiokafka.errors import KafkaError
+from faust.streams import _current_event
 from faust.types import TP
 from redis.asyncio import Redis
 
@@ -111,6 +113,7 @@ class Worker:
             [*self.settings.input_topics, self.settings.rekey_topic],
             caught_up=self.delivered_all,
             max_wait=self.settings.ordering_max_wait_ms / 1000,
+            grace=(self.settings.fetch_max_wait_ms + 20) / 1000,  # one fetch, and a margin
         )
 
     def drain_lock(self, partition: int) -> asyncio.Lock:
@@ -356,7 +359,13 @@ async def _drain(worker: Worker, partition: int) -> None:
                 origin=_origin(message.headers),
                 produced_at=message.timestamp or None,
             )
-            await _process_with_retry(worker, inbound)
+            # Faust writes a table change to the changelog partition of the "current event";
+            # a released message is that event, whichever task releases it.
+            token = _current_event.set(weakref.ref(event))
+            try:
+                await _process_with_retry(worker, inbound)
+            finally:
+                _current_event.reset(token)
             worker.processed[(message.topic, message.partition)] = message.offset
             if worker.acknowledge is not None:
                 await worker.acknowledge(event)

@@ -8,9 +8,11 @@ payment the platform produced first, and the customer chased for an invoice alre
 So, per partition number, messages from the input topics wait in a small buffer and are released
 lowest record timestamp first (the same synchronisation Kafka Streams does for a task's
 partitions). The head is released once every other input topic of that partition has a later
-message buffered or has nothing more to deliver (caught up with its high watermark), or when it
-has waited `max_wait` seconds (a topic that is behind but delivers nothing must not stall the
-rest). A caught-up worker releases every message at once: the buffer costs nothing when live.
+message buffered, or has nothing more to deliver (caught up with its high watermark) as seen by a
+fetch made after the head arrived (`grace`: one fetch wait), or when it has waited `max_wait`
+seconds (a topic that is behind but delivers nothing must not stall the rest). Without the grace,
+a message produced just before the head on another topic could still be invisible to the
+consumer's last fetch, and the two would be applied in the wrong order.
 """
 
 from __future__ import annotations
@@ -48,11 +50,13 @@ class Reorderer:
         *,
         caught_up: CaughtUp,
         max_wait: float,
+        grace: float = 0.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._topics = tuple(topics)
         self._caught_up = caught_up
         self._max_wait = max_wait
+        self._grace = grace
         self._monotonic = monotonic
         self._heaps: dict[int, list[Pending]] = {}
         self._buffered: dict[tuple[int, str], int] = {}
@@ -110,11 +114,16 @@ class Reorderer:
             self._floor.pop((partition, topic), None)
 
     def _may_release(self, head: Pending) -> bool:
-        if self._monotonic() - head.arrived >= self._max_wait:
+        waited = self._monotonic() - head.arrived
+        if waited >= self._max_wait:
             return True
-        for topic in self._topics:
-            if topic == head.topic or self._buffered.get((head.partition, topic), 0) > 0:
-                continue  # a later message of that topic is already here
-            if not self._caught_up(topic, head.partition):
-                return False  # it may still deliver something older
-        return True
+        silent = [
+            topic
+            for topic in self._topics
+            if topic != head.topic and self._buffered.get((head.partition, topic), 0) == 0
+        ]
+        if not silent:
+            return True  # every other topic already has a later message here
+        if waited < self._grace:
+            return False  # what the consumer knows may predate the head
+        return all(self._caught_up(topic, head.partition) for topic in silent)
