@@ -1,0 +1,80 @@
+"""The time-order buffer: one partition's messages from several topics, released oldest first."""
+
+from __future__ import annotations
+
+from processor.ordering import Reorderer
+
+TOPICS = ("invoices", "payments", "notices")
+
+
+def make(caught_up: set[str], clock: list[float], *, grace: float = 0.0) -> Reorderer:
+    return Reorderer(
+        TOPICS,
+        caught_up=lambda topic, partition: topic in caught_up,
+        max_wait=1.0,
+        grace=grace,
+        monotonic=lambda: clock[0],
+    )
+
+
+def add(buffer: Reorderer, topic: str, offset: int, timestamp: float) -> None:
+    buffer.add(topic=topic, partition=0, offset=offset, timestamp=timestamp, payload=topic)
+
+
+def test_a_message_waits_for_a_topic_that_may_still_deliver_something_older() -> None:
+    caught_up = {"payments"}
+    clock = [0.0]
+    buffer = make(caught_up, clock)
+    add(buffer, "notices", 0, timestamp=20.0)  # the notice arrives first ...
+    assert buffer.release(0) == []  # ... but invoices are behind: wait
+    add(buffer, "invoices", 0, timestamp=10.0)  # ... for the older invoice
+    assert [m.topic for m in buffer.release(0)] == ["invoices"]
+    caught_up.add("invoices")  # nothing more on invoices: the notice's turn
+    assert [m.topic for m in buffer.release(0)] == ["notices"]
+
+
+def test_everything_goes_at_once_when_the_other_topics_are_caught_up() -> None:
+    buffer = make(set(TOPICS), [0.0])
+    add(buffer, "payments", 0, timestamp=5.0)
+    assert [m.offset for m in buffer.release(0)] == [0]
+    assert buffer.pending() == 0
+
+
+def test_a_silent_topic_that_is_behind_stalls_a_message_at_most_max_wait() -> None:
+    clock = [0.0]
+    buffer = make(set(), clock)
+    add(buffer, "payments", 0, timestamp=5.0)
+    clock[0] = 0.5
+    assert buffer.release(0) == []
+    clock[0] = 1.0
+    assert [m.topic for m in buffer.release(0)] == ["payments"]
+
+
+def test_caught_up_is_trusted_only_after_a_fetch_made_since_the_message_arrived() -> None:
+    clock = [0.0]
+    buffer = make(set(TOPICS), clock, grace=0.12)
+    add(buffer, "payments", 0, timestamp=5.0)
+    assert buffer.release(0) == []
+    clock[0] = 0.12
+    assert len(buffer.release(0)) == 1
+
+
+def test_one_topic_partition_is_never_reordered_even_if_timestamps_go_back() -> None:
+    buffer = make(set(TOPICS), [0.0])
+    add(buffer, "invoices", 0, timestamp=30.0)
+    add(buffer, "invoices", 1, timestamp=10.0)  # a producer whose clock went back
+    add(buffer, "payments", 0, timestamp=20.0)
+    add(buffer, "notices", 0, timestamp=40.0)
+    assert [(m.topic, m.offset) for m in buffer.release(0)] == [
+        ("payments", 0),
+        ("invoices", 0),
+        ("invoices", 1),
+        ("notices", 0),
+    ]
+
+
+def test_a_revoked_partition_forgets_its_buffer() -> None:
+    buffer = make(set(), [0.0])
+    add(buffer, "payments", 0, timestamp=5.0)
+    buffer.drop(0)
+    assert buffer.pending() == 0 and buffer.waiting() == []
