@@ -213,7 +213,7 @@ def _generate(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from processor.demo.run import run_demo
 
-    return run_demo(customers=args.customers, rate=args.rate)
+    return run_demo(customers=args.customers, days_per_second=args.days_per_second)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -225,10 +225,16 @@ def build_parser() -> argparse.ArgumentParser:
         "worker", help="run a worker (settings from ARPULSE_* variables)"
     ).set_defaults(run=_worker)
 
-    demo = commands.add_parser("demo", help="broker, Redis, a worker and a synthetic portfolio")
-    demo.add_argument("--customers", type=int, default=300, help="portfolio size (default 300)")
+    demo = commands.add_parser(
+        "demo", help="broker, Redis, a worker on a simulated clock and a synthetic portfolio"
+    )
+    demo.add_argument("--customers", type=int, default=200, help="portfolio size (default 200)")
     demo.add_argument(
-        "--rate", type=float, default=400.0, help="events per second fed (default 400)"
+        "--days-per-second",
+        dest="days_per_second",
+        type=float,
+        default=1.5,
+        help="simulated days per real second (default 1.5: half a year in two minutes)",
     )
     demo.set_defaults(run=_demo)
 

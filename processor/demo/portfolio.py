@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -51,6 +51,7 @@ class PortfolioEvent:
     key: str
     value: dict[str, Any]
     on: date
+    profile: str = ""
 
 
 def _stamp(day: date, seconds: int) -> str:
@@ -159,7 +160,8 @@ def portfolio(
     for index in range(customers):
         profile = rng.choices(names, weights)[0]
         customer_id = f"cust-{index + 1:05d}"
-        events += customer_history(customer_id, profile, today=today, rng=rng, invoices=invoices)
+        history = customer_history(customer_id, profile, today=today, rng=rng, invoices=invoices)
+        events += [replace(event, profile=profile) for event in history]
     events.sort(key=lambda e: (e.on, e.value["occurred_at"], e.key))
     yield from events
 

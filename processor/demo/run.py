@@ -1,7 +1,10 @@
-"""`arpulse demo` (what `make run` starts): broker, Redis, one worker and a live portfolio feed.
+"""`arpulse demo` (what `make run` starts): a whole collections cycle on a simulated clock.
 
-Everything started here is stopped on Ctrl-C; servers given through ARPULSE_KAFKA_BROKER or
-ARPULSE_REDIS_URL are used and left alone.
+It starts a broker and Redis (or uses ARPULSE_KAFKA_BROKER / ARPULSE_REDIS_URL), one worker on a
+simulated clock, and plays a synthetic portfolio as the payment platform would emit it: each
+event when the simulated clock reaches it. Half a year passes in about two minutes; the terminal
+follows two featured customers step by step (a pre-due reminder through to an agency referral)
+and sums up every simulated week. Everything started here is stopped on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -9,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -22,16 +24,19 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from processor.demo.portfolio import bad_events, portfolio
+from processor.clock import SimulatedClock
+from processor.demo.portfolio import PortfolioEvent, bad_events, portfolio
 from processor.demo.render import render
 from processor.devstack import DevStack, StackError, free_port
 from schemas import topics
 
 PARTITIONS = 4
 RUN_DIR = Path("var/demo")
+WINDOW_DAYS = 180
+STARTUP_SECONDS = 12.0  # the worker joins its group before the simulated clock starts
 
 
-def run_demo(*, customers: int, rate: float) -> int:
+def run_demo(*, customers: int, days_per_second: float) -> int:
     """Run the demo until Ctrl-C; returns the exit code."""
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     try:
@@ -40,21 +45,29 @@ def run_demo(*, customers: int, rate: float) -> int:
         print(f"arpulse demo: {exc}", file=sys.stderr)
         return 1
     worker: subprocess.Popen[bytes] | None = None
+    first_day = datetime.now(UTC).date() - timedelta(days=WINDOW_DAYS)  # the cycle ends today
+    start = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
+    anchor = datetime.now(UTC) + timedelta(seconds=STARTUP_SECONDS)
+    clock = SimulatedClock(start=start, days_per_second=days_per_second, anchor=anchor)
     try:
         port = int(os.environ.get("ARPULSE_WEB_PORT") or free_port())
         for name, address in (("kafka", stack.kafka_bootstrap), ("redis", stack.redis_url)):
             origin = "started here" if name in stack.started else "given"
             print(f"{name:<7} {address}  ({origin})")
-        worker = _start_worker(stack, port)
+        worker = _start_worker(stack, port, start, anchor, days_per_second)
         _wait_ready(worker, port)
         base = f"http://127.0.0.1:{port}"
         print(
             f"\nmetrics   {base}/metrics\nworklist  {base}/worklist?limit=10\n"
             f"customer  {base}/customers/cust-00001\nworker log {RUN_DIR / 'worker.log'}\n"
         )
-        print("Feeding the portfolio; Ctrl-C stops everything.\n")
+        print(
+            f"Simulated clock: {start.date()} onwards, {days_per_second:g} days a second "
+            f"({WINDOW_DAYS} days in about {WINDOW_DAYS / days_per_second:.0f} s). "
+            "Ctrl-C stops everything.\n"
+        )
         asyncio.run(
-            _feed_and_watch(stack.kafka_bootstrap, customers=customers, rate=rate, base=base)
+            _play(stack.kafka_bootstrap, clock, start=start, customers=customers, base=base)
         )
     except KeyboardInterrupt:
         print("\nstopping...")
@@ -72,16 +85,26 @@ def run_demo(*, customers: int, rate: float) -> int:
     return 0
 
 
-def _start_worker(stack: DevStack, port: int) -> subprocess.Popen[bytes]:
+def _start_worker(
+    stack: DevStack, port: int, start: datetime, anchor: datetime, days_per_second: float
+) -> subprocess.Popen[bytes]:
+    app_id = os.environ.get("ARPULSE_APP_ID") or f"arpulse-demo-{int(time.time())}"
     env = {
         **os.environ,
         "ARPULSE_KAFKA_BROKER": stack.kafka_bootstrap,
         "ARPULSE_REDIS_URL": stack.redis_url,
-        "ARPULSE_APP_ID": os.environ.get("ARPULSE_APP_ID", "arpulse-demo"),
-        "ARPULSE_REDIS_PREFIX": os.environ.get("ARPULSE_REDIS_PREFIX", "arpulse-demo"),
+        "ARPULSE_APP_ID": app_id,
+        "ARPULSE_REDIS_PREFIX": os.environ.get("ARPULSE_REDIS_PREFIX", app_id),
         "ARPULSE_PARTITIONS": str(PARTITIONS),
         "ARPULSE_WEB_PORT": str(port),
         "ARPULSE_DATA_DIR": str(RUN_DIR / "worker-data"),
+        "ARPULSE_SESSION_TIMEOUT_SECONDS": "6",
+        "ARPULSE_HEARTBEAT_INTERVAL_SECONDS": "1",
+        "ARPULSE_CLOCK": "simulated",
+        "ARPULSE_SIMULATED_START": start.isoformat(),
+        "ARPULSE_SIMULATED_DAYS_PER_SECOND": str(days_per_second),
+        "ARPULSE_SIMULATED_ANCHOR": anchor.isoformat(),
+        "ARPULSE_SCHEDULER_INTERVAL_MS": "50",
     }
     log = (RUN_DIR / "worker.log").open("wb")
     process = subprocess.Popen(
@@ -115,7 +138,22 @@ def _wait_ready(worker: subprocess.Popen[bytes], port: int, timeout: float = 90.
     )
 
 
-async def _feed_and_watch(bootstrap: str, *, customers: int, rate: float, base: str) -> None:
+def _featured(events: list[PortfolioEvent]) -> set[str]:
+    """One delinquent and one habitually late customer, followed line by line."""
+    chosen: dict[str, str] = {}
+    for event in events:
+        if event.profile in ("delinquent", "habitually_late"):
+            chosen.setdefault(event.profile, event.key)
+    return set(chosen.values())
+
+
+async def _play(
+    bootstrap: str, clock: SimulatedClock, *, start: datetime, customers: int, base: str
+) -> None:
+    window_end = start + timedelta(days=WINDOW_DAYS)
+    events = list(portfolio(customers=customers, today=window_end.date(), invoices=6))
+    featured = _featured(events)
+    print("Following " + " and ".join(sorted(featured)) + " line by line.\n")
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, fetch_max_wait_ms=50)
     await producer.start()
@@ -125,14 +163,17 @@ async def _feed_and_watch(bootstrap: str, *, customers: int, rate: float, base: 
         partitions = [TopicPartition(t, p) for t in topics.OUTPUT_TOPICS for p in range(PARTITIONS)]
         consumer.assign(partitions)
         await consumer.seek_to_end(*partitions)
-        watcher = asyncio.create_task(_watch(consumer, counts))
+        watcher = asyncio.create_task(_watch(consumer, counts, featured, clock, base))
         try:
-            await _feed(producer, customers=customers, rate=rate, counts=counts)
-            print(
-                f"\nportfolio fed ({counts['fed']} events). Live from now on: an invoice falls "
-                "due every few seconds; half get paid late, the rest are chased.\n"
-            )
-            await _live(producer, counts=counts, base=base)
+            for topic, key, raw in bad_events():
+                await producer.send(topic, key=None if key is None else key.encode(), value=raw)
+            await _feed(producer, events, clock, counts)
+            remaining = clock.real_seconds_until(window_end)
+            if remaining > 0:
+                await asyncio.sleep(remaining)
+            _summary(counts, base, clock)
+            print("\nThe worker keeps running (HTTP above); Ctrl-C stops everything.")
+            await asyncio.Event().wait()
         finally:
             watcher.cancel()
             await asyncio.gather(watcher, return_exceptions=True)
@@ -141,92 +182,57 @@ async def _feed_and_watch(bootstrap: str, *, customers: int, rate: float, base: 
         await consumer.stop()
 
 
-async def _send(producer: AIOKafkaProducer, topic: str, key: str | None, value: bytes) -> None:
-    await producer.send(topic, key=None if key is None else key.encode(), value=value)
-
-
 async def _feed(
-    producer: AIOKafkaProducer, *, customers: int, rate: float, counts: Counter[str]
+    producer: AIOKafkaProducer,
+    events: list[PortfolioEvent],
+    clock: SimulatedClock,
+    counts: Counter[str],
 ) -> None:
-    today = datetime.now(UTC).date()
-    for topic, key, raw in bad_events():
-        await _send(producer, topic, key, raw)
-    interval = 1.0 / rate
-    started = time.monotonic()
-    for n, event in enumerate(portfolio(customers=customers, today=today)):
-        await _send(producer, event.topic, event.key, json.dumps(event.value).encode())
-        counts["fed"] += 1
-        ahead = started + n * interval - time.monotonic()
-        if ahead > 0:
-            await asyncio.sleep(ahead)
+    """Send each event when the simulated clock reaches it, as the platform would."""
+    for event in events:
+        moment = datetime.fromisoformat(event.value["occurred_at"])
+        wait = clock.real_seconds_until(moment)
+        if wait > 0:
+            await asyncio.sleep(wait)
+        await producer.send(
+            event.topic, key=event.key.encode(), value=json.dumps(event.value).encode()
+        )
+        counts["events fed"] += 1
     await producer.flush()
 
 
-async def _live(producer: AIOKafkaProducer, *, counts: Counter[str], base: str) -> None:
-    rng = random.Random(11)
-    today = datetime.now(UTC).date()
-    n = 0
-    last_summary = time.monotonic()
-    while True:
-        n += 1
-        customer = f"live-{n % 40:03d}"
-        invoice_id = f"LIVE-{n:05d}"
-        due = today - timedelta(days=1)
-        stamp = datetime.now(UTC).isoformat()
-        common = {"schema_version": 1, "customer_id": customer, "occurred_at": stamp}
-        invoice = {
-            **common,
-            "event_id": f"live-{invoice_id}-issued",
-            "event_type": "invoice.issued",
-            "invoice_id": invoice_id,
-            "amount": f"{rng.randint(300, 9000)}.00",
-            "currency": "USD",
-            "issued_on": (due - timedelta(days=30)).isoformat(),
-            "due_date": due.isoformat(),
-            "customer_name": f"Live Customer {n % 40:03d}",
-        }
-        await _send(producer, topics.INVOICE_ISSUED, customer, json.dumps(invoice).encode())
-        notice = {
-            **common,
-            "event_id": f"live-{invoice_id}-due",
-            "event_type": "invoice.due_date_passed",
-            "invoice_id": invoice_id,
-            "due_date": due.isoformat(),
-        }
-        await asyncio.sleep(0.5)
-        await _send(producer, topics.DUE_DATE_PASSED, customer, json.dumps(notice).encode())
-        if rng.random() < 0.5:
-            await asyncio.sleep(1.0)
-            payment = {
-                **common,
-                "event_id": f"live-{invoice_id}-paid",
-                "event_type": "payment.received",
-                "payment_id": f"LP-{n:05d}",
-                "amount": invoice["amount"],
-                "currency": "USD",
-                "received_on": today.isoformat(),
-                "invoice_id": invoice_id,
-            }
-            await _send(producer, topics.PAYMENT_RECEIVED, customer, json.dumps(payment).encode())
-        await asyncio.sleep(1.0)
-        if time.monotonic() - last_summary > 15:
-            last_summary = time.monotonic()
-            _summary(counts, base)
+def _summary(counts: Counter[str], base: str, clock: SimulatedClock) -> None:
+    shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    print(f"--- up to {clock.now().date()}: {shown}   (worklist: {base}/worklist?limit=10)")
 
 
-def _summary(counts: Counter[str], base: str) -> None:
-    shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if k != "fed")
-    print(f"--- so far: {shown}   (metrics: {base}/metrics)")
-
-
-async def _watch(consumer: AIOKafkaConsumer, counts: Counter[str]) -> None:
+async def _watch(
+    consumer: AIOKafkaConsumer,
+    counts: Counter[str],
+    featured: set[str],
+    clock: SimulatedClock,
+    base: str,
+) -> None:
     color = sys.stdout.isatty()
+    week = clock.now().isocalendar()[:2]
     while True:
         batch = await consumer.getmany(timeout_ms=200)
         for records in batch.values():
             for record in records:
                 event: dict[str, Any] = json.loads(record.value)
-                counts[event.get("event_type", "?")] += 1
-                line = render(event, color=color)
-                if line:
-                    print(line, flush=True)
+                kind = event.get("event_type", "?")
+                if kind == "collection.action_requested":
+                    counts[event["action"]] += 1
+                elif kind == "late_payment.flagged":
+                    counts["late flags"] += 1
+                elif kind == "dead_letter":
+                    counts["dead letters"] += 1
+                if event.get("customer_id") in featured or kind == "dead_letter":
+                    line = render(event, color=color, all_segments=True)
+                    if line:
+                        stamp = str(event.get("occurred_at", ""))[:10]
+                        print(f"{stamp}  {line}", flush=True)
+        now_week = clock.now().isocalendar()[:2]
+        if now_week != week and now_week[1] % 4 == 0:  # a tally every four simulated weeks
+            _summary(counts, base, clock)
+        week = now_week

@@ -87,7 +87,8 @@ def due_steps(
     A step is reached on its day: a preventive one up to the due date, a later one once the
     invoice is known to be late. Only the invoice's most advanced reached rung is taken; earlier
     rungs it skipped (an invoice first seen late, a move to another risk bucket's ladder, a step
-    held by a cooldown until the next rung came) are superseded, never sent in a burst.
+    held by a cooldown until the next rung came) are superseded, never sent in a burst; and a
+    rung taken on a channel under one bucket's ladder is not taken again under another's.
     """
     due = []
     ledger = state.ledger
@@ -101,13 +102,17 @@ def due_steps(
             continue
         rung = max(step.offset_days for step in reached)
         done = state.done_steps.get(invoice.invoice_id, frozenset())
+        # A move to another bucket's ladder does not repeat a rung already taken on a channel.
+        taken = policy.ladder.rungs_taken(done)
         outstanding = ledger.balances[invoice.invoice_id].outstanding
         due += [
             DueStep(
                 invoice=invoice, step=step, on=step_date(invoice, step), outstanding=outstanding
             )
             for step in reached
-            if step.offset_days == rung and step.id not in done
+            if step.offset_days == rung
+            and step.id not in done
+            and (step.offset_days, step.channel) not in taken
         ]
     return due
 

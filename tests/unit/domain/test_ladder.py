@@ -297,3 +297,30 @@ def test_a_decision_never_goes_back_in_time(policy: Policy) -> None:
     progress = on_event(state, late_arrival, now=at(35), policy=policy)
     assert progress.state.decided_at == state.decided_at
     assert state.decided_at is not None and state.decided_at >= at(45) - timedelta(days=1)
+
+
+def test_moving_to_another_ladder_does_not_repeat_a_rung_on_the_same_channel(
+    policy: Policy,
+) -> None:
+    # Medium risk at the pre-due reminder, high risk from the due date on: one reminder, not two.
+    points = dict.fromkeys(policy.risk.aging_points, 0)
+    risk = policy.risk.model_copy(
+        update={
+            "aging_points": {**points, "1-30": 40},
+            "behavior_points": dict.fromkeys(policy.risk.behavior_points, 40),
+        }
+    )
+    policy = policy.model_copy(update={"risk": risk})
+    _, decisions = timeline(
+        policy,
+        (inv("A", issued=0, due=30), at(0)),
+        (due("A", on=30), at(31, hour=8)),
+        until=at(32),
+    )
+    assert sorted(actions_of(decisions)) == [
+        (day(27), "medium.pre3.reminder", ("A",)),
+        (day(31), "high.d1.call", ("A",)),
+        (day(31), "high.d1.reminder", ("A",)),
+    ]
+    # What a taken step stands for, whichever ladder it came from: a rung on a channel.
+    assert policy.ladder.rungs_taken(frozenset({"medium.pre3.reminder"})) == {(-3, "email")}
