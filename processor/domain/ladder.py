@@ -226,7 +226,7 @@ def _reason(
     parts = [_invoice_clause(item, flagged, today) for item in sorted(group, key=_by_invoice)]
     subject = "; ".join(parts)
     step = lead.step
-    what = f"{step.tone} {step.channel} {step.action.replace('_', ' ')}"
+    what = f"{step.tone} {step.action.replace('_', ' ')} by {step.channel}"
     held = ""
     if lead.on < today:
         held = f" It was due on {lead.on} and held by the contact rules until today."
