@@ -382,22 +382,12 @@ def _waker(worker: Worker) -> Any:
                 key=message.key,
                 value=message.value,
             )
-            attempt = 0
-            while True:
-                try:
-                    outcome = await worker.processor.wake(inbound)
-                    break
-                except KafkaError as exc:
-                    worker.metrics.processing_errors.labels("broker").inc()
-                    delay = _RETRY_DELAYS[min(attempt, len(_RETRY_DELAYS) - 1)]
-                    log.warning("wake-up publish failed (%s); retrying in %.1fs", exc, delay)
-                    attempt += 1
-                    await asyncio.sleep(delay)
-                except Exception:  # a bug must not stop the partition: log it, go on
-                    worker.metrics.processing_errors.labels("internal").inc()
-                    log.exception("wake-up %s/%s failed", message.partition, message.offset)
-                    outcome = "failed"
-                    break
+            try:
+                outcome = await _retrying_broker(worker, worker.processor.wake, inbound)
+            except Exception:  # a bug must not stop the partition: log it, go on
+                worker.metrics.processing_errors.labels("internal").inc()
+                log.exception("wake-up %s/%s failed", message.partition, message.offset)
+                outcome = "failed"
             worker.metrics.wakeups.labels(outcome).inc()
 
     return wake
@@ -405,11 +395,24 @@ def _waker(worker: Worker) -> Any:
 
 async def _process_with_retry(worker: Worker, inbound: Inbound) -> None:
     """Retry while the broker is unreachable; dead-letter what fails for any other reason."""
+    try:
+        await _retrying_broker(worker, worker.processor.process, inbound)
+    except Exception as exc:  # a bug must not stop the partition: park the event
+        worker.metrics.processing_errors.labels("internal").inc()
+        log.exception(
+            "processing %s/%s/%s failed", inbound.topic, inbound.partition, inbound.offset
+        )
+        await worker.processor.reject(inbound, "internal", f"{type(exc).__name__}: {exc}")
+
+
+async def _retrying_broker(
+    worker: Worker, step: Callable[[Inbound], Awaitable[str]], inbound: Inbound
+) -> str:
+    """Run a pipeline step, retrying with back-off while publishing to the broker fails."""
     attempt = 0
     while True:
         try:
-            await worker.processor.process(inbound)
-            return
+            return await step(inbound)
         except KafkaError as exc:
             worker.metrics.processing_errors.labels("broker").inc()
             delay = _RETRY_DELAYS[min(attempt, len(_RETRY_DELAYS) - 1)]
@@ -423,17 +426,6 @@ async def _process_with_retry(worker: Worker, inbound: Inbound) -> None:
             )
             attempt += 1
             await asyncio.sleep(delay)
-        except Exception as exc:  # a bug must not stop the partition: park the event
-            worker.metrics.processing_errors.labels("internal").inc()
-            log.exception(
-                "processing %s/%s/%s failed", inbound.topic, inbound.partition, inbound.offset
-            )
-            await worker.processor.reject(inbound, "internal", f"{type(exc).__name__}: {exc}")
-            return
-
-
-def _where(inbound: Inbound) -> tuple[str, int, int]:
-    return inbound.topic, inbound.partition, inbound.offset
 
 
 def _origin(headers: Any) -> str | None:

@@ -80,11 +80,17 @@ def handle(state: CustomerState, fact: Fact, *, now: datetime, policy: Policy) -
     after = apply(state, fact)
     if after is state:
         return None
-    if state.decided_at is not None and state.decided_at > now:
-        now = state.decided_at
+    return _decide_fact(state, after, fact, now, policy)
+
+
+def _decide_fact(
+    before: CustomerState, after: CustomerState, fact: Fact, now: datetime, policy: Policy
+) -> Decision:
+    if before.decided_at is not None and before.decided_at > now:
+        now = before.decided_at
     due_for = fact.invoice_id if isinstance(fact, DueDatePassed) else None
     cause = Cause.of_event(fact.event_id, due_notice_for=due_for)
-    return decide(before=state, after=after, cause=cause, now=now, policy=policy)
+    return decide(before=before, after=after, cause=cause, now=now, policy=policy)
 
 
 def on_event(state: CustomerState, fact: Fact, *, now: datetime, policy: Policy) -> Progress:
@@ -97,9 +103,7 @@ def on_event(state: CustomerState, fact: Fact, *, now: datetime, policy: Policy)
         return Progress(state=state)
     wakes = advance(state, now, policy=policy)
     current = wakes[-1].state if wakes else state
-    decision = handle(current, fact, now=now, policy=policy)
-    if decision is None:  # unreachable: the id was checked above
-        return Progress(state=current, decisions=tuple(wakes))
+    decision = _decide_fact(current, apply(current, fact), fact, now, policy)
     return Progress(state=decision.state, decisions=(*wakes, decision), applied=True)
 
 
