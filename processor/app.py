@@ -122,12 +122,18 @@ class Worker:
 
     def delivered_all(self, topic: str, partition: int) -> bool:
         """True when every message of the topic partition the broker has was delivered here."""
+        return self._reached_highwater(topic, partition, self.delivered)
+
+    def _reached_highwater(
+        self, topic: str, partition: int, last_offsets: dict[tuple[str, int], int]
+    ) -> bool:
+        """True when `last_offsets` (or, before any, the committed offset) is at the highwater."""
         tp = TP(topic, partition)
         consumer = self.app.consumer
         highwater = consumer.highwater(tp)
         if highwater is None:
             return False
-        last = self.delivered.get((topic, partition))
+        last = last_offsets.get((topic, partition))
         done = last + 1 if last is not None else consumer._committed_offset.get(tp) or 0
         return bool(done >= highwater)
 
@@ -149,17 +155,10 @@ class Worker:
 
     def caught_up(self, partition: int) -> bool:
         """True when every input message of the partition the broker has was processed."""
-        consumer = self.app.consumer
-        for topic in (*self.settings.input_topics, self.settings.rekey_topic):
-            tp = TP(topic, partition)
-            highwater = consumer.highwater(tp)
-            if highwater is None:
-                return False
-            last = self.processed.get((topic, partition))
-            done = last + 1 if last is not None else consumer._committed_offset.get(tp) or 0
-            if done < highwater:
-                return False
-        return True
+        return all(
+            self._reached_highwater(topic, partition, self.processed)
+            for topic in (*self.settings.input_topics, self.settings.rekey_topic)
+        )
 
     def stored_wake(self, raw: bytes) -> datetime | None:
         """A stored customer's next wake-up (recomputed if stored under another policy)."""
@@ -350,15 +349,7 @@ async def _drain(worker: Worker, partition: int) -> None:
         for item in worker.ordering.release(partition):
             event = item.payload
             message = event.message
-            inbound = Inbound(
-                topic=message.topic,
-                partition=message.partition,
-                offset=message.offset,
-                key=message.key,
-                value=message.value,
-                origin=_origin(message.headers),
-                produced_at=message.timestamp or None,
-            )
+            inbound = _inbound(message)
             # Faust writes a table change to the changelog partition of the "current event";
             # a released message is that event, whichever task releases it.
             token = _current_event.set(weakref.ref(event))
@@ -375,13 +366,7 @@ def _waker(worker: Worker) -> Any:
     async def wake(stream: Any) -> None:
         async for event in stream.events():
             message = event.message
-            inbound = Inbound(
-                topic=message.topic,
-                partition=message.partition,
-                offset=message.offset,
-                key=message.key,
-                value=message.value,
-            )
+            inbound = _inbound(message)
             try:
                 outcome = await _retrying_broker(worker, worker.processor.wake, inbound)
             except Exception:  # a bug must not stop the partition: log it, go on
@@ -426,6 +411,19 @@ async def _retrying_broker(
             )
             attempt += 1
             await asyncio.sleep(delay)
+
+
+def _inbound(message: Any) -> Inbound:
+    """A consumed Faust message as the pipeline takes it."""
+    return Inbound(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        key=message.key,
+        value=message.value,
+        origin=_origin(message.headers),
+        produced_at=message.timestamp or None,
+    )
 
 
 def _origin(headers: Any) -> str | None:

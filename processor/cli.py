@@ -8,8 +8,13 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from processor.errors import ConfigError
+
+if TYPE_CHECKING:
+    from processor.domain.policy import Policy
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -173,14 +178,12 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _horizon(text: str, policy: object) -> object:
+def _horizon(text: str, policy: Policy) -> datetime:
     """--until: a timestamp, or a date meaning the end of that day on the policy's calendar."""
-    from datetime import date, datetime, timedelta
+    from datetime import date, timedelta
 
-    from processor.domain.policy import Policy
     from processor.domain.schedule import start_of_day
 
-    assert isinstance(policy, Policy)
     try:
         if len(text) == 10:
             return start_of_day(date.fromisoformat(text) + timedelta(days=1), policy) - timedelta(

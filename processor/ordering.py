@@ -100,10 +100,8 @@ class Reorderer:
         """Partitions with buffered messages."""
         return [p for p, heap in self._heaps.items() if heap]
 
-    def pending(self, partition: int | None = None) -> int:
-        """How many messages are buffered (in one partition, or all)."""
-        if partition is not None:
-            return len(self._heaps.get(partition, ()))
+    def pending(self) -> int:
+        """How many messages are buffered, over all partitions."""
         return sum(len(heap) for heap in self._heaps.values())
 
     def drop(self, partition: int) -> None:

@@ -126,10 +126,13 @@ def _reached(invoice: Invoice, step: LadderStep, late: bool, today: date) -> boo
     return late  # waits until lateness is known (notice, late payment or clock)
 
 
-def below_minimum(ledger: Ledger, currency: str, policy: Policy) -> bool:
-    """True when the customer owes less in `currency` than anyone should be chased for."""
-    minimum = policy.contact.minimum_amount.get(currency, ZERO)
-    return ledger.outstanding_by_currency().get(currency, ZERO) < minimum
+def chased_currencies(ledger: Ledger, policy: Policy) -> set[str]:
+    """Currencies the customer owes at least the policy's minimum in (the others wait)."""
+    return {
+        currency
+        for currency, owed in ledger.outstanding_by_currency().items()
+        if owed >= policy.contact.minimum_amount.get(currency, ZERO)
+    }
 
 
 def plan_contacts(
@@ -144,8 +147,9 @@ def plan_contacts(
     """The ladder actions due on `today`, after the minimum amount, cooldowns and merging."""
     due = due_steps(state, flagged, assessment.segment.risk_bucket, today, policy)
     groups: dict[tuple[str, str], list[DueStep]] = {}
+    chased = chased_currencies(state.ledger, policy) if due else set()
     for item in due:
-        if below_minimum(state.ledger, item.invoice.currency, policy):
+        if item.invoice.currency not in chased:
             continue
         if not may_contact(item.step.channel, today, state.last_contact, policy.contact):
             continue

@@ -245,3 +245,20 @@ class Harness:
 def unique(prefix: str) -> str:
     """A customer or app id no other test uses."""
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def own_inputs(app_id: str) -> dict[str, str]:
+    """Input topics of a test's own (default name -> its name), so other workers ignore them."""
+    return {
+        t: f"{app_id}.{t.removeprefix('ar.')}"
+        for t in (topics.INVOICE_ISSUED, topics.PAYMENT_RECEIVED, topics.DUE_DATE_PASSED)
+    }
+
+
+def input_env(inputs: dict[str, str]) -> dict[str, str]:
+    """The worker settings that point it at `own_inputs`."""
+    return {
+        "ARPULSE_TOPIC_INVOICE_ISSUED": inputs[topics.INVOICE_ISSUED],
+        "ARPULSE_TOPIC_PAYMENT_RECEIVED": inputs[topics.PAYMENT_RECEIVED],
+        "ARPULSE_TOPIC_DUE_DATE_PASSED": inputs[topics.DUE_DATE_PASSED],
+    }

@@ -28,7 +28,14 @@ from processor.policy_file import load_policy
 from processor.simulation import Simulation, simulate
 from schemas import topics
 from tests import factories as f
-from tests.integration.harness import Harness, Received, WorkerProcess, unique
+from tests.integration.harness import (
+    Harness,
+    Received,
+    WorkerProcess,
+    input_env,
+    own_inputs,
+    unique,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -166,11 +173,7 @@ async def run(stack: DevStack, workdir: Path, harness: Harness) -> AsyncIterator
     app_id = unique("arpulse-ladder")
     prefix = unique("lad")
     walker, on_time, events = scenario(prefix)
-    inputs = {
-        topics.INVOICE_ISSUED: f"{app_id}.invoice-issued",
-        topics.PAYMENT_RECEIVED: f"{app_id}.payment-received",
-        topics.DUE_DATE_PASSED: f"{app_id}.due-date-passed",
-    }
+    inputs = own_inputs(app_id)
     anchor = datetime.now(UTC) + timedelta(seconds=12)  # the clock reads START then
     clock = SimulatedClock(start=START, days_per_second=SPEED, anchor=anchor)
 
@@ -180,9 +183,7 @@ async def run(stack: DevStack, workdir: Path, harness: Harness) -> AsyncIterator
             redis_url=stack.redis_url,
             workdir=workdir,
             app_id=app_id,
-            ARPULSE_TOPIC_INVOICE_ISSUED=inputs[topics.INVOICE_ISSUED],
-            ARPULSE_TOPIC_PAYMENT_RECEIVED=inputs[topics.PAYMENT_RECEIVED],
-            ARPULSE_TOPIC_DUE_DATE_PASSED=inputs[topics.DUE_DATE_PASSED],
+            **input_env(inputs),
             ARPULSE_CLOCK="simulated",
             ARPULSE_SIMULATED_START=START.isoformat(),
             ARPULSE_SIMULATED_DAYS_PER_SECOND=str(SPEED),

@@ -9,7 +9,7 @@ import pytest
 from processor.devstack import DevStack
 from schemas import topics
 from tests import factories as f
-from tests.integration.harness import Harness, WorkerProcess, unique
+from tests.integration.harness import Harness, WorkerProcess, input_env, own_inputs, unique
 
 pytestmark = pytest.mark.integration
 
@@ -24,11 +24,8 @@ async def test_clean_restart_recovers_state_from_the_changelog_and_resends_nothi
     app_id = unique("arpulse-restart")
     customer = unique("restart")
     # inputs of its own, so the session's shared worker does not process these events too
-    issued_topic, paid_topic, due_topic = (
-        f"{app_id}.invoice-issued",
-        f"{app_id}.payment-received",
-        f"{app_id}.due-date-passed",
-    )
+    inputs = own_inputs(app_id)
+    issued_topic, due_topic = inputs[topics.INVOICE_ISSUED], inputs[topics.DUE_DATE_PASSED]
 
     def worker() -> WorkerProcess:
         return WorkerProcess(
@@ -36,9 +33,7 @@ async def test_clean_restart_recovers_state_from_the_changelog_and_resends_nothi
             redis_url=stack.redis_url,
             workdir=workdir,
             app_id=app_id,
-            ARPULSE_TOPIC_INVOICE_ISSUED=issued_topic,
-            ARPULSE_TOPIC_PAYMENT_RECEIVED=paid_topic,
-            ARPULSE_TOPIC_DUE_DATE_PASSED=due_topic,
+            **input_env(inputs),
         )
 
     first = worker().start()
@@ -61,7 +56,7 @@ async def test_clean_restart_recovers_state_from_the_changelog_and_resends_nothi
 
         # the recovered state still knows INV-1 was flagged: paying it late thanks the customer
         await harness.send(
-            paid_topic,
+            inputs[topics.PAYMENT_RECEIVED],
             f.payment(
                 customer, "PAY-1", amount="1000.00", received_on=f.days_ago(0), invoice_id="INV-1"
             ),
