@@ -98,6 +98,7 @@ class Worker:
     clock: Clock
     wakes: WakeIndex
     broker_ok: bool = False
+    scheduler: Scheduler | None = None
     # (topic, partition) -> last offset fully processed by this process (scheduler gate)
     processed: dict[tuple[str, int], int] = field(default_factory=dict)
     # partitions whose stored customers are indexed (wake-ups, portfolio gauges)
@@ -113,6 +114,7 @@ class Worker:
             [*self.settings.input_topics, self.settings.rekey_topic],
             caught_up=self.delivered_all,
             max_wait=self.settings.ordering_max_wait_ms / 1000,
+            max_stall=self.settings.ordering_max_stall_seconds,
             grace=(self.settings.fetch_max_wait_ms + 20) / 1000,  # one fetch, and a margin
         )
 
@@ -120,8 +122,12 @@ class Worker:
         """Serialises releasing one partition's buffered messages (agent and pump)."""
         return self._drain_locks.setdefault(partition, asyncio.Lock())
 
-    def delivered_all(self, topic: str, partition: int) -> bool:
-        """True when every message of the topic partition the broker has was delivered here."""
+    def delivered_all(self, topic: str, partition: int) -> bool | None:
+        """Was every message of the topic partition the broker has delivered here (None: the
+        broker's high watermark is not known yet)?
+        """
+        if self.app.consumer.highwater(TP(topic, partition)) is None:
+            return None
         return self._reached_highwater(topic, partition, self.delivered)
 
     def _reached_highwater(
@@ -166,6 +172,16 @@ class Worker:
         if wake.policy_version == self.policy.version:
             return wake.at
         return next_wake(decode_state(raw), self.policy)
+
+    def may_wake(self, partition: int) -> bool:
+        """The scheduler's gate: the partition's inputs are caught up (or waited for enough)."""
+        return self.scheduler is not None and self.scheduler.may_wake(partition)
+
+    def requeue(self, partition: int, key: bytes) -> None:
+        """Put a stored customer's wake-up back in the index (decided later, once caught up)."""
+        raw = self.table.get(key)
+        if raw is not None:
+            self.track(partition, key, bytes(raw))
 
     def track(self, partition: int, key: bytes, raw: bytes) -> None:
         """Index a stored customer of an owned partition: its wake-up and portfolio share."""
@@ -268,6 +284,7 @@ def build_worker(
         start=settings.simulated_start,
         days_per_second=settings.simulated_days_per_second,
         anchor=settings.simulated_anchor,
+        end=settings.simulated_end,
     )
     wakes = WakeIndex()
     metrics.scheduled.set_function(lambda: float(len(wakes)))
@@ -366,6 +383,12 @@ def _waker(worker: Worker) -> Any:
     async def wake(stream: Any) -> None:
         async for event in stream.events():
             message = event.message
+            if not worker.may_wake(message.partition):
+                # read back before the partition's inputs caught up (after a crash or a
+                # rebalance): deciding it now could jump ahead of events already in the backlog
+                worker.requeue(message.partition, message.key)
+                worker.metrics.wakeups.labels("deferred").inc()
+                continue
             inbound = _inbound(message)
             try:
                 outcome = await _retrying_broker(worker, worker.processor.wake, inbound)
@@ -492,6 +515,7 @@ async def _run_scheduler(worker: Worker) -> None:
         caught_up=worker.caught_up,
         max_defer_seconds=settings.scheduler_max_defer_seconds,
     )
+    worker.scheduler = scheduler
     interval = settings.scheduler_interval_ms / 1000
     while True:
         await asyncio.sleep(interval)

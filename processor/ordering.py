@@ -7,12 +7,18 @@ payment the platform produced first, and the customer chased for an invoice alre
 
 So, per partition number, messages from the input topics wait in a small buffer and are released
 lowest record timestamp first (the same synchronisation Kafka Streams does for a task's
-partitions). The head is released once every other input topic of that partition has a later
-message buffered, or has nothing more to deliver (caught up with its high watermark) as seen by a
-fetch made after the head arrived (`grace`: one fetch wait), or when it has waited `max_wait`
-seconds (a topic that is behind but delivers nothing must not stall the rest). Without the grace,
-a message produced just before the head on another topic could still be invisible to the
-consumer's last fetch, and the two would be applied in the wrong order.
+partitions). The head is released once every other input topic of that partition either has a
+later message buffered, or has nothing more to deliver (caught up with its high watermark) as seen
+by a fetch made after the head arrived (`grace`: one fetch wait). Without the grace, a message
+produced just before the head on another topic could still be invisible to the consumer's last
+fetch, and the two would be applied in the wrong order.
+
+A topic known to be behind (the broker holds messages not yet delivered: a backlog after a
+restart or an outage) is waited for, as Kafka Streams does since KIP-695: its older messages are
+on their way, and releasing the head early is exactly the reordering this buffer exists to stop.
+A topic whose position is not known yet (no fetch answered) is waited for at most `max_wait`.
+`max_stall` is a safety valve only: a topic that is behind but delivers nothing for that long
+must not stop the partition for ever.
 """
 
 from __future__ import annotations
@@ -24,8 +30,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-# (topic, partition) -> True when every message the broker has was delivered
-CaughtUp = Callable[[str, int], bool]
+# (topic, partition) -> True: every message the broker has was delivered; False: the broker has
+# more (a backlog); None: not known yet (no fetch answered)
+CaughtUp = Callable[[str, int], bool | None]
 
 
 @dataclass(order=True, slots=True)
@@ -51,12 +58,14 @@ class Reorderer:
         caught_up: CaughtUp,
         max_wait: float,
         grace: float = 0.0,
+        max_stall: float = 30.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._topics = tuple(topics)
         self._caught_up = caught_up
         self._max_wait = max_wait
         self._grace = grace
+        self._max_stall = max_stall
         self._monotonic = monotonic
         self._heaps: dict[int, list[Pending]] = {}
         self._buffered: dict[tuple[int, str], int] = {}
@@ -113,7 +122,7 @@ class Reorderer:
 
     def _may_release(self, head: Pending) -> bool:
         waited = self._monotonic() - head.arrived
-        if waited >= self._max_wait:
+        if waited >= self._max_stall:
             return True
         silent = [
             topic
@@ -124,4 +133,7 @@ class Reorderer:
             return True  # every other topic already has a later message here
         if waited < self._grace:
             return False  # what the consumer knows may predate the head
-        return all(self._caught_up(topic, head.partition) for topic in silent)
+        known = [self._caught_up(topic, head.partition) for topic in silent]
+        if False in known:
+            return False  # a backlog: its older messages are on their way
+        return None not in known or waited >= self._max_wait

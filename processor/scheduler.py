@@ -112,7 +112,7 @@ class Scheduler:
         sent = 0
         for partition in sorted(self._index.partitions()):
             next_at = self._index.next_at(partition)
-            if next_at is None or next_at > now or not self._may_wake(partition):
+            if next_at is None or next_at > now or not self.may_wake(partition):
                 continue
             due = self._index.pop_due(partition, now, self._batch)
             for n, (key, at) in enumerate(due):
@@ -125,8 +125,12 @@ class Scheduler:
                 sent += 1
         return sent
 
-    def _may_wake(self, partition: int) -> bool:
-        """Caught up with the partition's inputs, or waited long enough for it."""
+    def may_wake(self, partition: int) -> bool:
+        """Caught up with the partition's inputs, or waited long enough for it.
+
+        The wake agent asks too: a wake-up sent before a crash or a rebalance can be read back
+        while the partition's inputs are still behind, and must not jump ahead of them.
+        """
         if self._caught_up(partition):
             self._behind_since.pop(partition, None)
             return True

@@ -80,11 +80,22 @@ class Settings(BaseSettings):
         description="simulated clock: the real instant it reads simulated_start (unset: start-up);"
         " give workers and restarts the same one to share a timeline",
     )
+    simulated_end: datetime | None = Field(
+        None, description="simulated clock: it stops at this instant (unset: it runs on)"
+    )
     ordering_max_wait_ms: int = Field(
         250,
         ge=0,
         le=60000,
-        description="a message waits at most this long for older ones on the other input topics",
+        description="a message waits at most this long for another input topic whose position is"
+        " not known yet (a topic known to hold older messages is waited for)",
+    )
+    ordering_max_stall_seconds: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="safety valve: a message waits at most this long for a topic with a backlog"
+        " that delivers nothing",
     )
     scheduler_interval_ms: int = Field(
         200, ge=10, le=60000, description="how often the scheduler looks for due wake-ups"
@@ -101,10 +112,13 @@ class Settings(BaseSettings):
     def _simulated_clock_has_a_start(self) -> Settings:
         if self.clock == "simulated" and self.simulated_start is None:
             raise ValueError("simulated_start is required when clock is 'simulated'")
-        for name in ("simulated_start", "simulated_anchor"):
+        for name in ("simulated_start", "simulated_anchor", "simulated_end"):
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
                 raise ValueError(f"{name} needs a UTC offset (e.g. 2026-01-05T00:00:00Z)")
+        start, end = self.simulated_start, self.simulated_end
+        if start is not None and end is not None and end < start:
+            raise ValueError("simulated_end must not be before simulated_start")
         return self
 
     @model_validator(mode="after")

@@ -7,12 +7,24 @@ from processor.ordering import Reorderer
 TOPICS = ("invoices", "payments", "notices")
 
 
-def make(caught_up: set[str], clock: list[float], *, grace: float = 0.0) -> Reorderer:
+def make(
+    caught_up: set[str],
+    clock: list[float],
+    *,
+    grace: float = 0.0,
+    unknown: frozenset[str] = frozenset(),
+) -> Reorderer:
+    """A buffer whose topics are caught up, unknown, or else behind (a backlog)."""
+
+    def state(topic: str, partition: int) -> bool | None:
+        return None if topic in unknown else topic in caught_up
+
     return Reorderer(
         TOPICS,
-        caught_up=lambda topic, partition: topic in caught_up,
+        caught_up=state,
         max_wait=1.0,
         grace=grace,
+        max_stall=30.0,
         monotonic=lambda: clock[0],
     )
 
@@ -40,13 +52,33 @@ def test_everything_goes_at_once_when_the_other_topics_are_caught_up() -> None:
     assert buffer.pending() == 0
 
 
-def test_a_silent_topic_that_is_behind_stalls_a_message_at_most_max_wait() -> None:
+def test_a_silent_topic_with_a_backlog_is_waited_for_beyond_max_wait() -> None:
     clock = [0.0]
-    buffer = make(set(), clock)
+    buffer = make({"notices"}, clock)  # invoices are behind: older messages are on their way
+    add(buffer, "payments", 0, timestamp=5.0)
+    clock[0] = 10.0
+    assert buffer.release(0) == []
+    add(buffer, "invoices", 0, timestamp=3.0)
+    assert [m.topic for m in buffer.release(0)] == ["invoices"]
+
+
+def test_a_silent_topic_never_heard_of_stalls_a_message_at_most_max_wait() -> None:
+    clock = [0.0]
+    buffer = make(set(TOPICS), clock, unknown=frozenset({"invoices"}))
     add(buffer, "payments", 0, timestamp=5.0)
     clock[0] = 0.5
     assert buffer.release(0) == []
     clock[0] = 1.0
+    assert [m.topic for m in buffer.release(0)] == ["payments"]
+
+
+def test_a_backlog_that_never_delivers_stalls_a_message_at_most_max_stall() -> None:
+    clock = [0.0]
+    buffer = make(set(), clock)
+    add(buffer, "payments", 0, timestamp=5.0)
+    clock[0] = 29.9
+    assert buffer.release(0) == []
+    clock[0] = 30.0
     assert [m.topic for m in buffer.release(0)] == ["payments"]
 
 
