@@ -154,6 +154,23 @@ class Worker:
             and self.broker_ok
         )
 
+    def problems(self) -> list[str]:
+        """What is wrong right now, in words (the health endpoint lists them)."""
+        found = []
+        if not self.broker_ok:
+            found.append("broker unreachable: processing waits and retries")
+        if not self.projection.healthy:
+            found.append(
+                f"Redis unreachable: {self.projection.pending} snapshots pending;"
+                " processing goes on, reads fail"
+            )
+        recovery = self.app.tables.recovery
+        if recovery.in_recovery or not recovery.completed.is_set():
+            found.append("recovering state from the changelog")
+        if self.app.rebalancing:
+            found.append("rebalancing partitions")
+        return found
+
     def active_partitions(self) -> set[int]:
         """Input partitions this worker processes now."""
         inputs = set(self.settings.input_topics)
@@ -549,6 +566,7 @@ async def _watch_broker(worker: Worker) -> None:
                     log.warning("broker unreachable: %s", exc)
                 worker.broker_ok = False
             worker.metrics.broker_up.set(1.0 if worker.broker_ok else 0.0)
+            await worker.projection.probe()
             worker.refresh_lag()
             await asyncio.sleep(_WATCH_INTERVAL)
     finally:

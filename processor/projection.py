@@ -110,6 +110,25 @@ class RedisProjection:
         if self._pending:
             await self.flush()
 
+    async def probe(self, timeout: float = 2.0) -> bool:
+        """Ping Redis when there is nothing to write (writes are the probe otherwise).
+
+        Without it an outage with nothing to write would go unnoticed until reads failed.
+        """
+        if self._pending:
+            return self.healthy
+        try:
+            await asyncio.wait_for(self._redis.ping(), timeout)
+        except (RedisError, OSError, TimeoutError) as exc:
+            if self.healthy:
+                log.warning("Redis unreachable: %s", exc)
+            self.healthy = False
+            return False
+        if not self.healthy:
+            log.info("Redis reachable again")
+        self.healthy = True
+        return True
+
     async def _run(self) -> None:
         backoff = self._flush_interval
         while True:

@@ -50,8 +50,11 @@ def register_pages(worker: Worker) -> None:
     class Health(View):
         async def get(self, request: Request) -> Response:
             ready = worker.ready
+            problems = worker.problems()
+            status = "starting" if not ready else "degraded" if problems else "ready"
             body = {
-                "status": "ready" if ready else "starting",
+                "status": status,
+                "problems": problems,
                 "recovery_done": bool(app.tables.recovery.completed.is_set()),
                 "broker_reachable": worker.broker_ok,
                 "rebalancing": bool(app.rebalancing),
