@@ -123,8 +123,9 @@ class Worker:
         return self._drain_locks.setdefault(partition, asyncio.Lock())
 
     def delivered_all(self, topic: str, partition: int) -> bool | None:
-        """Was every message of the topic partition the broker has delivered here (None: the
-        broker's high watermark is not known yet)?
+        """Whether every message of the topic partition the broker has was delivered here.
+
+        None: not known yet (no fetch has reported the broker's high watermark).
         """
         if self.app.consumer.highwater(TP(topic, partition)) is None:
             return None

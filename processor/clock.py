@@ -34,8 +34,9 @@ class SystemClock:
 
 
 class SimulatedClock:
-    """Reads `start` at the real instant `anchor`, runs `days_per_second` days a second, and
-    stands still at `end` when one is given.
+    """Reads `start` at the real instant `anchor`, then runs `days_per_second` days a second.
+
+    Given an `end`, it stands still there.
     """
 
     def __init__(
