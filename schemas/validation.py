@@ -70,9 +70,18 @@ def _readable_customer_id(payload: bytes) -> str | None:
         return None
     if isinstance(document, dict):
         value = document.get("customer_id")
-        if isinstance(value, str) and 0 < len(value) <= 128:
+        if isinstance(value, str) and 0 < len(value) <= 128 and _encodable(value):
             return value
     return None
+
+
+def _encodable(text: str) -> bool:
+    """False for text a Kafka key or JSON output cannot carry (a lone surrogate escape)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def parse_input(

@@ -10,6 +10,7 @@ import pytest_asyncio
 
 from processor.devstack import DevStack
 from tests.integration.harness import Harness, WorkerProcess, unique
+from tests.integration.timeline import REPORTS
 
 
 @pytest.fixture(scope="session")
@@ -49,3 +50,11 @@ async def harness(stack: DevStack, worker: WorkerProcess) -> AsyncIterator[Harne
         yield h
     finally:
         await h.stop()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print what the crash and scale-out runs saw (actions re-sent, with the same ids)."""
+    if REPORTS:
+        terminalreporter.section("reliability runs")
+        for line in REPORTS:
+            terminalreporter.write_line(line)

@@ -24,6 +24,7 @@ import pytest_asyncio
 from processor.devstack import DevStack
 from tests.integration.harness import Harness, WorkerProcess, input_env, own_inputs, unique
 from tests.integration.timeline import (
+    REPORTS,
     Comparison,
     Timeline,
     compare,
@@ -77,7 +78,7 @@ async def crashed(stack: DevStack, workdir: Path, harness: Harness) -> AsyncIter
         current.stop()
     states = await stored_states(stack.kafka_bootstrap, app_id)
     result = compare(harness, events, states, reference(events, timeline.end))
-    print(f"kill -9 x{KILLS}: {result.report()}")
+    REPORTS.append(f"kill -9 x{KILLS}: {result.report()}")
     yield result
 
 

@@ -20,6 +20,7 @@ import pytest_asyncio
 from processor.devstack import DevStack
 from tests.integration.harness import Harness, WorkerProcess, input_env, own_inputs, unique
 from tests.integration.timeline import (
+    REPORTS,
     Comparison,
     Timeline,
     compare,
@@ -78,7 +79,7 @@ async def scaled(stack: DevStack, workdir: Path, harness: Harness) -> AsyncItera
             running.stop()
     states = await stored_states(stack.kafka_bootstrap, app_id)
     result = compare(harness, events, states, reference(events, timeline.end))
-    print(f"scale 1 -> 2 -> 3 -> 2 workers: {result.report()}")
+    REPORTS.append(f"scale 1 -> 2 -> 3 -> 2 workers: {result.report()}")
     yield result
 
 

@@ -69,6 +69,9 @@ class Timeline:
 
 Event = tuple[str, dict[str, Any]]
 
+# One line per faulty run (repeats counted), printed at the end of the test session.
+REPORTS: list[str] = []
+
 
 def history(prefix: str, *, customers: int, today: date, invoices: int) -> list[Event]:
     """A generated portfolio (late and on-time payers), its customers renamed under `prefix`."""
