@@ -97,6 +97,14 @@ class _InputEvent(_Event):
 
     schema_version: Literal[1]
 
+    @field_validator("schema_version", mode="before")
+    @classmethod
+    def _the_integer_one(cls, value: object) -> object:
+        """`Literal[1]` matches by equality, so `true` and `1.0` would pass as version 1."""
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError("must be the integer 1")
+        return value
+
 
 class _OutputEvent(_Event):
     """Output events: arpulse fills `schema_version` and `event_type`; consumers see every field."""
