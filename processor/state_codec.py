@@ -2,6 +2,13 @@
 
 Money is written as decimal strings and dates as ISO strings; a format version leads every record
 so a later release can migrate old changelogs instead of misreading them.
+
+Format 2 adds retention: `arch` (archived through, or null), `open` (the cash on account the
+archived history left), `paid` (what it paid on invoices still owing), `gone` (archived invoices
+still remembered: currency and settlement date), and a date for every seen event id: `seen`
+lists the ids of facts held, dated like their fact, and `seen_on` dates the others. Format 1
+records (written before retention) still decode: nothing archived, and seen ids dated from their
+facts. An older release refuses format 2 rather than lose what the archived history left.
 """
 
 from __future__ import annotations
@@ -12,11 +19,21 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from processor.domain.ledger import DueNotice, Invoice, Ledger, Payment, settle
+from processor.domain.ledger import (
+    ArchivedInvoice,
+    DueNotice,
+    Invoice,
+    Ledger,
+    Opening,
+    Payment,
+    settle,
+)
+from processor.domain.retention import dated_seen, fact_dates
 from processor.domain.segmentation import Exposure, exposure
 from processor.domain.state import CustomerState, Segment
 
-FORMAT = 1
+FORMAT = 2
+READABLE = frozenset({1, FORMAT})
 
 
 def _d(value: date | None) -> str | None:
@@ -57,7 +74,11 @@ def encode_state(
             for p in ledger.payments.values()
         ],
         "due": [[k, n.event_id, _d(n.due_date)] for k, n in ledger.due_notices.items()],
-        "seen": sorted(state.seen),
+        "arch": _d(ledger.archived_through),
+        "open": {currency: str(amount) for currency, amount in ledger.opening_credit.items()},
+        "paid": {k: [str(o.paid), _d(o.last_paid_on)] for k, o in ledger.opening_paid.items()},
+        "gone": {k: [a.currency, _d(a.settled_on)] for k, a in ledger.archived_invoices.items()},
+        **_seen(state),
         "flags": dict(state.flags),
         "done": {k: sorted(v) for k, v in state.done_steps.items()},
         "seg": None if state.segment is None else _segment_list(state.segment),
@@ -71,6 +92,14 @@ def encode_state(
         "pv": None if wake is None else wake.policy_version,
     }
     return json.dumps(document, separators=(",", ":")).encode("utf-8")
+
+
+def _seen(state: CustomerState) -> dict[str, Any]:
+    """Seen ids: those dated like a held fact as a plain list, the others with their dates."""
+    facts = fact_dates(state.ledger)
+    plain = sorted(i for i, on in state.seen.items() if facts.get(i) == on)
+    dated = {i: _d(on) for i, on in sorted(state.seen.items()) if facts.get(i) != on}
+    return {"seen": plain, "seen_on": dated}
 
 
 def _exposure_list(value: Exposure) -> list[Any]:
@@ -105,9 +134,9 @@ def _segment_list(segment: Segment) -> list[Any]:
 
 
 def decode_state(raw: bytes) -> CustomerState:
-    """Rebuild a state written by `encode_state`."""
+    """Rebuild a state written by `encode_state` (this release's format or format 1)."""
     doc = json.loads(raw)
-    if doc.get("v") != FORMAT:
+    if doc.get("v") not in READABLE:
         raise ValueError(f"unsupported state format {doc.get('v')!r}")
     invoices = {
         row[0]: Invoice(
@@ -135,13 +164,28 @@ def decode_state(raw: bytes) -> CustomerState:
         row[0]: DueNotice(event_id=row[1], due_date=date.fromisoformat(row[2]))
         for row in doc["due"]
     }
-    ledger = settle(Ledger(due_notices=notices), invoices=invoices, payments=payments)
+    opening = Ledger(
+        due_notices=notices,
+        archived_through=_date(doc.get("arch")),
+        opening_credit={c: Decimal(a) for c, a in doc.get("open", {}).items()},
+        opening_paid={
+            k: Opening(paid=Decimal(paid), last_paid_on=_date(on))
+            for k, (paid, on) in doc.get("paid", {}).items()
+        },
+        archived_invoices={
+            k: ArchivedInvoice(currency=currency, settled_on=date.fromisoformat(on))
+            for k, (currency, on) in doc.get("gone", {}).items()
+        },
+    )
+    ledger = settle(opening, invoices=invoices, payments=payments)
+    seen = dated_seen(ledger, doc["seen"])  # format 1: every id, undated
+    seen.update((k, date.fromisoformat(on)) for k, on in doc.get("seen_on", {}).items())
     seg = doc["seg"]
     return CustomerState(
         customer_id=doc["id"],
         customer_name=doc["name"],
         ledger=ledger,
-        seen=frozenset(doc["seen"]),
+        seen=seen,
         flags=doc["flags"],
         done_steps={k: frozenset(v) for k, v in doc["done"].items()},
         segment=None

@@ -4,7 +4,10 @@
 change and the collection actions, each with a rule id, a readable reason and a deterministic
 event id. ``handle`` decides on an event, ``wake`` on time alone, and ``advance`` runs every wake
 a customer has due up to an instant, in order: together they are the whole pure step the worker
-(and the offline simulation) runs.
+(and the offline simulation) runs. The first decision on a new business day also archives the
+customer's history older than `history.retain_days` (``retention.compact``), after its outputs
+are decided: the worker, wake-ups and the simulation bound a customer's history identically,
+from the state and the decision's instant alone.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from processor.domain.ledger import ZERO, Invoice, Ledger
 from processor.domain.outputs import ActionRequest, Cause, LateFlag, SegmentChange
 from processor.domain.policy import Policy
 from processor.domain.reasons import days, situation
+from processor.domain.retention import compact
 from processor.domain.schedule import next_wake
 from processor.domain.segmentation import Assessment, assess
 from processor.domain.state import CustomerState, DetectedBy, Segment, apply
@@ -129,7 +133,11 @@ def advance(state: CustomerState, until: datetime, *, policy: Policy) -> list[De
 def decide(
     *, before: CustomerState, after: CustomerState, cause: Cause, now: datetime, policy: Policy
 ) -> Decision:
-    """Everything the change from `before` to `after` means on `now`."""
+    """Everything the change from `before` to `after` means on `now`.
+
+    On the first decision of a business day, the new state's old history is archived: the
+    outputs are decided first, and archiving changes no later decision (see `retention`).
+    """
     today = business_date(now, policy)
     flags = tuple(_new_flags(after, cause, today, policy))
     flagged = {**after.flags, **{f.invoice_id: f.detected_by for f in flags}}
@@ -151,6 +159,8 @@ def decide(
         decided_at=now,
         last_reason=change.reason if change else after.last_reason,
     )
+    if after.assessed_on is None or today > after.assessed_on:
+        state = compact(state, today=today, policy=policy.history)
     return Decision(
         state=state,
         assessment=assessment,

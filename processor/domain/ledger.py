@@ -12,6 +12,14 @@ Allocation rules (documented in the README):
   same currency, oldest due date first;
 - cash on account is kept per currency and is applied to the next invoice of that currency;
 - a payment naming an invoice not seen yet is held until that invoice arrives.
+
+Retention (`processor.domain.retention`) may archive the past. The derivation then starts at
+`archived_through` from what the archived facts left: the cash on account (`opening_credit`) and
+what was paid on invoices still owing (`opening_paid`). An archived invoice leaves its id and
+currency for a while (`archived_invoices`), so that a later payment naming it is still applied
+as the whole history would apply it. A new fact dated on or before `archived_through` is refused,
+since it could re-deliver an archived one, unless it can be applied exactly: a payment for an
+invoice still held that it does not overpay.
 """
 
 from __future__ import annotations
@@ -75,6 +83,22 @@ class Balance:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ArchivedInvoice:
+    """What the ledger remembers of an archived (settled) invoice, for payments still naming it."""
+
+    currency: str
+    settled_on: date
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Opening:
+    """What archived payments paid on an invoice still owing when its history was archived."""
+
+    paid: Decimal
+    last_paid_on: date | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Ledger:
     """Facts plus the balances derived from them."""
 
@@ -84,6 +108,14 @@ class Ledger:
     balances: Mapping[str, Balance] = field(default_factory=dict)
     credit: Mapping[str, Decimal] = field(default_factory=dict)
     held: tuple[str, ...] = ()
+    # Retention: facts dated on or before this day were archived (None: nothing archived) ...
+    archived_through: date | None = None
+    # ... leaving this cash on account per currency, where the derivation of the rest starts,
+    opening_credit: Mapping[str, Decimal] = field(default_factory=dict)
+    # ... and this paid on (kept) invoices that still owed something then, by archived payments.
+    opening_paid: Mapping[str, Opening] = field(default_factory=dict)
+    # Archived invoices a later payment may still name (pruned after another retention period).
+    archived_invoices: Mapping[str, ArchivedInvoice] = field(default_factory=dict)
 
     def open_invoices(self) -> list[Invoice]:
         """Unpaid invoices, oldest due date first."""
@@ -106,16 +138,81 @@ def _due_order(invoice: Invoice) -> tuple[date, date, str]:
     return (invoice.due_date, invoice.issued_on, invoice.invoice_id)
 
 
+def fact_date(ledger: Ledger, fact: Fact) -> date:
+    """The business date a fact takes on the ledger's timeline (what retention archives by).
+
+    An invoice: its issue date. A due notice: its due date. A payment: its received date, or
+    its invoice's issue date if that is later (it cannot pay an invoice before it exists).
+    """
+    if isinstance(fact, InvoiceIssued):
+        return fact.issued_on
+    if isinstance(fact, PaymentReceived):
+        target = None if fact.invoice_id is None else ledger.invoices.get(fact.invoice_id)
+        return fact.received_on if target is None else max(fact.received_on, target.issued_on)
+    return fact.due_date
+
+
 def record(ledger: Ledger, fact: Fact) -> Ledger:
     """Add one fact to the ledger and re-derive balances; raises DomainError on a contradiction.
 
     A fact that repeats one already held (same business id, same content) changes nothing.
+    A fact dated on or before `archived_through` is refused (see `_refuse_archived`).
     """
+    _refuse_archived(ledger, fact)
     if isinstance(fact, InvoiceIssued):
         return _record_invoice(ledger, fact)
     if isinstance(fact, PaymentReceived):
         return _record_payment(ledger, fact)
     return _record_due_notice(ledger, fact)
+
+
+def _refuse_archived(ledger: Ledger, fact: Fact) -> None:
+    """Refuse a fact dated in the archived past: it may re-deliver a fact no longer held.
+
+    Its effect would fall before the opening balances (or it would re-apply an archived payment),
+    so it can be neither applied exactly nor recognised as a repeat. What the ledger still holds
+    is let through (a repeat of a kept invoice or payment, a kept invoice's due notice), and so
+    is a payment for a kept invoice that it does not overpay: that is applied exactly.
+    """
+    through = ledger.archived_through
+    if through is None or fact_date(ledger, fact) > through:
+        return
+    if isinstance(fact, PaymentReceived):
+        if fact.payment_id in ledger.payments or _absorbed(ledger, fact, through):
+            return
+        name, value = "received_on", fact.received_on
+    else:
+        if fact.invoice_id in ledger.invoices:
+            return  # a repeat of a kept invoice, or its due notice: no balance depends on it
+        if isinstance(fact, InvoiceIssued):
+            name, value = "issued_on", fact.issued_on
+        else:
+            name, value = "due_date", fact.due_date
+    raise DomainError(
+        name,
+        f"{value} is on or before {through}, the end of this customer's archived history "
+        "(policy history.retain_days); a fact that old can no longer be told apart from a "
+        "re-delivery of an archived one",
+    )
+
+
+def _absorbed(ledger: Ledger, fact: PaymentReceived, through: date) -> bool:
+    """True when an early-dated payment names a kept invoice and pays no more than it owed.
+
+    Then, in the whole history, the payment would only have added to that invoice's paid amount
+    (never overflowing to other invoices or to the cash on account), which is what applying it
+    on top of the opening balances does. A re-delivered archived payment never passes: the
+    payments the opening balances hold were all for other invoices, or unnamed.
+    """
+    invoice = None if fact.invoice_id is None else ledger.invoices.get(fact.invoice_id)
+    if invoice is None or invoice.currency != fact.currency:
+        return False
+    opening = ledger.opening_paid.get(invoice.invoice_id)
+    owed = invoice.amount - (ZERO if opening is None else opening.paid)
+    for payment in ledger.payments.values():
+        if payment.invoice_id == invoice.invoice_id and payment.received_on <= through:
+            owed -= payment.amount
+    return fact.amount <= owed
 
 
 def _record_invoice(ledger: Ledger, fact: InvoiceIssued) -> Ledger:
@@ -137,6 +234,13 @@ def _record_invoice(ledger: Ledger, fact: InvoiceIssued) -> Ledger:
                 f"due {known.due_date})",
             )
         return ledger
+    archived = ledger.archived_invoices.get(fact.invoice_id)
+    if archived is not None:
+        raise DomainError(
+            "invoice_id",
+            f"invoice {fact.invoice_id!r} was already issued, and settled on {archived.settled_on}"
+            " (archived)",
+        )
     for payment in ledger.payments.values():
         if payment.invoice_id == fact.invoice_id and payment.currency != fact.currency:
             raise DomainError(
@@ -173,7 +277,9 @@ def _record_payment(ledger: Ledger, fact: PaymentReceived) -> Ledger:
             )
         return ledger
     if fact.invoice_id is not None:
-        invoice = ledger.invoices.get(fact.invoice_id)
+        invoice = ledger.invoices.get(fact.invoice_id) or ledger.archived_invoices.get(
+            fact.invoice_id
+        )
         if invoice is not None and invoice.currency != fact.currency:
             raise DomainError(
                 "currency",
@@ -218,7 +324,9 @@ class _Open:
         self.paid += take
         self.last_paid_on = on if self.last_paid_on is None else max(self.last_paid_on, on)
         if self.owed == ZERO:
-            self.settled_on = on
+            # The latest payment on it: `on` in a pass in date order, also when it starts from
+            # opening balances and a payment dated before them completes the invoice.
+            self.settled_on = self.last_paid_on
         return amount - take
 
 
@@ -232,12 +340,52 @@ def settle(
 
     Same-day ties put invoices before payments, so a payment can settle an invoice issued the
     day it arrives; ids break the remaining ties so the result never depends on arrival order.
+    The pass starts from what archived history left (`opening_credit`, `opening_paid`).
     """
     invoices = ledger.invoices if invoices is None else invoices
     payments = ledger.payments if payments is None else payments
-    working = {inv_id: _Open(inv) for inv_id, inv in invoices.items()}
-    credit: dict[str, Decimal] = {}
-    timeline, held = _timeline(invoices, payments)
+    working, credit, held = _derive(invoices, payments, ledger)
+    return replace(
+        ledger,
+        invoices=invoices,
+        payments=payments,
+        balances=_balances(working),
+        credit=_positive(credit),
+        held=held,
+    )
+
+
+def carried_forward(
+    ledger: Ledger, invoices: Mapping[str, Invoice], payments: Mapping[str, Payment]
+) -> tuple[dict[str, Decimal], dict[str, Balance]]:
+    """Derive these facts (the ones retention archives) from the ledger's opening balances.
+
+    Returns the cash on account per currency and every invoice's balance once they are applied.
+    """
+    working, credit, _held = _derive(invoices, payments, ledger)
+    return _positive(credit), _balances(working)
+
+
+def _balances(working: Mapping[str, _Open]) -> dict[str, Balance]:
+    return {
+        inv_id: Balance(
+            paid=w.paid, outstanding=w.owed, last_paid_on=w.last_paid_on, settled_on=w.settled_on
+        )
+        for inv_id, w in working.items()
+    }
+
+
+def _positive(credit: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    return {cur: amt for cur, amt in sorted(credit.items()) if amt > ZERO}
+
+
+def _derive(
+    invoices: Mapping[str, Invoice], payments: Mapping[str, Payment], opening: Ledger
+) -> tuple[dict[str, _Open], dict[str, Decimal], tuple[str, ...]]:
+    """The canonical pass from `opening`'s balances: working balances, credit, held payment ids."""
+    working = {inv_id: _opened(inv, opening.opening_paid) for inv_id, inv in invoices.items()}
+    credit: dict[str, Decimal] = dict(opening.opening_credit)
+    timeline, held = _timeline(invoices, payments, opening.archived_invoices)
 
     for when, _rank, kind, item_id in timeline:
         if kind == "invoice":
@@ -250,28 +398,18 @@ def settle(
             continue
         payment = payments[item_id]
         rest = payment.amount
-        if payment.invoice_id is not None:
+        if payment.invoice_id in working:  # not one archived (settled): that pays nothing more
             rest = working[payment.invoice_id].pay(rest, when)
         if rest > ZERO:
             _pool(working, credit, payment.currency, rest, when)
+    return working, credit, held
 
-    balances = {
-        inv_id: Balance(
-            paid=w.paid,
-            outstanding=w.owed,
-            last_paid_on=w.last_paid_on,
-            settled_on=w.settled_on,
-        )
-        for inv_id, w in working.items()
-    }
-    return replace(
-        ledger,
-        invoices=invoices,
-        payments=payments,
-        balances=balances,
-        credit={cur: amt for cur, amt in sorted(credit.items()) if amt > ZERO},
-        held=held,
-    )
+
+def _opened(invoice: Invoice, opening_paid: Mapping[str, Opening]) -> _Open:
+    carried = opening_paid.get(invoice.invoice_id)
+    if carried is None:
+        return _Open(invoice)
+    return _Open(invoice, paid=carried.paid, last_paid_on=carried.last_paid_on)
 
 
 def _pool(
@@ -294,19 +432,30 @@ def _pool(
     credit[currency] = credit.get(currency, ZERO) + amount
 
 
+def payment_date(
+    payment: Payment,
+    invoices: Mapping[str, Invoice],
+    archived: Mapping[str, ArchivedInvoice],
+) -> date | None:
+    """A payment's place on the timeline, or None while it is held (its invoice not seen)."""
+    if payment.invoice_id is None or payment.invoice_id in archived:
+        return payment.received_on
+    target = invoices.get(payment.invoice_id)
+    return None if target is None else max(payment.received_on, target.issued_on)
+
+
 def _timeline(
-    invoices: Mapping[str, Invoice], payments: Mapping[str, Payment]
+    invoices: Mapping[str, Invoice],
+    payments: Mapping[str, Payment],
+    archived: Mapping[str, ArchivedInvoice],
 ) -> tuple[list[tuple[date, int, str, str]], tuple[str, ...]]:
     """Return the (business date, rank, kind, id) entries in order, and the held payment ids."""
     entries = [(inv.issued_on, 0, "invoice", inv.invoice_id) for inv in invoices.values()]
     held = []
     for pay in payments.values():
-        when = pay.received_on
-        if pay.invoice_id is not None:
-            target = invoices.get(pay.invoice_id)
-            if target is None:
-                held.append(pay.payment_id)
-                continue
-            when = max(when, target.issued_on)
+        when = payment_date(pay, invoices, archived)
+        if when is None:
+            held.append(pay.payment_id)
+            continue
         entries.append((when, 1, "payment", pay.payment_id))
     return sorted(entries), tuple(sorted(held))

@@ -11,7 +11,15 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 AGING_BUCKETS = ("current", "1-30", "31-60", "61-90", "91-120", "120+")
 BEHAVIORS = ("new", "on_time", "occasionally_late", "habitually_late")
@@ -226,6 +234,19 @@ class ThankYouPolicy(_Frozen):
     channel: Channel = "email"
 
 
+class HistoryPolicy(_Frozen):
+    """Retention: how much of a customer's history its state keeps (see `domain.retention`)."""
+
+    retain_days: int = Field(
+        400,
+        gt=0,
+        description=(
+            "history older than this many days before the customer's business date is archived "
+            "(what it leaves is carried forward); at least the behaviour and value-tier windows"
+        ),
+    )
+
+
 class Policy(_Frozen):
     """The whole collections policy; `version` is stamped on every action it decides."""
 
@@ -242,11 +263,26 @@ class Policy(_Frozen):
     ladder: Ladder
     contact: ContactPolicy = ContactPolicy()
     thank_you: ThankYouPolicy = ThankYouPolicy()
+    history: HistoryPolicy = HistoryPolicy()
 
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
         return _zone_name(value)
+
+    @field_validator("history")
+    @classmethod
+    def _retains_the_windows(cls, value: HistoryPolicy, info: ValidationInfo) -> HistoryPolicy:
+        """Archived history must have left every segmentation window, or segments would change."""
+        for section in ("behavior", "value_tier"):
+            window = info.data.get(section)  # absent when that section itself is invalid
+            if window is not None and value.retain_days < window.window_days:
+                raise ValueError(
+                    f"retain_days {value.retain_days} is shorter than {section}.window_days "
+                    f"({window.window_days}): history still inside a segmentation window "
+                    "must be kept"
+                )
+        return value
 
     @model_validator(mode="after")
     def _stages_match_offsets(self) -> Policy:

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from processor.domain.facts import Fact, InvoiceIssued
-from processor.domain.ledger import Ledger, record
+from processor.domain.ledger import Ledger, fact_date, record
 
 DetectedBy = Literal["due_date_event", "clock", "late_payment"]
 
@@ -35,7 +35,9 @@ class CustomerState:
     customer_id: str
     customer_name: str | None = None
     ledger: Ledger = field(default_factory=Ledger)
-    seen: frozenset[str] = frozenset()
+    # Every applied event id, with the business date of its fact: retention forgets the ids of
+    # archived facts, and of repeats dated as old, with the facts themselves.
+    seen: Mapping[str, date] = field(default_factory=dict)
     flags: Mapping[str, DetectedBy] = field(default_factory=dict)
     done_steps: Mapping[str, frozenset[str]] = field(default_factory=dict)
     segment: Segment | None = None
@@ -56,6 +58,7 @@ def apply(state: CustomerState, fact: Fact) -> CustomerState:
     """
     if fact.event_id in state.seen:
         return state
+    when = fact_date(state.ledger, fact)
     ledger = record(state.ledger, fact)
     name, zone = state.customer_name, state.customer_timezone
     if isinstance(fact, InvoiceIssued):
@@ -66,5 +69,5 @@ def apply(state: CustomerState, fact: Fact) -> CustomerState:
         ledger=ledger,
         customer_name=name,
         customer_timezone=zone,
-        seen=state.seen | {fact.event_id},
+        seen={**state.seen, fact.event_id: when},
     )

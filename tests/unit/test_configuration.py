@@ -44,6 +44,9 @@ def test_the_default_policy_loads_and_has_a_version() -> None:
         (('start = "20:00"', 'start = "25:00"'), "contact.quiet_hours.start"),
         (('USD = "25.00"', "USD = 25.5"), "contact.minimum_amount.USD"),
         (('channels = ["email"', 'channels = ["pigeon"'), "contact.quiet_hours.channels.0"),
+        (("retain_days = 400", "retain_days = 364"), "history"),
+        (("retain_days = 400", "retain_days = 0"), "history.retain_days"),
+        (("window_days = 365", "window_days = 401"), "history"),  # behavior's window
     ],
 )
 def test_a_broken_policy_names_the_field(edit: tuple[str, str], named: str) -> None:
@@ -54,6 +57,41 @@ def test_a_broken_policy_names_the_field(edit: tuple[str, str], named: str) -> N
         parse_policy(text.replace(old, new, 1), source="test.toml")
     assert f"{named}:" in str(raised.value)
     assert "test.toml" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("edits", "window"),
+    [
+        ([("retain_days = 400", "retain_days = 300")], "behavior.window_days (365)"),
+        (
+            [("retain_days = 400", "retain_days = 300"), ("window_days = 365", "window_days = 90")],
+            "value_tier.window_days (365)",
+        ),
+    ],
+)
+def test_history_shorter_than_a_segmentation_window_is_refused(
+    edits: list[tuple[str, str]], window: str
+) -> None:
+    text = default_policy_text()
+    for old, new in edits:
+        text = text.replace(old, new, 1)
+    with pytest.raises(ConfigError) as raised:
+        parse_policy(text, source="p.toml")
+    message = str(raised.value)
+    assert message.startswith("policy p.toml: history: retain_days ")
+    assert f"is shorter than {window}" in message
+
+
+def test_the_default_history_outlasts_every_segmentation_window() -> None:
+    policy = load_policy(None)
+    assert policy.history.retain_days >= policy.behavior.window_days
+    assert policy.history.retain_days >= policy.value_tier.window_days
+    assert (
+        parse_policy(
+            default_policy_text().replace("retain_days = 400", "retain_days = 365"), source="p.toml"
+        ).history.retain_days
+        == 365
+    )  # exactly the longest window is enough
 
 
 def test_a_policy_that_is_not_toml_is_refused() -> None:

@@ -1,15 +1,19 @@
-"""The README documents every setting; the state codec round-trips every field."""
+"""The README documents every setting; the state codec round-trips every field, and still
+reads what the previous format wrote."""
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from pathlib import Path
 
-from processor.domain.decide import handle
+from processor.domain.decide import handle, on_event
+from processor.domain.ledger import ArchivedInvoice, Opening
 from processor.domain.state import CustomerState
 from processor.policy_file import load_policy
 from processor.settings import ENV_PREFIX, Settings
-from processor.state_codec import decode_state, encode_state
-from tests.unit.domain.builders import CUSTOMER, at, due, inv, pay
+from processor.state_codec import FORMAT, decode_state, encode_state
+from tests.unit.domain.builders import CUSTOMER, at, day, due, inv, pay
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -45,3 +49,87 @@ def test_state_codec_round_trips_a_rich_state() -> None:
         and state.ledger.held
     )
     assert decode_state(encode_state(state)) == state
+
+
+# A record written before retention existed (format 1), for a state with a repeat under a new
+# event id ("e-A-again"), a held payment, a due notice, flags and ladder steps.
+FORMAT_1 = (
+    b'{"v":1,"id":"cust-1","name":null,"inv":[["A","e-A","100.00","USD","2026-01-01","2026-01-31"],'
+    b'["B","e-B","70.00","EUR","2026-01-04","2026-02-03"]],"pay":[["P0","e-P0","5.00","USD",'
+    b'"2026-01-05","ZZZ"],["P1","e-P1","130.00","USD","2026-02-10","A"]],"due":[["A","e-due-A",'
+    b'"2026-01-31"]],"seen":["e-A","e-A-again","e-B","e-P0","e-P1","e-due-A"],"flags":{"A":'
+    b'"due_date_event","B":"clock"},"done":{"A":["low.d1.reminder","thank_you.late_invoice_paid"],'
+    b'"B":["low.d1.reminder"]},"seg":["1-30","new","small","low",18],"on":"2026-02-10","why":'
+    b'"aging_bucket current\\u21921-30, priority 0\\u219218: oldest unpaid invoice A is 1 day past '
+    b'due; new (0 of 0 paid invoices late); risk score 25, small value","at":'
+    b'"2026-02-10T12:00:00+00:00","contact":{"email":"2026-02-10"},"tz":null,"exp":["low",'
+    b'[["1-30","EUR","70.00"]]],"wake":null,"pv":null}'
+)
+
+
+def test_a_state_written_before_retention_still_decodes_with_nothing_archived() -> None:
+    state = decode_state(FORMAT_1)
+    ledger = state.ledger
+    assert ledger.archived_through is None
+    assert ledger.opening_credit == {} and ledger.opening_paid == {}
+    assert ledger.credit == {"USD": Decimal("30.00")} and ledger.held == ("P0",)
+    # Seen ids are dated like their facts; the repeat takes the newest fact date.
+    assert state.seen == {
+        "e-A": day(0),
+        "e-B": day(3),
+        "e-P0": day(4),
+        "e-P1": day(40),
+        "e-due-A": day(30),
+        "e-A-again": day(40),
+    }
+    assert state.flags == {"A": "due_date_event", "B": "clock"}
+    # It is written back in the current format, and that round-trips.
+    again = encode_state(state)
+    assert json.loads(again)["v"] == FORMAT and decode_state(again) == state
+
+
+def test_state_codec_round_trips_an_archived_state() -> None:
+    policy = load_policy(None)
+    state = CustomerState(customer_id=CUSTOMER)
+    for fact, now in [
+        (pay("H", "5.00", on=3, invoice_id="GHOST"), at(3)),  # held, kept through the archive
+        (inv("A", "100.00", due=30), at(0)),
+        (inv("A", "100.00", due=30, event_id="e-A-again"), at(1)),  # a repeat under a new id
+        (pay("PA", "130.00", on=20, invoice_id="A"), at(20)),  # 30.00 on account
+        (inv("K", "80.00", issued=10, due=40, currency="EUR"), at(10)),
+        (pay("U", "30.00", on=41, currency="EUR"), at(41)),  # pays K, still owing after it
+        (pay("PK", "10.00", on=45, invoice_id="K", currency="EUR"), at(45)),
+        (inv("B", "50.00", issued=700, due=730), at(700)),
+        (due("B", on=730, event_id="e-due-B"), at(731)),
+        (due("B", on=730, event_id="e-due-B-again"), at(732)),  # kept with its own date
+    ]:
+        state = on_event(state, fact, now=now, policy=policy).state
+    ledger = state.ledger
+    assert ledger.archived_through == day(41)
+    assert sorted(ledger.invoices) == ["B", "K"] and sorted(ledger.payments) == ["H", "PK"]
+    assert ledger.opening_credit == {"USD": Decimal("30.00")}
+    assert ledger.opening_paid == {"K": Opening(paid=Decimal("30.00"), last_paid_on=day(41))}
+    assert ledger.archived_invoices == {"A": ArchivedInvoice(currency="USD", settled_on=day(20))}
+    assert "e-A-again" not in state.seen and state.seen["e-due-B-again"] == day(730)
+    raw = encode_state(state)
+    assert decode_state(raw) == state
+    assert encode_state(decode_state(raw)) == raw
+
+
+def test_the_encoded_state_of_a_steady_payer_stops_growing() -> None:
+    """Ten years of monthly invoices, each paid a few days late (so one is nearly always open):
+    the stored record is no bigger in year ten than in year three."""
+    policy = load_policy(None)
+    state = CustomerState(customer_id=CUSTOMER)
+    sizes = []
+    for n in range(120):
+        issued = 30 * n
+        for fact, now in [
+            (inv(f"I{n:03d}", "100.00", issued=issued, due=issued + 30), at(issued)),
+            (due(f"I{n:03d}", on=issued + 30), at(issued + 31)),
+            (pay(f"P{n:03d}", "100.00", on=issued + 35, invoice_id=f"I{n:03d}"), at(issued + 35)),
+        ]:
+            state = on_event(state, fact, now=now, policy=policy).state
+        sizes.append(len(encode_state(state)))
+    assert max(sizes[84:]) <= max(sizes[24:36]) * 1.05
+    assert sizes[-1] < sizes[24] * 2
