@@ -42,6 +42,23 @@ lint: venv
 schemas: venv
 	$(BIN)/arpulse schemas export || { echo "make schemas: 'arpulse schemas export' failed" >&2; exit 1; }
 
+# `make soak [MINUTES=10] [SOAK_ARGS="--rate 120 --customers 5000"]`: one worker under sustained
+# load for MINUTES; writes build/soak/soak.json and soak.png (tools/soak.py says how to read them).
+PERF_STAMP := $(VENV)/.perf-installed
+MINUTES ?= 10
+SOAK_ARGS ?=
+
+.PHONY: soak
+
+$(PERF_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,perf]' || { \
+	  echo "make soak: installing the perf extra (matplotlib) failed; see pip's output above" >&2; exit 1; }
+	@touch $@
+
+soak: venv $(PERF_STAMP)
+	$(BIN)/python -m tools.soak --minutes $(MINUTES) $(SOAK_ARGS) || { \
+	  rc=$$?; echo "make soak: the soak failed (exit $$rc); see the verdicts above and build/soak/" >&2; exit $$rc; }
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build dist *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

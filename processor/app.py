@@ -17,6 +17,7 @@ from typing import Any
 import faust
 from aiokafka import AIOKafkaClient
 from aiokafka.errors import KafkaError
+from faust.exceptions import NotReady
 from faust.streams import _current_event
 from faust.types import TP
 from redis.asyncio import Redis
@@ -226,16 +227,20 @@ class Worker:
             self.metrics.portfolio.drop(partition)
 
     def refresh_lag(self) -> None:
-        """Consumer lag per input topic: highwater minus the next offset to process."""
+        """Consumer lag per input topic: highwater minus the next offset to process.
+
+        Counted from what was processed, not what was fetched: messages waiting in Faust's
+        stream buffer or the time-order buffer are lag too.
+        """
         consumer = self.app.consumer
         lag: dict[str, int] = dict.fromkeys(self.settings.input_topics, 0)
         for tp in consumer.assignment():
             if tp.topic not in lag:
                 continue
             highwater = consumer.highwater(tp)
-            read = consumer._read_offset.get(tp)  # faust keeps no public "position"
+            processed = self.processed.get((tp.topic, tp.partition))
             committed = consumer._committed_offset.get(tp)
-            done = read + 1 if read is not None else committed
+            done = processed + 1 if processed is not None else committed
             if highwater is not None and done is not None:
                 lag[tp.topic] += max(0, highwater - done)
         for topic, value in lag.items():
@@ -537,7 +542,7 @@ async def _run_scheduler(worker: Worker) -> None:
     interval = settings.scheduler_interval_ms / 1000
     while True:
         await asyncio.sleep(interval)
-        if not worker.ready:
+        if worker.app.should_stop or not worker.ready:
             continue
         owned = worker.active_partitions()
         worker.forget(worker.adopted - owned)
@@ -546,7 +551,7 @@ async def _run_scheduler(worker: Worker) -> None:
         worker.adopted.update(owned)
         try:
             await scheduler.tick()
-        except KafkaError as exc:
+        except (KafkaError, NotReady) as exc:  # NotReady: the producer stopped (shutting down)
             log.warning("scheduler could not send wake-ups (%s); retrying", exc)
 
 
