@@ -384,9 +384,19 @@ def _consumer(worker: Worker) -> Any:
 
 
 async def _drain(worker: Worker, partition: int) -> None:
-    """Process, in order, every buffered message of the partition whose turn has come."""
+    """Process, in order, every buffered message of the partition whose turn has come.
+
+    Nothing is processed while a rebalance is under way or for a partition this worker no longer
+    owns: a table write from here could land after the new owner's and overwrite newer state.
+    The buffer is dropped on revocation and its messages, unacknowledged, are delivered again.
+    """
     async with worker.drain_lock(partition):
+        if worker.app.rebalancing or partition not in worker.active_partitions():
+            return
         for item in worker.ordering.release(partition):
+            if worker.app.rebalancing:  # began while this batch was being processed
+                worker.ordering.drop(partition)
+                return
             event = item.payload
             message = event.message
             inbound = _inbound(message)
@@ -537,6 +547,7 @@ async def _run_scheduler(worker: Worker) -> None:
         send_wake=send_wake,
         caught_up=worker.caught_up,
         max_defer_seconds=settings.scheduler_max_defer_seconds,
+        grace_seconds=settings.scheduler_grace_ms / 1000,
     )
     worker.scheduler = scheduler
     interval = settings.scheduler_interval_ms / 1000

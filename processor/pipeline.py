@@ -193,7 +193,9 @@ class EventProcessor:
         try:
             document = json.loads(message.value or b"")
             customer_id = str(document["customer_id"])
-            datetime.fromisoformat(document["at"])
+            due = datetime.fromisoformat(document["at"])
+            if due.tzinfo is None:
+                raise ValueError("naive instant")
         except (ValueError, KeyError, TypeError):
             log.error("unreadable wake-up %s/%s", message.partition, message.offset)
             return "unreadable"
@@ -203,9 +205,11 @@ class EventProcessor:
             if raw is None:
                 return "stale"
             state = decode_state(raw)
-            # Every wake up to now, each decided at its own instant: a late or repeated
-            # wake-up message decides exactly what a punctual one would have.
-            decisions = advance(state, self._clock.now(), policy=self._policy)
+            # Every wake up to the one the scheduler sent, each decided at its own instant: a
+            # late or repeated wake-up message decides exactly what a punctual one would have.
+            # Not beyond it: later instants are still within the scheduler's grace, and an
+            # event on its way could belong before them (the scheduler sends those in turn).
+            decisions = advance(state, min(self._clock.now(), due), policy=self._policy)
             if not decisions:
                 self._schedule(message.partition, key, state)
                 return "stale"

@@ -10,6 +10,9 @@ decides under the same per-partition lock as events, inside Faust's stream (tabl
 
 Wake-ups of a partition wait while its inputs have unprocessed messages (at most
 `scheduler_max_defer_seconds`): an event already in the backlog, a payment say, is applied first.
+And a wake-up is sent only once the clock read its instant `grace` real seconds ago (a watermark
+behind the clock): an event produced just before the instant but still on its way, not yet
+fetched so invisible to the backlog check, is applied first too.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import heapq
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -94,10 +98,13 @@ class Scheduler:
         send_wake: SendWake,
         caught_up: Callable[[int], bool],
         max_defer_seconds: float,
+        grace_seconds: float = 0.0,
         batch: int = 1000,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._index = index
+        self._grace = grace_seconds
+        self._readings: deque[tuple[float, datetime]] = deque()
         self._clock = clock
         self._send_wake = send_wake
         self._caught_up = caught_up
@@ -107,9 +114,11 @@ class Scheduler:
         self._behind_since: dict[int, float] = {}
 
     async def tick(self) -> int:
-        """Send every wake-up due now on partitions ready for them; returns how many."""
-        now = self._clock.now()
+        """Send the wake-ups due by the watermark on partitions ready for them; returns how many."""
+        now = self.watermark()
         sent = 0
+        if now is None:
+            return sent
         for partition in sorted(self._index.partitions()):
             next_at = self._index.next_at(partition)
             if next_at is None or next_at > now or not self.may_wake(partition):
@@ -124,6 +133,15 @@ class Scheduler:
                     raise
                 sent += 1
         return sent
+
+    def watermark(self) -> datetime | None:
+        """What the clock read `grace` real seconds ago (None: not running that long yet)."""
+        real = self._monotonic()
+        self._readings.append((real, self._clock.now()))
+        while len(self._readings) > 1 and self._readings[1][0] <= real - self._grace:
+            self._readings.popleft()
+        read_at, reading = self._readings[0]
+        return reading if read_at <= real - self._grace else None
 
     def may_wake(self, partition: int) -> bool:
         """Caught up with the partition's inputs, or waited long enough for it.

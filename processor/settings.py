@@ -100,6 +100,13 @@ class Settings(BaseSettings):
     scheduler_interval_ms: int = Field(
         200, ge=10, le=60000, description="how often the scheduler looks for due wake-ups"
     )
+    scheduler_grace_ms: int = Field(
+        500,
+        ge=0,
+        le=60000,
+        description="a wake-up is sent once the clock read its instant this long ago, so an event"
+        " produced just before it but still on its way is applied first",
+    )
     scheduler_max_defer_seconds: float = Field(
         30.0,
         ge=0,

@@ -48,7 +48,7 @@ async def crashed(stack: DevStack, workdir: Path, harness: Harness) -> AsyncIter
     events = history(
         unique("crash"), customers=40, today=(START + timedelta(days=40)).date(), invoices=5
     )
-    timeline = Timeline.starting_in(12, start=START, days=60, speed=3.0)
+    timeline = Timeline.starting_in(12, start=START, days=60, speed=2.0)
     rng = random.Random(20261123)
 
     def worker() -> WorkerProcess:

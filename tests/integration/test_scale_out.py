@@ -35,7 +35,7 @@ pytestmark = pytest.mark.integration
 
 START = datetime(2026, 7, 6, tzinfo=UTC)  # a Monday
 DAYS = 60
-SPEED = 2.5
+SPEED = 2.0
 
 
 @pytest_asyncio.fixture(scope="module")

@@ -199,13 +199,24 @@ def compare(
     )
 
 
-def describe(customer: str, got: CustomerState | None, want: CustomerState | None) -> str:
+def describe(customer: str, got: object, want: object) -> str:
     """Which fields of a customer's state differ from the reference (for failure messages)."""
     if got is None or want is None:
         return f"{customer}: stored {got is not None}, expected {want is not None}"
-    fields = [
-        f"{name}: stored {getattr(got, name)!r} != expected {getattr(want, name)!r}"
-        for name in CustomerState.__slots__
-        if getattr(got, name) != getattr(want, name)
-    ]
-    return f"{customer}: " + "; ".join(fields)
+    return f"{customer}: " + "; ".join(_differences("", got, want))
+
+
+def _differences(path: str, got: object, want: object) -> list[str]:
+    """Paths to the differing leaves of two states (dataclasses compared field by field)."""
+    if (
+        type(got) is type(want)
+        and hasattr(got, "__slots__")
+        and hasattr(got, "__dataclass_fields__")
+    ):
+        found: list[str] = []
+        for name in got.__dataclass_fields__:
+            a, b = getattr(got, name), getattr(want, name)
+            if a != b:
+                found += _differences(f"{path}{name}.", a, b)
+        return found
+    return [f"{path.rstrip('.')}: stored {got!r} != expected {want!r}"]

@@ -150,3 +150,35 @@ def test_the_wakeup_travels_with_the_stored_state() -> None:
     raw = encode_state(progress.state, wake=Wake(at=wake_at, policy_version=policy.version))
     assert wake_of_raw(raw) == Wake(at=wake_at, policy_version=policy.version)
     assert decode_state(raw) == progress.state
+
+
+async def test_a_wakeup_is_sent_only_once_the_clock_read_its_instant_grace_seconds_ago() -> None:
+    index = WakeIndex()
+    index.set(0, b"a", hours(1))
+    sent: list[tuple[int, bytes, datetime]] = []
+
+    async def send(partition: int, key: bytes, at: datetime) -> None:
+        sent.append((partition, key, at))
+
+    real = [0.0]
+    readings = {0.0: hours(0.5), 0.3: hours(1), 0.6: hours(1.2), 0.9: hours(1.4)}
+
+    class Stepping:
+        def now(self) -> datetime:
+            return readings[real[0]]
+
+    scheduler = Scheduler(
+        index=index,
+        clock=Stepping(),
+        send_wake=send,
+        caught_up=lambda p: True,
+        max_defer_seconds=30,
+        grace_seconds=0.5,
+        monotonic=lambda: real[0],
+    )
+    for moment in (0.0, 0.3, 0.6):
+        real[0] = moment
+        assert await scheduler.tick() == 0  # due at 0.3, but only 0.3 s ago at most
+    real[0] = 0.9
+    assert await scheduler.tick() == 1  # the clock read 01:00 0.6 s ago
+    assert sent == [(0, b"a", hours(1))]
