@@ -22,7 +22,7 @@ import pytest
 import pytest_asyncio
 
 from processor.devstack import DevStack
-from tests.integration.harness import Harness, WorkerProcess, input_env, own_inputs, unique
+from tests.integration.harness import Harness, WorkerProcess, own_inputs, unique
 from tests.integration.timeline import (
     REPORTS,
     Comparison,
@@ -33,6 +33,7 @@ from tests.integration.timeline import (
     reference,
     stored_states,
     wait_until_quiet,
+    worker_on,
 )
 
 pytestmark = pytest.mark.integration
@@ -52,13 +53,12 @@ async def crashed(stack: DevStack, workdir: Path, harness: Harness) -> AsyncIter
     rng = random.Random(20261123)
 
     def worker() -> WorkerProcess:
-        return WorkerProcess(
-            kafka=stack.kafka_bootstrap,
-            redis_url=stack.redis_url,
+        return worker_on(
+            timeline,
+            stack=stack,
             workdir=workdir,
             app_id=app_id,
-            **input_env(inputs),
-            **timeline.env(),
+            inputs=inputs,
             ARPULSE_SESSION_TIMEOUT_SECONDS="4",
         )
 

@@ -18,7 +18,7 @@ import pytest
 import pytest_asyncio
 
 from processor.devstack import DevStack
-from tests.integration.harness import Harness, WorkerProcess, input_env, own_inputs, unique
+from tests.integration.harness import Harness, WorkerProcess, own_inputs, unique
 from tests.integration.timeline import (
     REPORTS,
     Comparison,
@@ -29,6 +29,7 @@ from tests.integration.timeline import (
     reference,
     stored_states,
     wait_until_quiet,
+    worker_on,
 )
 
 pytestmark = pytest.mark.integration
@@ -49,14 +50,7 @@ async def scaled(stack: DevStack, workdir: Path, harness: Harness) -> AsyncItera
     feed_seconds = DAYS / SPEED
 
     def worker() -> WorkerProcess:
-        return WorkerProcess(
-            kafka=stack.kafka_bootstrap,
-            redis_url=stack.redis_url,
-            workdir=workdir,
-            app_id=app_id,
-            **input_env(inputs),
-            **timeline.env(),
-        )
+        return worker_on(timeline, stack=stack, workdir=workdir, app_id=app_id, inputs=inputs)
 
     first = worker().start()
     workers = [first]

@@ -14,10 +14,12 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from processor.clock import SimulatedClock
 from processor.demo.portfolio import portfolio
+from processor.devstack import DevStack
 from processor.domain.state import CustomerState
 from processor.policy_file import load_policy
 from processor.rebuild import read_changelog
@@ -25,7 +27,7 @@ from processor.settings import Settings
 from processor.simulation import Simulation, simulate
 from processor.state_codec import decode_state
 from schemas import topics
-from tests.integration.harness import Harness, Received, WorkerProcess
+from tests.integration.harness import Harness, Received, WorkerProcess, input_env
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,28 @@ class Timeline:
 
 
 Event = tuple[str, dict[str, Any]]
+
+
+def worker_on(
+    timeline: Timeline,
+    *,
+    stack: DevStack,
+    workdir: Path,
+    app_id: str,
+    inputs: dict[str, str],
+    **env: str,
+) -> WorkerProcess:
+    """A worker (not started) of `app_id`, on the timeline's clock, reading the test's inputs."""
+    return WorkerProcess(
+        kafka=stack.kafka_bootstrap,
+        redis_url=stack.redis_url,
+        workdir=workdir,
+        app_id=app_id,
+        **input_env(inputs),
+        **timeline.env(),
+        **env,
+    )
+
 
 # One line per faulty run (repeats counted), printed at the end of the test session.
 REPORTS: list[str] = []
