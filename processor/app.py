@@ -128,19 +128,20 @@ class Worker:
 
         None: not known yet (no fetch has reported the broker's high watermark).
         """
-        if self.app.consumer.highwater(TP(topic, partition)) is None:
-            return None
         return self._reached_highwater(topic, partition, self.delivered)
 
     def _reached_highwater(
         self, topic: str, partition: int, last_offsets: dict[tuple[str, int], int]
-    ) -> bool:
-        """True when `last_offsets` (or, before any, the committed offset) is at the highwater."""
+    ) -> bool | None:
+        """Whether `last_offsets` (or, before any, the committed offset) is at the highwater.
+
+        None when the highwater is not known yet.
+        """
         tp = TP(topic, partition)
         consumer = self.app.consumer
         highwater = consumer.highwater(tp)
         if highwater is None:
-            return False
+            return None
         last = last_offsets.get((topic, partition))
         done = last + 1 if last is not None else consumer._committed_offset.get(tp) or 0
         return bool(done >= highwater)
@@ -181,7 +182,7 @@ class Worker:
     def caught_up(self, partition: int) -> bool:
         """True when every input message of the partition the broker has was processed."""
         return all(
-            self._reached_highwater(topic, partition, self.processed)
+            self._reached_highwater(topic, partition, self.processed) is True
             for topic in (*self.settings.input_topics, self.settings.rekey_topic)
         )
 
@@ -386,12 +387,13 @@ def _consumer(worker: Worker) -> Any:
 async def _drain(worker: Worker, partition: int) -> None:
     """Process, in order, every buffered message of the partition whose turn has come.
 
-    Nothing is processed while a rebalance is under way or for a partition this worker no longer
-    owns: a table write from here could land after the new owner's and overwrite newer state.
-    The buffer is dropped on revocation and its messages, unacknowledged, are delivered again.
+    Nothing is processed while a rebalance is under way: a table write from here could land
+    after a new owner's and overwrite newer state. Faust marks the rebalance before revoking, and
+    the buffer of a revoked partition is dropped (its messages, unacknowledged, are delivered
+    again), so once it ends only owned partitions have anything buffered.
     """
     async with worker.drain_lock(partition):
-        if worker.app.rebalancing or partition not in worker.active_partitions():
+        if worker.app.rebalancing:
             return
         for item in worker.ordering.release(partition):
             if worker.app.rebalancing:  # began while this batch was being processed

@@ -10,6 +10,7 @@ what the states and outputs must be: the uninterrupted run, computed without a b
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections import Counter
 from dataclasses import dataclass
@@ -232,13 +233,9 @@ def describe(customer: str, got: object, want: object) -> str:
 
 def _differences(path: str, got: object, want: object) -> list[str]:
     """Paths to the differing leaves of two states (dataclasses compared field by field)."""
-    if (
-        type(got) is type(want)
-        and hasattr(got, "__slots__")
-        and hasattr(got, "__dataclass_fields__")
-    ):
+    if type(got) is type(want) and dataclasses.is_dataclass(got):
         found: list[str] = []
-        for name in got.__dataclass_fields__:
+        for name in (f.name for f in dataclasses.fields(got)):
             a, b = getattr(got, name), getattr(want, name)
             if a != b:
                 found += _differences(f"{path}{name}.", a, b)
