@@ -387,13 +387,14 @@ def _consumer(worker: Worker) -> Any:
 async def _drain(worker: Worker, partition: int) -> None:
     """Process, in order, every buffered message of the partition whose turn has come.
 
-    Nothing is processed while a rebalance is under way: a table write from here could land
-    after a new owner's and overwrite newer state. Faust marks the rebalance before revoking, and
-    the buffer of a revoked partition is dropped (its messages, unacknowledged, are delivered
-    again), so once it ends only owned partitions have anything buffered.
+    Nothing is processed while a rebalance is under way or for a partition this worker no longer
+    owns: a table write from here could land after the new owner's and overwrite newer state.
+    (Faust's stream queue can still hand over messages of a revoked partition after the buffer was
+    dropped; a review that removed the ownership check brought lost payments back in scale-out.)
+    Unprocessed messages stay unacknowledged and are delivered again to the owner.
     """
     async with worker.drain_lock(partition):
-        if worker.app.rebalancing:
+        if worker.app.rebalancing or partition not in worker.active_partitions():
             return
         for item in worker.ordering.release(partition):
             if worker.app.rebalancing:  # began while this batch was being processed
