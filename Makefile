@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: venv run test lint schemas clean
+.PHONY: venv run test test-scale-out lint schemas clean
 
 venv: $(STAMP)
 
@@ -38,6 +38,11 @@ test: venv
 lint: venv
 	$(BIN)/ruff check . || { echo "make lint: ruff found problems (try: $(BIN)/ruff check --fix .)" >&2; exit 1; }
 	$(BIN)/mypy || { echo "make lint: mypy found type errors" >&2; exit 1; }
+
+# The scale-out run, kept out of `make test` while it fails intermittently on an open bug.
+test-scale-out: venv
+	$(BIN)/python -m pytest -W error -m scale_out tests/integration/test_scale_out.py || { \
+	  rc=$$?; echo "make test-scale-out: the scale-out run failed (exit $$rc); see the report above" >&2; exit $$rc; }
 
 schemas: venv
 	$(BIN)/arpulse schemas export || { echo "make schemas: 'arpulse schemas export' failed" >&2; exit 1; }
