@@ -1,22 +1,25 @@
-"""The per-event pipeline, independent of the streaming framework.
+"""The pipeline from consumed messages to outputs and stored state, independent of Faust.
 
-For each input message: validate at the edge, route bad input to the dead letters, move a message
-that sits on the wrong partition for its customer to the re-key topic, otherwise run the pure
-domain step and then, in this order: publish the outputs and wait for the broker's
-acknowledgement, store the new state, queue the Redis snapshot. Publishing before storing is what
-makes a crash safe: an event whose outputs may not have gone out is not yet in the state, so it is
-processed again and re-publishes the same outputs under the same deterministic ids.
+For each input message, in order: validate at the edge, route bad input to the dead letters, move
+a message that sits on the wrong partition for its customer to the re-key topic, otherwise run the
+pure domain step. Messages are taken in batches (whatever the consumer has ready, so a batch is
+one message when idle and hundreds with a backlog): the batch's outputs are published and waited
+for once, and only then is each customer's new state stored, once, and its Redis snapshot queued.
+Publishing before storing is what makes a crash safe: a batch whose outputs may not have gone out
+is not yet in the state, so it is processed again and re-publishes the same outputs under the
+same deterministic ids.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -99,8 +102,49 @@ def partition_for(key: bytes, partitions: int) -> int:
     return (murmur2(key) & 0x7FFFFFFF) % partitions
 
 
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message to publish."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    partition: int | None = None
+    headers: Sequence[tuple[str, bytes]] = ()
+
+
+@dataclass(slots=True)
+class _Touched:
+    """A customer a batch decided something for: where it lives and what was decided."""
+
+    partition: int
+    decisions: list[Decision] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Batch:
+    """What a batch decided, before anything is published or stored.
+
+    States are the batch's working copies: each message sees what the earlier ones in the batch
+    decided, and nothing reaches the store until every output is acknowledged.
+    """
+
+    states: dict[bytes, CustomerState] = field(default_factory=dict)
+    touched: dict[bytes, _Touched] = field(default_factory=dict)
+    outgoing: list[Outgoing] = field(default_factory=list)
+    counted: list[tuple[Decision, float | None]] = field(default_factory=list)
+    dead_letters: list[str] = field(default_factory=list)  # reason labels, counted once sent
+
+
 class EventProcessor:
-    """Runs the pipeline for one message at a time (callers keep per-partition order)."""
+    """Runs the pipeline over batches of messages (callers keep per-partition order).
+
+    A batch is decided message by message, in order, against working copies of the states; then
+    every output is published and acknowledged at once; only then are the states stored, once per
+    customer. One wait for the broker per batch instead of one per event is what lets a worker
+    with a backlog run at the speed of its CPU, and a crash anywhere before the store replays the
+    whole batch, which re-publishes the same outputs under the same ids.
+    """
 
     def __init__(
         self,
@@ -124,8 +168,11 @@ class EventProcessor:
         self._projection = projection
         self._types = settings.input_topics
         self._all_types = frozenset(settings.input_topics.values())
-        # Every input topic has its own agent; a customer's events from different topics meet
-        # on the same partition number, so one lock per partition keeps read-decide-write atomic.
+        self._expected = {
+            topic: frozenset({kind}) for topic, kind in settings.input_topics.items()
+        }
+        # The consumer and the wake-up agent both decide for a partition's customers: one lock
+        # per partition keeps each read-decide-publish-store atomic.
         self._locks: dict[int, asyncio.Lock] = {}
 
     @property
@@ -135,58 +182,121 @@ class EventProcessor:
 
     async def process(self, message: Inbound) -> str:
         """Process one message; returns its outcome (the metric label)."""
+        outcomes = await self.process_batch([message])
+        assert outcomes is not None
+        return outcomes[0]
+
+    async def process_batch(
+        self,
+        messages: Sequence[Inbound],
+        *,
+        may_store: Callable[[], bool] | None = None,
+    ) -> list[str] | None:
+        """Process messages in order; returns each one's outcome (the metric label).
+
+        `may_store` is asked once the outputs are acknowledged: False (the partition was revoked
+        meanwhile) leaves the store untouched and returns None; the messages are not processed
+        and must not be acknowledged (the new owner processes them again).
+        """
+        if not messages:
+            return []
         started = time.perf_counter()
         self._metrics.last_event.set(time.time())
-        outcome = await self._process(message)
-        self._metrics.events.labels(_origin_topic(message), outcome).inc()
-        self._metrics.processing_seconds.observe(time.perf_counter() - started)
-        return outcome
+        partitions = sorted({m.partition for m in messages})
+        async with contextlib.AsyncExitStack() as held:
+            for partition in partitions:
+                await held.enter_async_context(self._lock(partition))
+            batch = Batch()
+            outcomes = [self._decide(message, batch) for message in messages]
+            await self._deliver(batch.outgoing)
+            if may_store is not None and not may_store():
+                return None
+            self._store_batch(batch)
+        self._count_batch(batch)
+        per_event = (time.perf_counter() - started) / len(messages)
+        for message, outcome in zip(messages, outcomes, strict=True):
+            self._metrics.events.labels(_origin_topic(message), outcome).inc()
+            self._metrics.processing_seconds.observe(per_event)
+        return outcomes
 
     async def reject(self, message: Inbound, field: str, problem: str) -> None:
         """Dead-letter a message the pipeline failed on for a reason of its own (a bug)."""
-        await self._dead_letter(message, ContractError(field, problem), None)
+        batch = Batch()
+        self._dead_letter(batch, message, ContractError(field, problem), None)
+        await self._deliver(batch.outgoing)
+        self._count_batch(batch)
         self._metrics.events.labels(_origin_topic(message), "dead_lettered").inc()
 
-    async def _process(self, message: Inbound) -> str:
-        expected = self._types.get(message.topic)
+    def _decide(self, message: Inbound, batch: Batch) -> str:
+        """One message's outcome, its outputs queued on the batch (nothing is sent here)."""
+        try:
+            return self._decide_one(message, batch)
+        except Exception as exc:  # a bug must not stop the partition: park the event
+            self._metrics.processing_errors.labels("internal").inc()
+            log.exception(
+                "processing %s/%s/%s failed", message.topic, message.partition, message.offset
+            )
+            problem = f"{type(exc).__name__}: {exc}"
+            self._dead_letter(batch, message, ContractError("internal", problem), None)
+            return "dead_lettered"
+
+    def _decide_one(self, message: Inbound, batch: Batch) -> str:
         parsed = parse_input(
             message.value,
-            expected_types=frozenset({expected}) if expected else self._all_types,
+            expected_types=self._expected.get(message.topic, self._all_types),
             max_bytes=self._settings.max_payload_bytes,
         )
         if isinstance(parsed, Rejected):
-            await self._dead_letter(message, parsed.error, parsed.customer_id)
+            self._dead_letter(batch, message, parsed.error, parsed.customer_id)
             return "dead_lettered"
         key = parsed.customer_id.encode("utf-8")
         home = partition_for(key, self._settings.partitions)
         if message.key != key or message.partition != home:
-            await self._rekey(message, key, home)
+            self._rekey(batch, message, key, home)
             return "rekeyed"
-        async with self._lock(message.partition):
-            return await self._apply(message, parsed, key)
-
-    def _lock(self, partition: int) -> asyncio.Lock:
-        return self._locks.setdefault(partition, asyncio.Lock())
-
-    async def _apply(self, message: Inbound, parsed: events.InputEvent, key: bytes) -> str:
-        raw = self._store.get(key)
-        state = (
-            decode_state(raw) if raw is not None else CustomerState(customer_id=parsed.customer_id)
-        )
+        state = self._state(batch, key, parsed.customer_id)
         # Decide as of the event's business time (capped at the clock): replays and late
         # deliveries then decide what was true when the fact happened, not what a re-read implies.
         now = min(parsed.occurred_at, self._clock.now())
         try:
             progress = on_event(state, translate.to_fact(parsed), now=now, policy=self._policy)
         except DomainError as exc:
-            await self._dead_letter(
-                message, ContractError(exc.field, exc.problem), parsed.customer_id
-            )
+            error = ContractError(exc.field, exc.problem)
+            self._dead_letter(batch, message, error, parsed.customer_id)
             return "dead_lettered"
         if not progress.applied:
             return "duplicate"
-        await self._commit(message.partition, key, progress.decisions, message.produced_at)
+        self._record(batch, message.partition, key, progress.decisions, message.produced_at)
         return "applied"
+
+    def _state(self, batch: Batch, key: bytes, customer_id: str) -> CustomerState:
+        """The customer's state as the batch has it so far (decoded from the store at first)."""
+        state = batch.states.get(key)
+        if state is None:
+            raw = self._store.get(key)
+            state = (
+                decode_state(raw) if raw is not None else CustomerState(customer_id=customer_id)
+            )
+            batch.states[key] = state
+        return state
+
+    def _record(
+        self,
+        batch: Batch,
+        partition: int,
+        key: bytes,
+        decisions: Sequence[Decision],
+        produced_at: float | None,
+    ) -> None:
+        """Queue the decisions' outputs and make the last state the batch's working copy."""
+        touched = batch.touched.get(key)
+        if touched is None:
+            touched = batch.touched[key] = _Touched(partition)
+        for decision in decisions:
+            batch.outgoing += self._outputs(decision)
+            batch.counted.append((decision, produced_at))
+        touched.decisions += decisions
+        batch.states[key] = decisions[-1].state
 
     async def wake(self, message: Inbound) -> str:
         """Decide what time brought a customer the scheduler found due; returns the outcome."""
@@ -213,71 +323,79 @@ class EventProcessor:
             if not decisions:
                 self._schedule(message.partition, key, state)
                 return "stale"
-            await self._commit(message.partition, key, decisions, None)
-            return "applied"
+            batch = Batch()
+            self._record(batch, message.partition, key, decisions, None)
+            await self._deliver(batch.outgoing)
+            self._store_batch(batch)
+        self._count_batch(batch)
+        return "applied"
 
-    async def _commit(
-        self,
-        partition: int,
-        key: bytes,
-        decisions: Sequence[Decision],
-        produced_at: float | None,
-    ) -> None:
-        """Publish every decision's outputs (acknowledged), then store, schedule and project."""
-        await self._publish(decisions, produced_at)
-        last = decisions[-1]
-        state = last.state
-        contribution = exposure(state)
-        wake_at = next_wake(state, self._policy)
-        self._store.put(
-            key,
-            encode_state(
-                state,
-                contribution=contribution,
-                wake=Wake(at=wake_at, policy_version=self._policy.version),
-            ),
-        )
-        if self._on_scheduled is not None:
-            self._on_scheduled(partition, key, wake_at)
-        self._metrics.portfolio.update(partition, key, contribution)
-        at = state.decided_at or self._clock.now()
-        self._projection.publish(
-            customer_snapshot(
-                state,
-                last.assessment,
-                today=state.assessed_on or business_date(at, self._policy),
-                at=at,
+    async def _deliver(self, outgoing: Sequence[Outgoing]) -> None:
+        """Send every message, then wait until the broker has acknowledged all of them."""
+        pending = [
+            await self._outbox.send(
+                out.topic,
+                key=out.key,
+                value=out.value,
+                partition=out.partition,
+                headers=out.headers,
             )
-        )
+            for out in outgoing
+        ]
+        for delivery in pending:
+            await delivery
+
+    def _store_batch(self, batch: Batch) -> None:
+        """Store each touched customer's last state once, then schedule and project it."""
+        for key, touched in batch.touched.items():
+            last = touched.decisions[-1]
+            state = last.state
+            contribution = exposure(state)
+            wake_at = next_wake(state, self._policy)
+            self._store.put(
+                key,
+                encode_state(
+                    state,
+                    contribution=contribution,
+                    wake=Wake(at=wake_at, policy_version=self._policy.version),
+                ),
+            )
+            if self._on_scheduled is not None:
+                self._on_scheduled(touched.partition, key, wake_at)
+            self._metrics.portfolio.update(touched.partition, key, contribution)
+            at = state.decided_at or self._clock.now()
+            self._projection.publish(
+                customer_snapshot(
+                    state,
+                    last.assessment,
+                    today=state.assessed_on or business_date(at, self._policy),
+                    at=at,
+                )
+            )
 
     def _schedule(self, partition: int, key: bytes, state: CustomerState) -> None:
         if self._on_scheduled is not None:
             self._on_scheduled(partition, key, next_wake(state, self._policy))
 
-    async def _publish(self, decisions: Sequence[Decision], produced_at: float | None) -> None:
-        """Send every output of the decisions and wait until the broker has all of them."""
-        outgoing: list[tuple[str, bytes, events.OutputEvent]] = []
-        for decision in decisions:
-            outgoing += self._outputs(decision)
-        pending = [
-            await self._outbox.send(topic, key=key, value=translate.to_bytes(event))
-            for topic, key, event in outgoing
-        ]
-        for delivery in pending:
-            await delivery
-        for decision in decisions:
-            self._count(decision, produced_at)
+    def _lock(self, partition: int) -> asyncio.Lock:
+        return self._locks.setdefault(partition, asyncio.Lock())
 
-    def _outputs(self, decision: Decision) -> list[tuple[str, bytes, events.OutputEvent]]:
+    def _count_batch(self, batch: Batch) -> None:
+        for decision, produced_at in batch.counted:
+            self._count(decision, produced_at)
+        for reason in batch.dead_letters:
+            self._metrics.dead_letters.labels(reason).inc()
+
+    def _outputs(self, decision: Decision) -> list[Outgoing]:
         customer_id = decision.state.customer_id
         key = customer_id.encode("utf-8")
         now = decision.state.decided_at or self._clock.now()
         s = self._settings
-        outgoing: list[tuple[str, bytes, events.OutputEvent]] = [
-            (
+        outgoing = [
+            Outgoing(
                 s.topic_late_payment_flags,
                 key,
-                translate.flag_event(f, customer_id=customer_id, at=now),
+                translate.to_bytes(translate.flag_event(f, customer_id=customer_id, at=now)),
             )
             for f in decision.flags
         ]
@@ -285,12 +403,12 @@ class EventProcessor:
             change = translate.segment_event(
                 decision.segment_change, customer_id=customer_id, at=now
             )
-            outgoing.append((s.topic_customer_segments, key, change))
+            outgoing.append(Outgoing(s.topic_customer_segments, key, translate.to_bytes(change)))
         outgoing += [
-            (
+            Outgoing(
                 s.topic_collection_actions,
                 key,
-                translate.action_event(a, customer_id=customer_id, at=now),
+                translate.to_bytes(translate.action_event(a, customer_id=customer_id, at=now)),
             )
             for a in decision.actions
         ]
@@ -320,19 +438,20 @@ class EventProcessor:
                 if present:
                     m.end_to_end_seconds.labels(kind).observe(elapsed)
 
-    async def _rekey(self, message: Inbound, key: bytes, partition: int) -> None:
+    def _rekey(self, batch: Batch, message: Inbound, key: bytes, partition: int) -> None:
         origin = message.origin or f"{message.topic}/{message.partition}/{message.offset}"
-        delivery = await self._outbox.send(
-            self._settings.rekey_topic,
-            key=key,
-            value=message.value or b"",
-            partition=partition,
-            headers=[(ORIGIN_HEADER, origin.encode("utf-8"))],
+        batch.outgoing.append(
+            Outgoing(
+                self._settings.rekey_topic,
+                key,
+                message.value or b"",
+                partition,
+                ((ORIGIN_HEADER, origin.encode("utf-8")),),
+            )
         )
-        await delivery
 
-    async def _dead_letter(
-        self, message: Inbound, error: ContractError, customer_id: str | None
+    def _dead_letter(
+        self, batch: Batch, message: Inbound, error: ContractError, customer_id: str | None
     ) -> None:
         source_topic, partition, offset = message.topic, message.partition, message.offset
         if message.origin:
@@ -361,11 +480,10 @@ class EventProcessor:
             failed_at=now,
         )
         log.info("dead letter %s/%s/%s: %s", source_topic, partition, offset, error)
-        delivery = await self._outbox.send(
-            self._settings.topic_dead_letter, key=message.key, value=translate.to_bytes(letter)
+        batch.outgoing.append(
+            Outgoing(self._settings.topic_dead_letter, message.key, translate.to_bytes(letter))
         )
-        await delivery
-        self._metrics.dead_letters.labels(reason_label(error.field)).inc()
+        batch.dead_letters.append(reason_label(error.field))
 
 
 def _origin_topic(message: Inbound) -> str:

@@ -97,6 +97,20 @@ class Settings(BaseSettings):
         description="safety valve: a message waits at most this long for a topic with a backlog"
         " that delivers nothing",
     )
+    batch_max_events: int = Field(
+        500,
+        ge=1,
+        le=100000,
+        description="most messages decided together before their outputs are published and"
+        " waited for once (a batch is whatever is ready, so one message when idle)",
+    )
+    max_buffered_events: int = Field(
+        4000,
+        ge=1,
+        le=1000000,
+        description="consumed messages held in the time-order buffer before the consumer waits"
+        " for processing to catch up (back-pressure)",
+    )
     scheduler_interval_ms: int = Field(
         200, ge=10, le=60000, description="how often the scheduler looks for due wake-ups"
     )

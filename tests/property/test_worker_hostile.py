@@ -299,3 +299,48 @@ def test_worker_dead_letters_a_payload_whose_customer_id_is_not_unicode() -> Non
     delivery = Delivery()
     delivery.add(SETTINGS.topic_invoice_issued, 0, None, payload, "payload")
     asyncio.run(run_worker(delivery))
+
+
+async def _run_in_batches(delivery: Delivery, cuts: list[int]) -> tuple[MemoryStore, MemoryOutbox]:
+    store, outbox = MemoryStore(), MemoryOutbox()
+    worker = processor_for(store, outbox)
+    messages = [message for message, _ in delivery.messages]
+    bounds = [0, *sorted(c for c in cuts if 0 < c < len(messages)), len(messages)]
+    for start, end in itertools.pairwise(bounds):
+        if end > start:
+            outcomes = await worker.process_batch(messages[start:end])
+            assert outcomes is not None and len(outcomes) == end - start
+    return store, outbox
+
+
+@WORKER
+@given(deliveries(), st.lists(st.integers(0, 60), max_size=8))
+def test_batches_decide_publish_and_store_exactly_what_one_at_a_time_does(
+    case: tuple[list[Fact], Delivery], cuts: list[int]
+) -> None:
+    """However the consumed messages are cut into batches: same outputs, same order, same state."""
+    _facts, delivery = case
+    single_store, single = asyncio.run(_run_in_batches(delivery, list(range(1, 1000))))
+    batched_store, batched = asyncio.run(_run_in_batches(delivery, cuts))
+    assert batched.sent == single.sent
+    assert batched_store.values == single_store.values
+
+
+def test_a_batch_revoked_before_storing_stores_nothing() -> None:
+    """Outputs may go out (they are re-sent by the new owner under the same ids); state may not."""
+    fact_line = (
+        b'{"schema_version": 1, "event_id": "e-1", "event_type": "invoice.issued",'
+        b' "occurred_at": "2026-03-02T09:00:00Z", "customer_id": "c-1", "invoice_id": "i-1",'
+        b' "amount": "100.00", "currency": "EUR", "issued_on": "2026-03-02",'
+        b' "due_date": "2026-04-01"}'
+    )
+    key = b"c-1"
+    message = Inbound(
+        SETTINGS.topic_invoice_issued, partition_for(key, SETTINGS.partitions), 0, key, fact_line
+    )
+    store, outbox = MemoryStore(), MemoryOutbox()
+    worker = processor_for(store, outbox)
+    assert asyncio.run(worker.process_batch([message], may_store=lambda: False)) is None
+    assert store.values == {}
+    assert asyncio.run(worker.process_batch([message])) == ["applied"]
+    assert decode_state(store.values[key]).customer_id == "c-1"
