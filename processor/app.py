@@ -107,6 +107,7 @@ class Worker:
     processed: dict[tuple[str, int], int] = field(default_factory=dict)
     # partitions whose stored customers are indexed (wake-ups, portfolio gauges)
     adopted: set[int] = field(default_factory=set)
+    revocations: int = 0  # partition revocations so far (an index pass spanning one is redone)
     # (topic, partition) -> last offset handed to the time-order buffer
     delivered: dict[tuple[str, int], int] = field(default_factory=dict)
     ordering: Reorderer = field(init=False)
@@ -220,18 +221,21 @@ class Worker:
         self.wakes.set(partition, key, self.stored_wake(raw))
         self.metrics.portfolio.update(partition, key, exposure_of_raw(raw))
 
-    def adopt(self, partitions: set[int]) -> None:
+    async def adopt(self, partitions: set[int]) -> None:
         """Index every stored customer of newly owned partitions (one pass over the store).
 
-        Recovery does not replay partitions a worker keeps through a rebalance, so the store,
-        not the changelog callback, is the complete source for them.
+        The store, not a changelog callback, is the source: recovery does not replay partitions
+        a worker keeps through a rebalance. A large store is indexed in slices, yielding to the
+        event loop between them, so heartbeats and processing go on meanwhile.
         """
         if not partitions:
             return
-        for key, raw in list(self.table.data.items()):
+        for count, (key, raw) in enumerate(list(self.table.data.items()), start=1):
             partition = partition_for(key, self.settings.partitions)
             if partition in partitions:
                 self.track(partition, key, raw)
+            if count % 2000 == 0:
+                await asyncio.sleep(0)
 
     def forget(self, partitions: set[int]) -> None:
         """Stop indexing partitions this worker no longer owns."""
@@ -307,14 +311,6 @@ def build_worker(
     projection = RedisProjection(redis=redis, keys=keys, on_flush=count_flush)
     metrics.projection_pending.set_function(lambda: projection.pending)
     metrics.redis_up.set_function(lambda: 1.0 if projection.healthy else 0.0)
-    holder: list[Worker] = []
-
-    async def on_changelog_event(event: Any) -> None:
-        """Recovery replays the changelog: index what it brings for owned partitions."""
-        partition = event.message.partition
-        if holder and event.value is not None and partition in holder[0].active_partitions():
-            holder[0].track(partition, event.key, event.value)
-
     clock = clock or clock_from(
         settings.clock,
         start=settings.simulated_start,
@@ -330,7 +326,6 @@ def build_worker(
         partitions=settings.partitions,
         key_type=bytes,
         value_type=bytes,
-        on_changelog_event=on_changelog_event,
     )
     processor = EventProcessor(
         settings=settings,
@@ -355,7 +350,6 @@ def build_worker(
         clock=clock,
         wakes=wakes,
     )
-    holder.append(worker)
     _register_agents(worker)
     _register_lifecycle(worker)
     from processor.web import register_pages
@@ -594,6 +588,7 @@ def _register_lifecycle(worker: Worker) -> None:
         for partition in {tp.partition for tp in revoked}:
             worker.ordering.drop(partition)
         worker.adopted.clear()  # re-adopted from the store once rebalance and recovery end
+        worker.revocations += 1
 
     @app.on_before_shutdown.connect  # type: ignore[misc]
     async def stop_projection(app: faust.App, **kwargs: Any) -> None:
@@ -630,7 +625,10 @@ async def _run_scheduler(worker: Worker) -> None:
             continue
         owned = worker.active_partitions()
         worker.forget(worker.adopted - owned)
-        worker.adopt(owned - worker.adopted)
+        revocations = worker.revocations
+        await worker.adopt(owned - worker.adopted)
+        if worker.revocations != revocations:
+            continue  # partitions moved while indexing (it yields): index again once settled
         worker.adopted.clear()
         worker.adopted.update(owned)
         try:
