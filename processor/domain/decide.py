@@ -12,8 +12,8 @@ from the state and the decision's instant alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from processor.domain.contact import not_before
@@ -22,6 +22,7 @@ from processor.domain.ids import stable_id
 from processor.domain.ladder import plan_contacts
 from processor.domain.ledger import ZERO, Invoice, Ledger
 from processor.domain.outputs import ActionRequest, Cause, LateFlag, SegmentChange
+from processor.domain.plan import ledger_facts, policy_plan
 from processor.domain.policy import Policy
 from processor.domain.reasons import days, situation
 from processor.domain.retention import compact
@@ -70,7 +71,7 @@ def business_date(now: datetime, policy: Policy) -> date:
     """'Today' on the policy's business calendar."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    return now.astimezone(policy.zone).date()
+    return now.astimezone(policy_plan(policy).zone).date()
 
 
 def handle(state: CustomerState, fact: Fact, *, now: datetime, policy: Policy) -> Decision | None:
@@ -140,24 +141,32 @@ def decide(
     """
     today = business_date(now, policy)
     flags = tuple(_new_flags(after, cause, today, policy))
-    flagged = {**after.flags, **{f.invoice_id: f.detected_by for f in flags}}
+    flagged = after.flags
+    if flags:
+        flagged = {**flagged, **{f.invoice_id: f.detected_by for f in flags}}
     assessment = assess(after.ledger, today, policy)
     change = _segment_change(after, assessment, cause)
     contacts = plan_contacts(after, flagged, assessment, cause, now, today, policy)
     thanks = _thank_yous(before, after, flagged, assessment, cause, now, policy)
-    done = dict(contacts.done_steps)
-    for action in thanks:
-        for invoice_id in action.invoice_ids:
-            done[invoice_id] = done.get(invoice_id, frozenset()) | {action.rule_id}
-    state = replace(
-        after,
+    done = contacts.done_steps
+    if thanks:
+        done = dict(done)
+        for action in thanks:
+            for invoice_id in action.invoice_ids:
+                done[invoice_id] = done.get(invoice_id, frozenset()) | {action.rule_id}
+    state = CustomerState(
+        customer_id=after.customer_id,
+        customer_name=after.customer_name,
+        ledger=after.ledger,
+        seen=after.seen,
         flags=flagged,
         done_steps=done,
-        last_contact=contacts.last_contact,
         segment=assessment.segment,
         assessed_on=today,
-        decided_at=now,
         last_reason=change.reason if change else after.last_reason,
+        decided_at=now,
+        last_contact=contacts.last_contact,
+        customer_timezone=after.customer_timezone,
     )
     if after.assessed_on is None or today > after.assessed_on:
         state = compact(state, today=today, policy=policy.history)
@@ -166,7 +175,7 @@ def decide(
         assessment=assessment,
         flags=flags,
         segment_change=change,
-        actions=(*contacts.actions, *thanks),
+        actions=(*contacts.actions, *thanks) if thanks else contacts.actions,
     )
 
 
@@ -188,8 +197,10 @@ def _new_flags(
     state: CustomerState, cause: Cause, today: date, policy: Policy
 ) -> Iterable[LateFlag]:
     ledger = state.ledger
-    for invoice in sorted(ledger.invoices.values(), key=lambda i: (i.due_date, i.invoice_id)):
-        if invoice.invoice_id in state.flags:
+    flags = state.flags
+    # Only invoices not settled by their due date can be late (`_detection`), by (due, id).
+    for invoice in ledger_facts(ledger).flaggable:
+        if invoice.invoice_id in flags:
             continue
         detected_by = _detection(ledger, invoice, today, policy)
         if detected_by is None:
@@ -244,7 +255,7 @@ def _segment_key(segment: Segment) -> str:
 def _thank_yous(
     before: CustomerState,
     after: CustomerState,
-    flagged: dict[str, DetectedBy],
+    flagged: Mapping[str, DetectedBy],
     assessment: Assessment,
     cause: Cause,
     now: datetime,
@@ -252,7 +263,7 @@ def _thank_yous(
 ) -> list[ActionRequest]:
     """A thank-you per currency for flagged invoices this change paid in full, late."""
     rule = policy.thank_you
-    if not rule.enabled:
+    if not rule.enabled or before.ledger is after.ledger:  # nothing was paid: no thanks
         return []
     paid_now = []
     for invoice_id, old in before.ledger.balances.items():

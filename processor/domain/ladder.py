@@ -24,10 +24,13 @@ from processor.domain.contact import may_contact, not_before
 from processor.domain.ids import stable_id
 from processor.domain.ledger import ZERO, Invoice, Ledger
 from processor.domain.outputs import ActionRequest, Cause
-from processor.domain.policy import ACTION_SEVERITY, TONE_SEVERITY, LadderStep, Policy
+from processor.domain.plan import ledger_facts, policy_plan
+from processor.domain.policy import LadderStep, Policy
 from processor.domain.reasons import days, situation
 from processor.domain.segmentation import Assessment
 from processor.domain.state import CustomerState, DetectedBy
+
+_NOTHING: frozenset[str] = frozenset()
 
 _DETECTION_TEXT = {
     "due_date_event": "per the platform's due-date notice",
@@ -90,48 +93,48 @@ def due_steps(
     held by a cooldown until the next rung came) are superseded, never sent in a burst; and a
     rung taken on a channel under one bucket's ladder is not taken again under another's.
     """
+    plan = policy_plan(policy)
+    ladder = plan.ladders[risk_bucket]
+    today_day = today.toordinal()
+    done_steps = state.done_steps
     due = []
-    ledger = state.ledger
-    for invoice in ledger.open_invoices():
-        reached = [
-            step
-            for step in policy.ladder.for_risk(risk_bucket)
-            if _reached(invoice, step, invoice.invoice_id in flagged, today)
-        ]
-        if not reached:
+    for row in ledger_facts(state.ledger).open:
+        invoice = row.invoice
+        past_due = today_day - row.due
+        # Reached: dated by today and not before the invoice existed; up to the due date only
+        # preventive steps (offset <= 0), after it only later ones, once lateness is known.
+        if past_due <= 0:
+            index = ladder.rung_index(row.issued - row.due, past_due)
+        elif invoice.invoice_id in flagged:
+            index = ladder.rung_index(max(row.issued - row.due, 1), past_due)
+        else:
             continue
-        rung = max(step.offset_days for step in reached)
-        done = state.done_steps.get(invoice.invoice_id, frozenset())
+        if index < 0:
+            continue
+        rung = ladder.offsets[index]
+        done = done_steps.get(invoice.invoice_id, _NOTHING)
         # A move to another bucket's ladder does not repeat a rung already taken on a channel.
-        taken = policy.ladder.rungs_taken(done)
-        outstanding = ledger.balances[invoice.invoice_id].outstanding
+        taken = {
+            taken_rung[1]
+            for step_id in done
+            if (taken_rung := plan.rungs.get(step_id)) is not None and taken_rung[0] == rung
+        }
+        on = invoice.due_date + timedelta(days=rung)
         due += [
-            DueStep(
-                invoice=invoice, step=step, on=step_date(invoice, step), outstanding=outstanding
-            )
-            for step in reached
-            if step.offset_days == rung
-            and step.id not in done
-            and (step.offset_days, step.channel) not in taken
+            DueStep(invoice=invoice, step=step, on=on, outstanding=row.outstanding)
+            for step in ladder.steps_at[index]
+            if step.id not in done and step.channel not in taken
         ]
     return due
 
 
-def _reached(invoice: Invoice, step: LadderStep, late: bool, today: date) -> bool:
-    on = step_date(invoice, step)
-    if on > today or on < invoice.issued_on:
-        return False
-    if step.offset_days <= 0:
-        return today <= invoice.due_date  # "before the due date" makes no sense after it
-    return late  # waits until lateness is known (notice, late payment or clock)
-
-
 def chased_currencies(ledger: Ledger, policy: Policy) -> set[str]:
     """Currencies the customer owes at least the policy's minimum in (the others wait)."""
+    minimum = policy.contact.minimum_amount
     return {
         currency
-        for currency, owed in ledger.outstanding_by_currency().items()
-        if owed >= policy.contact.minimum_amount.get(currency, ZERO)
+        for currency, owed in ledger_facts(ledger).owed.items()
+        if owed >= minimum.get(currency, ZERO)
     }
 
 
@@ -146,14 +149,18 @@ def plan_contacts(
 ) -> Contacts:
     """The ladder actions due on `today`, after the minimum amount, cooldowns and merging."""
     due = due_steps(state, flagged, assessment.segment.risk_bucket, today, policy)
+    if not due:
+        return Contacts(actions=(), done_steps=state.done_steps, last_contact=state.last_contact)
     groups: dict[tuple[str, str], list[DueStep]] = {}
-    chased = chased_currencies(state.ledger, policy) if due else set()
+    chased = chased_currencies(state.ledger, policy)
     for item in due:
         if item.invoice.currency not in chased:
             continue
         if not may_contact(item.step.channel, today, state.last_contact, policy.contact):
             continue
         groups.setdefault((item.step.channel, item.invoice.currency), []).append(item)
+    if not groups:
+        return Contacts(actions=(), done_steps=state.done_steps, last_contact=state.last_contact)
     done = dict(state.done_steps)
     last_contact = dict(state.last_contact)
     actions = []
@@ -166,17 +173,12 @@ def plan_contacts(
     return Contacts(actions=tuple(actions), done_steps=done, last_contact=last_contact)
 
 
-def _lead(group: list[DueStep]) -> DueStep:
+def _lead(group: list[DueStep], policy: Policy) -> DueStep:
     """The step that gives a merged contact its action, tone and stage: the most advanced."""
-    return max(
-        group,
-        key=lambda d: (
-            d.step.offset_days,
-            ACTION_SEVERITY.index(d.step.action),
-            TONE_SEVERITY.index(d.step.tone),
-            d.step.id,
-        ),
-    )
+    if len(group) == 1:
+        return group[0]
+    rank = policy_plan(policy).lead_rank
+    return max(group, key=lambda d: rank[d.step.id])
 
 
 def _contact(
@@ -189,7 +191,7 @@ def _contact(
     today: date,
     policy: Policy,
 ) -> ActionRequest:
-    lead = _lead(group)
+    lead = _lead(group, policy)
     steps = tuple(sorted((d.invoice.invoice_id, d.step.id) for d in group))
     owed = {d.invoice.invoice_id: d.outstanding for d in group}
     amount = sum(owed.values(), ZERO)

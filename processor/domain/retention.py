@@ -48,6 +48,7 @@ from processor.domain.ledger import (
     carried_forward,
     payment_date,
 )
+from processor.domain.plan import ledger_facts
 from processor.domain.policy import HistoryPolicy
 from processor.domain.state import CustomerState
 
@@ -62,23 +63,14 @@ def compact(state: CustomerState, *, today: date, policy: HistoryPolicy) -> Cust
 
 
 def archive_cutoff(ledger: Ledger, limit: date) -> date | None:
-    """`limit` if the ledger holds something dated on or before it to archive, else None."""
-    earliest = _earliest(ledger)
-    return limit if earliest is not None and earliest <= limit else None
+    """`limit` if the ledger holds something dated on or before it to archive, else None.
 
-
-def _earliest(ledger: Ledger) -> date | None:
-    """The oldest date a cut could archive something at (None: nothing to archive).
-
-    That is an invoice's settlement (with the payments for it), a payment for no invoice or for
-    an archived one, or a due notice for an invoice the ledger does not hold.
+    The oldest date a cut could archive something at is an invoice's settlement (with the
+    payments for it), a payment for no invoice or for an archived one, or a due notice for an
+    invoice the ledger does not hold (`plan.LedgerFacts.earliest_archivable`).
     """
-    days = [b.settled_on for b in ledger.balances.values() if b.settled_on is not None]
-    days += [n.due_date for k, n in ledger.due_notices.items() if k not in ledger.invoices]
-    for payment in ledger.payments.values():
-        if payment.invoice_id is None or payment.invoice_id in ledger.archived_invoices:
-            days.append(payment.received_on)
-    return min(days, default=None)
+    earliest = ledger_facts(ledger).earliest_archivable
+    return limit if earliest is not None and earliest <= limit else None
 
 
 def _archive(state: CustomerState, cutoff: date, *, forget_before: date) -> CustomerState:

@@ -9,12 +9,10 @@ The worker keeps one wake per customer in a time-ordered index, so a tick costs 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from bisect import bisect_right
+from datetime import UTC, date, datetime, time
 
-from processor.domain.contact import cooldown_ends
-from processor.domain.ladder import pending_steps, step_date
-from processor.domain.ledger import ZERO
+from processor.domain.plan import LedgerFacts, PolicyPlan, ledger_facts, policy_plan
 from processor.domain.policy import Policy
 from processor.domain.state import CustomerState
 
@@ -22,60 +20,91 @@ from processor.domain.state import CustomerState
 AGING_BOUNDARIES = (1, 31, 61, 91, 121)
 
 
+_MIDNIGHT = time(0)
+_NOTHING: frozenset[str] = frozenset()
+
+
 def start_of_day(day: date, policy: Policy) -> datetime:
     """Midnight at the start of `day` on the policy's calendar, in UTC."""
-    return datetime.combine(day, time(0), tzinfo=policy.zone).astimezone(UTC)
+    return datetime.combine(day, _MIDNIGHT, tzinfo=policy_plan(policy).zone).astimezone(UTC)
 
 
 def next_wake(state: CustomerState, policy: Policy) -> datetime | None:
     """The next instant the customer must be decided on without an event, or None if never."""
     if state.decided_at is None:
         return None
-    today = state.decided_at.astimezone(policy.zone).date()
-    later = [day for day in _candidate_days(state, today, policy) if day > today]
-    return start_of_day(min(later), policy) if later else None
+    plan = policy_plan(policy)
+    today = state.decided_at.astimezone(plan.zone).date().toordinal()
+    facts = ledger_facts(state.ledger)
+    soonest = min(
+        _lateness_day(state, facts, today, plan),
+        _ladder_day(state, facts, today, plan),
+        _window_day(facts.issued_days, today, plan.tier_window),
+        _window_day(facts.paid_days, today, plan.behaviour_window),
+    )
+    if soonest == _NEVER:
+        return None
+    return start_of_day(date.fromordinal(soonest), policy)
 
 
-def _candidate_days(state: CustomerState, today: date, policy: Policy) -> Iterable[date]:
-    yield from _lateness_days(state, policy)
-    yield from _ladder_days(state, today, policy)
-    yield from _window_days(state, policy)
+# Every candidate below is a day number (date ordinal) after today, or _NEVER.
+_NEVER = date.max.toordinal() + 1
 
 
-def _lateness_days(state: CustomerState, policy: Policy) -> Iterable[date]:
+def _lateness_day(state: CustomerState, facts: LedgerFacts, today: int, plan: PolicyPlan) -> int:
     """The clock's late flags, and the aging boundaries of the oldest unpaid invoice."""
-    open_invoices = state.ledger.open_invoices()
-    for invoice in open_invoices:
-        if invoice.invoice_id not in state.flags:
-            yield invoice.due_date + timedelta(days=policy.clock_grace_days + 1)
-    if open_invoices:
-        oldest = open_invoices[0]
+    soonest = _NEVER
+    flags = state.flags
+    for row in facts.open:
+        if row.invoice.invoice_id not in flags:
+            day = row.due + plan.clock_flag_after
+            if today < day < soonest:
+                soonest = day
+    if facts.open:
+        oldest = facts.open[0].due
         for boundary in AGING_BOUNDARIES:
-            yield oldest.due_date + timedelta(days=boundary)
+            day = oldest + boundary
+            if day > today:
+                return min(soonest, day)
+    return soonest
 
 
-def _ladder_days(state: CustomerState, today: date, policy: Policy) -> Iterable[date]:
+def _ladder_day(state: CustomerState, facts: LedgerFacts, today: int, plan: PolicyPlan) -> int:
     """Days of pending steps, and the end of a cooldown that holds a step already due."""
-    if state.segment is None:
-        return
-    for invoice, step in pending_steps(state, state.segment.risk_bucket, policy):
-        on = step_date(invoice, step)
-        yield on
-        if on <= today:
-            ends = cooldown_ends(step.channel, state.last_contact, policy.contact)
-            if ends is not None:
-                yield ends
+    if state.segment is None or not facts.open:
+        return _NEVER
+    steps = plan.ladders[state.segment.risk_bucket].by_offset
+    # Channels whose cooldown ends after today (only those can hold a step already due).
+    held: dict[str, int] = {}
+    for channel, last in state.last_contact.items():
+        days = plan.cooldown.get(channel)
+        if days is not None and last.toordinal() + days > today:
+            held[channel] = last.toordinal() + days
+    soonest = _NEVER
+    done_steps = state.done_steps
+    for row in facts.open:
+        done = done_steps.get(row.invoice.invoice_id, _NOTHING)
+        for offset, step_id, channel in steps:  # by offset: the first one to come is the soonest
+            day = row.due + offset
+            # A step dated before the invoice existed never applies to it.
+            if day < row.issued or step_id in done:
+                continue
+            if day > today:
+                soonest = min(soonest, day)
+                break
+            hold = held.get(channel)
+            if hold is not None and hold < soonest:
+                soonest = hold
+    return soonest
 
 
-def _window_days(state: CustomerState, policy: Policy) -> Iterable[date]:
-    """Days an invoice enters or leaves the value-tier window, or a payment the behaviour one."""
-    ledger = state.ledger
-    behaviour_window = timedelta(days=policy.behavior.window_days)
-    tier_window = timedelta(days=policy.value_tier.window_days)
-    for invoice in ledger.invoices.values():
-        yield invoice.issued_on
-        yield invoice.issued_on + tier_window
-        balance = ledger.balances[invoice.invoice_id]
-        if balance.settled_on is not None and balance.outstanding == ZERO:
-            yield balance.settled_on
-            yield balance.settled_on + behaviour_window
+def _window_day(days: tuple[int, ...], today: int, window: int) -> int:
+    """The first day an invoice enters (its day comes) or leaves (`window` later) a window."""
+    soonest = _NEVER
+    entering = bisect_right(days, today)
+    if entering < len(days):
+        soonest = days[entering]
+    leaving = bisect_right(days, today - window)
+    if leaving < len(days):
+        soonest = min(soonest, days[leaving] + window)
+    return soonest

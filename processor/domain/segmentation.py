@@ -7,10 +7,11 @@ always give the same segment.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from processor.domain.ledger import ZERO, Invoice, Ledger
+from processor.domain.plan import LedgerFacts, ledger_facts
 from processor.domain.policy import BehaviorPolicy, Policy, ValueTierPolicy
 from processor.domain.state import CustomerState, Segment
 
@@ -60,20 +61,26 @@ def aging_bucket(days: int) -> str:
 
 def behavior_figures(ledger: Ledger, today: date, policy: BehaviorPolicy) -> BehaviorFigures:
     """Days late per invoice settled within the window (late beyond the tolerance)."""
-    since = today - timedelta(days=policy.window_days)
-    lateness = []
-    for inv in ledger.invoices.values():
-        settled = ledger.balances[inv.invoice_id].settled_on
-        if settled is not None and since < settled <= today:
-            lateness.append(max(0, (settled - inv.due_date).days))
-    late = [d for d in lateness if d > policy.late_tolerance_days]
+    return _figures(ledger_facts(ledger), today.toordinal(), policy)
+
+
+def _figures(facts: LedgerFacts, today: int, policy: BehaviorPolicy) -> BehaviorFigures:
+    since = today - policy.window_days
+    paid = 0
+    late = []
+    tolerance = policy.late_tolerance_days
+    for settled, days_late in facts.settlements:
+        if since < settled <= today:
+            paid += 1
+            if days_late > tolerance:
+                late.append(days_late)
     average = ZERO
     if late:
         average = (Decimal(sum(late)) / Decimal(len(late))).quantize(
             Decimal("0.1"), rounding=ROUND_HALF_UP
         )
     return BehaviorFigures(
-        paid_invoices=len(lateness),
+        paid_invoices=paid,
         late_invoices=len(late),
         average_days_late=average,
         max_days_late=max(late, default=0),
@@ -97,11 +104,15 @@ def behavior_class(figures: BehaviorFigures, policy: BehaviorPolicy) -> str:
 
 def value_tier(ledger: Ledger, today: date, policy: ValueTierPolicy) -> str:
     """The highest tier reached in any currency by the amount invoiced within the window."""
-    since = today - timedelta(days=policy.window_days)
+    return _tier(ledger_facts(ledger), today.toordinal(), policy)
+
+
+def _tier(facts: LedgerFacts, today: int, policy: ValueTierPolicy) -> str:
+    since = today - policy.window_days
     invoiced: dict[str, Decimal] = {}
-    for inv in ledger.invoices.values():
-        if since < inv.issued_on <= today:
-            invoiced[inv.currency] = invoiced.get(inv.currency, ZERO) + inv.amount
+    for issued, currency, amount in facts.invoiced:
+        if since < issued <= today:
+            invoiced[currency] = invoiced.get(currency, ZERO) + amount
     tier = "small"
     for currency, total in invoiced.items():
         threshold = policy.thresholds.get(currency)
@@ -116,13 +127,14 @@ def value_tier(ledger: Ledger, today: date, policy: ValueTierPolicy) -> str:
 
 def assess(ledger: Ledger, today: date, policy: Policy) -> Assessment:
     """The customer's segment on `today`, with the figures that produced it."""
-    open_invoices = ledger.open_invoices()
-    oldest = open_invoices[0] if open_invoices else None
-    overdue_days = days_past_due(oldest, today) if oldest else 0
+    facts = ledger_facts(ledger)
+    day = today.toordinal()
+    oldest = facts.open[0].invoice if facts.open else None
+    overdue_days = day - facts.open[0].due if facts.open else 0
     aging = aging_bucket(overdue_days)
-    figures = behavior_figures(ledger, today, policy.behavior)
+    figures = _figures(facts, day, policy.behavior)
     behavior = behavior_class(figures, policy.behavior)
-    tier = value_tier(ledger, today, policy.value_tier)
+    tier = _tier(facts, day, policy.value_tier)
     score = min(100, policy.risk.aging_points[aging] + policy.risk.behavior_points[behavior])
     if score >= policy.risk.high_from:
         risk = "high"

@@ -1,0 +1,188 @@
+"""What a policy and a ledger imply once, reused by every decision on them.
+
+Decisions and wake-ups ask the same questions of the same (immutable) objects many times: the
+ladder steps of a risk bucket by offset, a channel's cooldown, the unpaid invoices in due order,
+who was settled when. `policy_plan` and `ledger_facts` answer them once per object, in day
+numbers (proleptic ordinals) so that the hot loops compare integers instead of building dates.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from processor.domain.ledger import ZERO, Invoice, Ledger
+from processor.domain.memo import IdentityMemo
+from processor.domain.policy import (
+    ACTION_SEVERITY,
+    RISK_BUCKETS,
+    TONE_SEVERITY,
+    LadderStep,
+    Policy,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RungPlan:
+    """One risk bucket's ladder, by offset."""
+
+    # Distinct offsets, ascending, and the steps at each (in ladder order).
+    offsets: tuple[int, ...]
+    steps_at: tuple[tuple[LadderStep, ...], ...]
+    # (offset, step id, channel) of every step, by offset (ladder order among equal offsets).
+    by_offset: tuple[tuple[int, str, str], ...]
+
+    def rung_index(self, lower: int, upper: int) -> int:
+        """Index of the largest offset in [lower, upper], or -1 when there is none."""
+        index = bisect_right(self.offsets, upper) - 1
+        if index < 0 or self.offsets[index] < lower:
+            return -1
+        return index
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyPlan:
+    """A policy's precomputations."""
+
+    zone: ZoneInfo
+    ladders: dict[str, RungPlan]
+    # Step id -> (offset, channel), over every bucket's ladder (ids are unique across them).
+    rungs: dict[str, tuple[int, str]]
+    # Step id -> the key that makes a step lead a merged contact (most advanced, most severe).
+    lead_rank: dict[str, tuple[int, int, int, str]]
+    # Channel -> cooldown days, for channels that have one.
+    cooldown: dict[str, int]
+    clock_flag_after: int  # days after the due date the clock flags an unnoticed invoice
+    behaviour_window: int
+    tier_window: int
+
+
+def _rung_plan(steps: tuple[LadderStep, ...]) -> RungPlan:
+    ordered = sorted(steps, key=lambda s: s.offset_days)  # stable: ladder order within offsets
+    offsets = tuple(sorted({s.offset_days for s in steps}))
+    return RungPlan(
+        offsets=offsets,
+        steps_at=tuple(tuple(s for s in steps if s.offset_days == o) for o in offsets),
+        by_offset=tuple((s.offset_days, s.id, s.channel) for s in ordered),
+    )
+
+
+def _plan(policy: Policy) -> PolicyPlan:
+    ladders = {bucket: _rung_plan(policy.ladder.for_risk(bucket)) for bucket in RISK_BUCKETS}
+    steps = [step for bucket in RISK_BUCKETS for step in policy.ladder.for_risk(bucket)]
+    return PolicyPlan(
+        zone=policy.zone,
+        ladders=ladders,
+        rungs={s.id: (s.offset_days, s.channel) for s in steps},
+        lead_rank={
+            s.id: (
+                s.offset_days,
+                ACTION_SEVERITY.index(s.action),
+                TONE_SEVERITY.index(s.tone),
+                s.id,
+            )
+            for s in steps
+        },
+        cooldown={str(c): d for c, d in policy.contact.cooldown_days.items() if d > 0},
+        clock_flag_after=policy.clock_grace_days + 1,
+        behaviour_window=policy.behavior.window_days,
+        tier_window=policy.value_tier.window_days,
+    )
+
+
+policy_plan: IdentityMemo[Policy, PolicyPlan] = IdentityMemo(_plan, limit=32)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenInvoice:
+    """An unpaid invoice with its day numbers and what it still owes."""
+
+    invoice: Invoice
+    due: int
+    issued: int
+    outstanding: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerFacts:
+    """A ledger's derived views (the same answers `Ledger`'s methods and the rules compute)."""
+
+    # Unpaid invoices, oldest due date first (`Ledger.open_invoices`).
+    open: tuple[OpenInvoice, ...]
+    # Total owed per currency (`Ledger.outstanding_by_currency`).
+    owed: dict[str, Decimal]
+    # Issue days of every invoice, and settlement days of every paid one, ascending.
+    issued_days: tuple[int, ...]
+    paid_days: tuple[int, ...]
+    # (settlement day, days late or 0) of every settled invoice: the behaviour figures' input.
+    settlements: tuple[tuple[int, int], ...]
+    # (issue day, currency, amount) of every invoice: the value tier's input.
+    invoiced: tuple[tuple[int, str, Decimal], ...]
+    # Invoices that could still be found late (not settled by their due date), by (due, id).
+    flaggable: tuple[Invoice, ...]
+    # The oldest date retention could archive something at (None: nothing to archive).
+    earliest_archivable: date | None
+
+
+def _facts(ledger: Ledger) -> LedgerFacts:
+    balances = ledger.balances
+    open_rows = []
+    owed: dict[str, Decimal] = {}
+    issued_days = []
+    paid_days = []
+    settlements = []
+    invoiced = []
+    flaggable = []
+    for inv in ledger.invoices.values():
+        balance = balances[inv.invoice_id]
+        issued = inv.issued_on.toordinal()
+        issued_days.append(issued)
+        invoiced.append((issued, inv.currency, inv.amount))
+        outstanding = balance.outstanding
+        settled = balance.settled_on
+        if outstanding != ZERO:
+            open_rows.append(OpenInvoice(inv, inv.due_date.toordinal(), issued, outstanding))
+        if outstanding > ZERO:
+            owed[inv.currency] = owed.get(inv.currency, ZERO) + outstanding
+        if settled is not None:
+            settled_day = settled.toordinal()
+            settlements.append((settled_day, max(0, (settled - inv.due_date).days)))
+            if outstanding == ZERO:
+                paid_days.append(settled_day)
+            if settled <= inv.due_date:
+                continue
+        flaggable.append(inv)
+    open_rows.sort(key=lambda o: (o.invoice.due_date, o.invoice.issued_on, o.invoice.invoice_id))
+    flaggable.sort(key=lambda i: (i.due_date, i.invoice_id))
+    issued_days.sort()
+    paid_days.sort()
+    return LedgerFacts(
+        open=tuple(open_rows),
+        owed=owed,
+        issued_days=tuple(issued_days),
+        paid_days=tuple(paid_days),
+        settlements=tuple(settlements),
+        invoiced=tuple(invoiced),
+        flaggable=tuple(flaggable),
+        earliest_archivable=_earliest(ledger),
+    )
+
+
+def _earliest(ledger: Ledger) -> date | None:
+    """The oldest date a retention cut could archive something at (None: nothing to archive).
+
+    That is an invoice's settlement (with the payments for it), a payment for no invoice or for
+    an archived one, or a due notice for an invoice the ledger does not hold.
+    """
+    days = [b.settled_on for b in ledger.balances.values() if b.settled_on is not None]
+    days += [n.due_date for k, n in ledger.due_notices.items() if k not in ledger.invoices]
+    for payment in ledger.payments.values():
+        if payment.invoice_id is None or payment.invoice_id in ledger.archived_invoices:
+            days.append(payment.received_on)
+    return min(days, default=None)
+
+
+ledger_facts: IdentityMemo[Ledger, LedgerFacts] = IdentityMemo(_facts, limit=64)
