@@ -57,12 +57,24 @@ SOAK_ARGS ?=
 
 $(PERF_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,perf]' || { \
-	  echo "make soak: installing the perf extra (matplotlib) failed; see pip's output above" >&2; exit 1; }
+	  echo "make: installing the perf extra (matplotlib) failed; see pip's output above" >&2; exit 1; }
 	@touch $@
 
 soak: venv $(PERF_STAMP)
 	$(BIN)/python -m tools.soak --minutes $(MINUTES) $(SOAK_ARGS) || { \
 	  rc=$$?; echo "make soak: the soak failed (exit $$rc); see the verdicts above and build/soak/" >&2; exit $$rc; }
+
+# `make bench [RUNS=3] [BENCH_ARGS="--customers 5000 --state-customers 50000"]`: arpulse against the
+# raw Kafka client on one broker, latency at half load, memory per customer, restart time; writes
+# build/bench/bench.json and bench.png (README, "Benchmark"). BENCH_ARGS="--quick": a smoke run.
+RUNS ?= 3
+BENCH_ARGS ?=
+
+.PHONY: bench
+
+bench: venv $(PERF_STAMP)
+	$(BIN)/python -m tools.bench --runs $(RUNS) $(BENCH_ARGS) || { \
+	  rc=$$?; echo "make bench: exit $$rc (a phase broke, or --strict and a target missed); see above and build/bench/" >&2; exit $$rc; }
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build dist *.egg-info

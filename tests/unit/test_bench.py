@@ -1,0 +1,230 @@
+"""The bench's pure parts: statistics, memory arithmetic, verdicts, the report, the load."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import replace
+
+import pytest
+
+from processor.policy_file import load_policy
+from processor.state_codec import decode_state, wake_of_raw
+from schemas import topics
+from tools import bench_load as load
+from tools.bench import QUICK, BenchSettings, settings_from
+from tools.bench_arpulse import App
+from tools.bench_raw import transform
+from tools.bench_report import (
+    RunFigures,
+    Spread,
+    document,
+    latency_figures,
+    memory_figures,
+    percentile,
+    ratio,
+    render_table,
+    render_verdicts,
+    summarise,
+    verdicts,
+)
+
+
+@pytest.mark.parametrize(
+    ("values", "q", "expected"),
+    [
+        ([5.0], 99, 5.0),
+        ([1.0, 2.0, 3.0, 4.0], 50, 2.5),
+        ([4.0, 1.0, 3.0, 2.0], 0, 1.0),
+        ([4.0, 1.0, 3.0, 2.0], 100, 4.0),
+        ([float(n) for n in range(1, 101)], 99, 99.01),
+        ([10.0, 20.0], 25, 12.5),
+    ],
+)
+def test_percentiles_interpolate_between_closest_ranks(
+    values: list[float], q: float, expected: float
+) -> None:
+    assert percentile(values, q) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("values", "q"), [([], 50), ([1.0], -1), ([1.0], 101)])
+def test_percentile_refuses_no_values_and_out_of_range_ranks(values: list[float], q: float) -> None:
+    with pytest.raises(ValueError):
+        percentile(values, q)
+
+
+def test_latency_figures_are_p50_p99_and_max() -> None:
+    figures = latency_figures([float(n) for n in range(1, 1001)])
+    assert figures == pytest.approx(
+        {"latency_p50_ms": 500.5, "latency_p99_ms": 990.01, "latency_max_ms": 1000.0}
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "median", "low", "high"),
+    [([3.0], 3.0, 3.0, 3.0), ([3.0, 1.0, 2.0], 2.0, 1.0, 3.0), ([4.0, 1.0], 2.5, 1.0, 4.0)],
+)
+def test_a_spread_is_the_median_and_the_range_of_the_runs(
+    values: list[float], median: float, low: float, high: float
+) -> None:
+    assert Spread.of(values) == Spread(median, low, high, tuple(values))
+
+
+def test_memory_per_customer_is_the_difference_over_the_customers() -> None:
+    # 195.3125 MB for 100,000 customers: 2 KB each (binary units, like VmRSS)
+    figures = memory_figures(rss_loaded_mb=275.3125, rss_idle_mb=80.0, customers=100_000)
+    assert figures == pytest.approx({"kb_per_customer": 2.0, "mb_per_100k": 195.3125})
+    half = memory_figures(rss_loaded_mb=180.0, rss_idle_mb=80.0, customers=50_000)
+    assert half["mb_per_100k"] == pytest.approx(200.0)
+    with pytest.raises(ValueError):
+        memory_figures(rss_loaded_mb=1.0, rss_idle_mb=1.0, customers=0)
+
+
+def test_the_ratio_is_zero_when_the_raw_pass_measured_nothing() -> None:
+    assert ratio(220.0, 19_000.0) == pytest.approx(0.011578947)
+    assert ratio(220.0, 0.0) == 0.0
+
+
+def _figures(**overrides: float) -> dict[str, float]:
+    base = {
+        "raw_events_per_s": 19_000.0,
+        "arpulse_events_per_s": 9_500.0,
+        "ratio": 0.5,
+        "latency_p99_ms": 250.0,
+        "kb_per_customer": 2.0,
+        "restart_seconds": 30.0,
+    }
+    return {**base, **overrides}
+
+
+def test_targets_are_met_on_their_bounds_and_judged_on_the_median() -> None:
+    found = {v.name: v for v in verdicts(summarise([_figures()]))}
+    assert all(v.ok for v in found.values()), found
+    runs = [
+        _figures(ratio=0.01, latency_p99_ms=900.0),
+        _figures(ratio=0.9, latency_p99_ms=100.0),
+        _figures(ratio=0.02, latency_p99_ms=240.0, kb_per_customer=2.5, restart_seconds=31.0),
+    ]
+    found = {v.name: v for v in verdicts(summarise(runs))}
+    assert found["throughput"].ok is False  # median 0.02
+    assert found["latency"].ok is True  # median 240 ms
+    assert found["memory"].ok is True and found["restart"].ok is True  # medians 2.0 and 30
+    assert "median 0.02 (runs 0.01 to 0.9)" in found["throughput"].message
+
+
+def test_a_figure_no_run_measured_is_not_judged() -> None:
+    found = {v.name: v for v in verdicts(summarise([{"latency_p99_ms": 10.0}]))}
+    assert found["latency"].ok is True
+    assert found["throughput"].ok is None and "not measured" in found["throughput"].message
+    assert "n/a " in render_verdicts(list(found.values()))
+
+
+def test_the_json_document_has_settings_targets_summary_verdicts_runs_and_errors() -> None:
+    good = RunFigures(1, figures=_figures(), details={"latency": {"actions_ms": [1.0, 2.0]}})
+    broken = RunFigures(2, figures={"raw_events_per_s": 18_000.0}, errors=["arpulse: died"])
+    doc = document(
+        settings={"runs": 2}, runs=[good, broken], state={"customers": 10}, elapsed_s=61.23
+    )
+    assert set(doc) == {
+        "settings",
+        "targets",
+        "summary",
+        "verdicts",
+        "state",
+        "runs",
+        "errors",
+        "elapsed_seconds",
+    }
+    assert doc["summary"]["raw_events_per_s"] == {
+        "median": 18_500.0,
+        "min": 18_000.0,
+        "max": 19_000.0,
+        "runs": (19_000.0, 18_000.0),
+    }
+    assert doc["summary"]["ratio"]["runs"] == (0.5,)
+    assert doc["errors"] == ["run 2: arpulse: died"]
+    assert [v["name"] for v in doc["verdicts"]] == ["throughput", "latency", "memory", "restart"]
+    assert doc["targets"]["latency"]["target"] == 250.0
+    assert doc["runs"][0]["details"]["latency"]["actions_ms"] == [1.0, 2.0]
+    assert doc["elapsed_seconds"] == 61.2
+    json.dumps(doc)  # serialisable as it is
+
+
+def test_the_table_lists_measured_figures_with_median_and_range() -> None:
+    table = render_table(summarise([_figures(), _figures(raw_events_per_s=17_000.0)]))
+    lines = table.splitlines()
+    assert lines[0].split() == ["figure", "median", "min", "max", "unit"]
+    raw = next(line for line in lines if line.startswith("raw aiokafka"))
+    assert raw.split()[-4:] == ["18,000", "17,000", "19,000", "events/s"]
+    assert not any(line.startswith("end-to-end p50") for line in lines)  # not measured
+
+
+def test_the_raw_transform_reencodes_json_and_passes_anything_else_on() -> None:
+    out = json.loads(
+        transform(
+            b'{"event_id":"e1","event_type":"invoice.issued","customer_id":"c","amount":"1.50"}'
+        )
+    )
+    assert out == {
+        "customer_id": "c",
+        "event_type": "invoice.issued",
+        "source_event_id": "e1",
+        "amount": "1.50",
+    }
+    assert transform(b"not json") == b"not json"
+    assert transform(b"[1]") == b"[1]"
+
+
+def test_the_backlog_is_the_soak_mix_with_some_bad_events() -> None:
+    count = load.backlog_size(300, 2)
+    assert count == round(300 * 2 * load.events_per_invoice())
+    events = load.take(load.portfolio_mix(300, seed=5), count)
+    assert len(events) == count
+    kinds = Counter(e.kind for e in events)
+    assert kinds["invoice.issued"] > kinds["payment.received"] > kinds["invoice.due_date_passed"]
+    assert 0 < sum(n for k, n in kinds.items() if k.startswith("invalid:")) < 0.03 * count
+    again = load.take(load.portfolio_mix(300, seed=5), count)
+    assert [e.value for e in again] == [e.value for e in events]
+
+
+def test_typical_states_are_cloned_under_new_ids_as_the_worker_stores_them() -> None:
+    policy = load_policy(None)
+    states, end = load.typical_states(sample=4, seed=3, policy=policy, days=120)
+    assert len(states) == 4
+    clones = list(load.clones(states, 6, policy))
+    assert [c for c, _ in clones] == [load.clone_id(n) for n in range(6)]
+    for n, (customer_id, raw) in enumerate(clones):
+        assert raw == load.encoded(replace(states[n % 4], customer_id=customer_id), policy)
+        decoded = decode_state(raw)
+        assert decoded.customer_id == customer_id
+        assert decoded.ledger == states[n % 4].ledger
+        wake = wake_of_raw(raw)
+        assert wake.policy_version == policy.version
+        assert wake.at is None or wake.at > end  # nothing is due at the history's end
+
+
+def test_an_app_names_its_own_topics_and_changelog() -> None:
+    app = App("bench-r1", 4)
+    assert app.topic(topics.INVOICE_ISSUED) == "bench-r1.ar.invoice-issued"
+    assert app.inputs == {f"bench-r1.{t}" for t in topics.INPUT_TOPICS}
+    assert app.changelog == "bench-r1-customers-changelog"
+    env = app.env(start=load.START, frozen=True)
+    assert env["ARPULSE_SIMULATED_END"] == env["ARPULSE_SIMULATED_START"]
+    assert env["ARPULSE_TOPIC_COLLECTION_ACTIONS"] == "bench-r1.ar.collection-actions"
+    assert "ARPULSE_SIMULATED_END" not in app.env(start=load.START)
+
+
+def test_quick_overrides_the_sizes_and_bad_sizes_are_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert settings_from([]) == BenchSettings()
+    quick = settings_from(["--quick", "--strict"])
+    assert quick.strict and quick.runs == QUICK["runs"]
+    assert quick.state_customers == QUICK["state_customers"]
+    assert settings_from(["--quick", "--runs", "2"]).runs == 2
+    assert settings_from(["--events", "500"]).backlog == 500
+    for bad in (["--runs", "0"], ["--events", "0"], ["--latency-seconds", "0"]):
+        with pytest.raises(SystemExit) as exited:
+            settings_from(bad)
+        assert exited.value.code == 2
+    capsys.readouterr()
