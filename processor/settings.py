@@ -61,7 +61,7 @@ class Settings(BaseSettings):
         1.0, gt=0, le=60.0, description="how often processed offsets are committed"
     )
     fetch_max_wait_ms: int = Field(
-        100, ge=1, le=5000, description="longest a consumer fetch waits for data (latency bound)"
+        25, ge=1, le=5000, description="longest a consumer fetch waits for data (latency bound)"
     )
     max_payload_bytes: int = Field(
         65536, ge=1024, le=10_485_760, description="larger input payloads are dead-lettered"
