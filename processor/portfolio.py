@@ -2,7 +2,9 @@
 
 Each customer's last contribution is remembered per partition, so an update replaces exactly what
 that customer added before, and losing a partition in a rebalance drops its totals in one step.
-A scrape reads the running totals; nothing ever walks the customer table.
+A scrape reads the running totals; nothing ever walks the customer table. A contribution is kept
+as a short string, not as objects: at a hundred thousand customers per worker, the objects cost
+about 600 bytes a customer, more than a third of the state memory budget; the string, about 150.
 """
 
 from __future__ import annotations
@@ -20,11 +22,32 @@ from processor.domain.segmentation import Exposure
 _EMPTY = Exposure(risk_bucket=None, outstanding=())
 
 
+def pack(exposure: Exposure) -> str:
+    """A contribution as a short string ("" when it adds nothing)."""
+    if exposure.risk_bucket is None and not exposure.outstanding:
+        return ""
+    parts = [exposure.risk_bucket or ""]
+    parts += [f"{bucket} {currency} {amount}" for bucket, currency, amount in exposure.outstanding]
+    return "|".join(parts)
+
+
+def unpack(packed: str) -> Exposure:
+    """The contribution `pack` gave `packed` (amounts exact: Decimal from their own text)."""
+    if not packed:
+        return _EMPTY
+    risk, *items = packed.split("|")
+    outstanding = []
+    for item in items:
+        bucket, currency, amount = item.split(" ")
+        outstanding.append((bucket, currency, Decimal(amount)))
+    return Exposure(risk_bucket=risk or None, outstanding=tuple(outstanding))
+
+
 class _Partition:
     __slots__ = ("by_key", "customers", "outstanding")
 
     def __init__(self) -> None:
-        self.by_key: dict[bytes, Exposure] = {}
+        self.by_key: dict[bytes, str] = {}
         self.customers: Counter[str] = Counter()
         self.outstanding: dict[tuple[str, str], Decimal] = {}
 
@@ -45,12 +68,16 @@ class Portfolio(Collector):
     def update(self, partition: int, key: bytes, exposure: Exposure) -> None:
         """Replace one customer's contribution."""
         part = self._partitions.setdefault(partition, _Partition())
-        old = part.by_key.get(key, _EMPTY)
-        if old == exposure:
+        packed = pack(exposure)
+        old = part.by_key.get(key, "")
+        if old == packed:
             return
-        part.apply(old, -1)
+        part.apply(unpack(old), -1)
         part.apply(exposure, +1)
-        part.by_key[key] = exposure
+        if packed:
+            part.by_key[key] = packed
+        else:
+            part.by_key.pop(key, None)
 
     def drop(self, partition: int) -> None:
         """Forget a partition this worker no longer owns."""
