@@ -111,19 +111,24 @@ def due_steps(
             continue
         if index < 0:
             continue
-        rung = ladder.offsets[index]
         done = done_steps.get(invoice.invoice_id, _NOTHING)
-        # A move to another bucket's ladder does not repeat a rung already taken on a channel.
-        taken = {
-            taken_rung[1]
-            for step_id in done
-            if (taken_rung := plan.rungs.get(step_id)) is not None and taken_rung[0] == rung
-        }
+        steps = [step for step in ladder.steps_at[index] if step.id not in done]
+        if not steps:
+            continue
+        rung = ladder.offsets[index]
+        if done:
+            # A move to another bucket's ladder does not repeat a rung already taken on a
+            # channel.
+            taken = {
+                taken_rung[1]
+                for step_id in done
+                if (taken_rung := plan.rungs.get(step_id)) is not None and taken_rung[0] == rung
+            }
+            steps = [step for step in steps if step.channel not in taken]
         on = invoice.due_date + timedelta(days=rung)
         due += [
             DueStep(invoice=invoice, step=step, on=on, outstanding=row.outstanding)
-            for step in ladder.steps_at[index]
-            if step.id not in done and step.channel not in taken
+            for step in steps
         ]
     return due
 

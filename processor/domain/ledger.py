@@ -255,7 +255,12 @@ def _record_invoice(ledger: Ledger, fact: InvoiceIssued) -> Ledger:
             f"invoice {fact.invoice_id!r} is due {fact.due_date} but its due-date-passed notice "
             f"said {notice.due_date}",
         )
-    return settle(ledger, invoices={**ledger.invoices, fact.invoice_id: invoice})
+    invoices = {**ledger.invoices, fact.invoice_id: invoice}
+    if _comes_last(ledger, (invoice.issued_on, 0, invoice.invoice_id)) and not any(
+        ledger.payments[held].invoice_id == invoice.invoice_id for held in ledger.held
+    ):
+        return _settle_last_invoice(ledger, invoices, invoice)
+    return settle(ledger, invoices=invoices)
 
 
 def _record_payment(ledger: Ledger, fact: PaymentReceived) -> Ledger:
@@ -286,7 +291,13 @@ def _record_payment(ledger: Ledger, fact: PaymentReceived) -> Ledger:
                 f"payment is in {fact.currency} but invoice {fact.invoice_id!r} "
                 f"is in {invoice.currency}",
             )
-    return settle(ledger, payments={**ledger.payments, fact.payment_id: payment})
+    payments = {**ledger.payments, fact.payment_id: payment}
+    when = payment_date(payment, ledger.invoices, ledger.archived_invoices)
+    if when is None:  # held until its invoice arrives: nothing else changes
+        return _with(ledger, payments=payments, held=tuple(sorted((*ledger.held, fact.payment_id))))
+    if _comes_last(ledger, (when, 1, payment.payment_id)):
+        return _settle_last_payment(ledger, payments, payment, when)
+    return settle(ledger, payments=payments)
 
 
 def _record_due_notice(ledger: Ledger, fact: DueDatePassed) -> Ledger:
@@ -300,7 +311,7 @@ def _record_due_notice(ledger: Ledger, fact: DueDatePassed) -> Ledger:
     if fact.invoice_id in ledger.due_notices:
         return ledger
     notice = DueNotice(event_id=fact.event_id, due_date=fact.due_date)
-    return replace(ledger, due_notices={**ledger.due_notices, fact.invoice_id: notice})
+    return _with(ledger, due_notices={**ledger.due_notices, fact.invoice_id: notice})
 
 
 @dataclass(slots=True)
@@ -345,7 +356,7 @@ def settle(
     invoices = ledger.invoices if invoices is None else invoices
     payments = ledger.payments if payments is None else payments
     working, credit, held = _derive(invoices, payments, ledger)
-    return replace(
+    return _with(
         ledger,
         invoices=invoices,
         payments=payments,
@@ -353,6 +364,116 @@ def settle(
         credit=_positive(credit),
         held=held,
     )
+
+
+def _with(
+    ledger: Ledger,
+    *,
+    invoices: Mapping[str, Invoice] | None = None,
+    payments: Mapping[str, Payment] | None = None,
+    due_notices: Mapping[str, DueNotice] | None = None,
+    balances: Mapping[str, Balance] | None = None,
+    credit: Mapping[str, Decimal] | None = None,
+    held: tuple[str, ...] | None = None,
+) -> Ledger:
+    """The ledger with some facts or derived values replaced (a cheaper `dataclasses.replace`)."""
+    return Ledger(
+        invoices=ledger.invoices if invoices is None else invoices,
+        payments=ledger.payments if payments is None else payments,
+        due_notices=ledger.due_notices if due_notices is None else due_notices,
+        balances=ledger.balances if balances is None else balances,
+        credit=ledger.credit if credit is None else credit,
+        held=ledger.held if held is None else held,
+        archived_through=ledger.archived_through,
+        opening_credit=ledger.opening_credit,
+        opening_paid=ledger.opening_paid,
+        archived_invoices=ledger.archived_invoices,
+    )
+
+
+def _comes_last(ledger: Ledger, key: tuple[date, int, str]) -> bool:
+    """True when a new timeline entry sorts after every entry the ledger's pass went through.
+
+    The canonical pass then ends exactly as the previous one did, plus that entry: it can be
+    applied on top of the stored balances instead of deriving them all again.
+    """
+    for inv in ledger.invoices.values():
+        if (inv.issued_on, 0, inv.invoice_id) >= key:
+            return False
+    for pay in ledger.payments.values():
+        when = payment_date(pay, ledger.invoices, ledger.archived_invoices)
+        if when is not None and (when, 1, pay.payment_id) >= key:
+            return False
+    return True
+
+
+def _resumed(invoice: Invoice, balance: Balance) -> _Open:
+    """The working balance a pass had for an invoice when it produced `balance`."""
+    return _Open(
+        invoice,
+        paid=balance.paid,
+        last_paid_on=balance.last_paid_on,
+        settled_on=balance.settled_on,
+    )
+
+
+def _settle_last_invoice(
+    ledger: Ledger, invoices: Mapping[str, Invoice], invoice: Invoice
+) -> Ledger:
+    """`settle` for a new invoice that comes last on the timeline (and no held payment names).
+
+    The pass reaches it with the stored balances and credit, and applies the cash on account.
+    """
+    credit = dict(ledger.credit)
+    working = _opened(invoice, ledger.opening_paid)
+    available = credit.pop(invoice.currency, ZERO)
+    if available > ZERO:
+        rest = working.pay(available, invoice.issued_on)
+        if rest > ZERO:
+            credit[invoice.currency] = rest
+    balances = dict(ledger.balances)
+    balances[invoice.invoice_id] = Balance(
+        paid=working.paid,
+        outstanding=working.owed,
+        last_paid_on=working.last_paid_on,
+        settled_on=working.settled_on,
+    )
+    return _with(ledger, invoices=invoices, balances=balances, credit=_positive(credit))
+
+
+def _settle_last_payment(
+    ledger: Ledger, payments: Mapping[str, Payment], payment: Payment, when: date
+) -> Ledger:
+    """`settle` for a new dated payment that comes last on the timeline.
+
+    The pass reaches it with the stored balances and credit: it pays its invoice, then the
+    open invoices of its currency oldest due first, and the rest is cash on account.
+    """
+    invoices = ledger.invoices
+    balances = ledger.balances
+    credit = dict(ledger.credit)
+    working = {
+        inv_id: _resumed(inv, balances[inv_id])
+        for inv_id, inv in invoices.items()
+        if inv.currency == payment.currency
+    }
+    rest = payment.amount
+    # None: for no invoice, or for an archived (settled) one, which takes nothing more.
+    named = None if payment.invoice_id is None else working.get(payment.invoice_id)
+    if named is not None:
+        rest = named.pay(rest, when)
+    if rest > ZERO:
+        _pool(working, credit, payment.currency, rest, when)
+    updated = dict(balances)
+    for inv_id, w in working.items():
+        if w.paid != balances[inv_id].paid:
+            updated[inv_id] = Balance(
+                paid=w.paid,
+                outstanding=w.owed,
+                last_paid_on=w.last_paid_on,
+                settled_on=w.settled_on,
+            )
+    return _with(ledger, payments=payments, balances=updated, credit=_positive(credit))
 
 
 def carried_forward(

@@ -96,9 +96,9 @@ def _plan(policy: Policy) -> PolicyPlan:
 policy_plan: IdentityMemo[Policy, PolicyPlan] = IdentityMemo(_plan, limit=32)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OpenInvoice:
-    """An unpaid invoice with its day numbers and what it still owes."""
+    """An unpaid invoice with its day numbers and what it still owes (never changed once made)."""
 
     invoice: Invoice
     due: int
@@ -136,8 +136,9 @@ def _facts(ledger: Ledger) -> LedgerFacts:
     settlements = []
     invoiced = []
     flaggable = []
-    for inv in ledger.invoices.values():
-        balance = balances[inv.invoice_id]
+    settled_days = []
+    for invoice_id, inv in ledger.invoices.items():
+        balance = balances[invoice_id]
         issued = inv.issued_on.toordinal()
         issued_days.append(issued)
         invoiced.append((issued, inv.currency, inv.amount))
@@ -145,18 +146,20 @@ def _facts(ledger: Ledger) -> LedgerFacts:
         settled = balance.settled_on
         if outstanding != ZERO:
             open_rows.append(OpenInvoice(inv, inv.due_date.toordinal(), issued, outstanding))
-        if outstanding > ZERO:
-            owed[inv.currency] = owed.get(inv.currency, ZERO) + outstanding
+            if outstanding > ZERO:
+                owed[inv.currency] = owed.get(inv.currency, ZERO) + outstanding
         if settled is not None:
-            settled_day = settled.toordinal()
-            settlements.append((settled_day, max(0, (settled - inv.due_date).days)))
+            settled_days.append(settled)
+            settlements.append((settled.toordinal(), max(0, (settled - inv.due_date).days)))
             if outstanding == ZERO:
-                paid_days.append(settled_day)
+                paid_days.append(settlements[-1][0])
             if settled <= inv.due_date:
                 continue
         flaggable.append(inv)
-    open_rows.sort(key=lambda o: (o.invoice.due_date, o.invoice.issued_on, o.invoice.invoice_id))
-    flaggable.sort(key=lambda i: (i.due_date, i.invoice_id))
+    if len(open_rows) > 1:
+        open_rows.sort(key=_due_order)
+    if len(flaggable) > 1:
+        flaggable.sort(key=_flag_order)
     issued_days.sort()
     paid_days.sort()
     return LedgerFacts(
@@ -167,20 +170,31 @@ def _facts(ledger: Ledger) -> LedgerFacts:
         settlements=tuple(settlements),
         invoiced=tuple(invoiced),
         flaggable=tuple(flaggable),
-        earliest_archivable=_earliest(ledger),
+        earliest_archivable=_earliest(ledger, settled_days),
     )
 
 
-def _earliest(ledger: Ledger) -> date | None:
+def _due_order(row: OpenInvoice) -> tuple[date, date, str]:
+    inv = row.invoice
+    return (inv.due_date, inv.issued_on, inv.invoice_id)
+
+
+def _flag_order(invoice: Invoice) -> tuple[date, str]:
+    return (invoice.due_date, invoice.invoice_id)
+
+
+def _earliest(ledger: Ledger, settled_days: list[date]) -> date | None:
     """The oldest date a retention cut could archive something at (None: nothing to archive).
 
-    That is an invoice's settlement (with the payments for it), a payment for no invoice or for
-    an archived one, or a due notice for an invoice the ledger does not hold.
+    That is an invoice's settlement (`settled_days`, with the payments for it), a payment for no
+    invoice or for an archived one, or a due notice for an invoice the ledger does not hold.
     """
-    days = [b.settled_on for b in ledger.balances.values() if b.settled_on is not None]
-    days += [n.due_date for k, n in ledger.due_notices.items() if k not in ledger.invoices]
+    days = settled_days
+    invoices = ledger.invoices
+    days += [n.due_date for k, n in ledger.due_notices.items() if k not in invoices]
+    archived = ledger.archived_invoices
     for payment in ledger.payments.values():
-        if payment.invoice_id is None or payment.invoice_id in ledger.archived_invoices:
+        if payment.invoice_id is None or payment.invoice_id in archived:
             days.append(payment.received_on)
     return min(days, default=None)
 

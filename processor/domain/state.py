@@ -7,7 +7,7 @@ facts so that a flag is raised once and a step is taken once, across restarts an
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
@@ -64,10 +64,17 @@ def apply(state: CustomerState, fact: Fact) -> CustomerState:
     if isinstance(fact, InvoiceIssued):
         name = fact.customer_name or name
         zone = fact.customer_timezone or zone
-    return replace(
-        state,
-        ledger=ledger,
+    return CustomerState(
+        customer_id=state.customer_id,
         customer_name=name,
-        customer_timezone=zone,
+        ledger=ledger,
         seen={**state.seen, fact.event_id: when},
+        flags=state.flags,
+        done_steps=state.done_steps,
+        segment=state.segment,
+        assessed_on=state.assessed_on,
+        last_reason=state.last_reason,
+        decided_at=state.decided_at,
+        last_contact=state.last_contact,
+        customer_timezone=zone,
     )
