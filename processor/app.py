@@ -27,9 +27,9 @@ from redis.asyncio import Redis
 from processor.clock import Clock, clock_from
 from processor.domain.policy import Policy
 from processor.domain.schedule import next_wake
-from processor.faust_tuning import set_fetch_max_wait
+from processor.faust_tuning import correct_recovery_end_offsets, set_fetch_max_wait
 from processor.metrics import Metrics, build_metrics
-from processor.ordering import Reorderer
+from processor.ordering import Reorderer, business_time
 from processor.pipeline import ORIGIN_HEADER, EventProcessor, Inbound, partition_for, wake_message
 from processor.projection import Keys, RedisProjection
 from processor.scheduler import Scheduler, WakeIndex
@@ -267,6 +267,7 @@ class Worker:
 def build_faust_app(settings: Settings) -> faust.App:
     """A Faust app configured for fast group joins, at-least-once delivery and bytes everywhere."""
     set_fetch_max_wait(settings.fetch_max_wait_ms)
+    correct_recovery_end_offsets()
     return faust.App(
         settings.app_id,
         broker=[f"kafka://{host}" for host in settings.kafka_broker.split(",")],
@@ -388,6 +389,7 @@ def _consumer(worker: Worker) -> Any:
                 partition=message.partition,
                 offset=message.offset,
                 timestamp=message.timestamp or 0.0,
+                business_time=business_time(message.value, worker.settings.max_payload_bytes),
                 payload=event,
             )
             worker.arrived.set()

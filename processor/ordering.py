@@ -13,6 +13,12 @@ by a fetch made after the head arrived (`grace`: one fetch wait). Without the gr
 produced just before the head on another topic could still be invisible to the consumer's last
 fetch, and the two would be applied in the wrong order.
 
+Record timestamps have millisecond resolution, and a producer emitting a customer's due-date notice
+and then its payment can stamp both with the same millisecond. Their arrival order says nothing
+(it depends on how the consumer's fetches interleave the topics), so equal timestamps are ordered
+by the events' own business time (`occurred_at`), which the caller passes as `business_time`. Both
+keys are made non-decreasing per topic partition, so one partition's messages keep offset order.
+
 A topic known to be behind (the broker holds messages not yet delivered: a backlog after a
 restart or an outage) is waited for, as Kafka Streams does since KIP-695: its older messages are
 on their way, and releasing the head early is exactly the reordering this buffer exists to stop.
@@ -25,9 +31,11 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 # (topic, partition) -> True: every message the broker has was delivered; False: the broker has
@@ -35,11 +43,26 @@ from typing import Any
 CaughtUp = Callable[[str, int], bool | None]
 
 
+def business_time(payload: bytes | None, max_bytes: int) -> float:
+    """An input's `occurred_at` in Unix seconds, which orders messages with equal timestamps.
+
+    Best effort: 0.0 when it cannot be read (a payload the pipeline will dead-letter anyway).
+    """
+    if not payload or len(payload) > max_bytes:
+        return 0.0
+    try:
+        at = datetime.fromisoformat(json.loads(payload)["occurred_at"])
+    except (ValueError, TypeError, KeyError, IndexError, RecursionError):
+        return 0.0
+    return at.timestamp() if at.tzinfo is not None else 0.0
+
+
 @dataclass(order=True, slots=True)
 class Pending:
     """A delivered message waiting for its turn."""
 
     timestamp: float
+    business_time: float  # orders messages with equal timestamps
     sequence: int
     topic: str = field(compare=False)
     partition: int = field(compare=False)
@@ -69,22 +92,32 @@ class Reorderer:
         self._monotonic = monotonic
         self._heaps: dict[int, list[Pending]] = {}
         self._buffered: dict[tuple[int, str], int] = {}
-        self._floor: dict[tuple[int, str], float] = {}
+        self._floor: dict[tuple[int, str], tuple[float, float]] = {}
         self._sequence = itertools.count()
 
     def add(
-        self, *, topic: str, partition: int, offset: int, timestamp: float, payload: Any
+        self,
+        *,
+        topic: str,
+        partition: int,
+        offset: int,
+        timestamp: float,
+        payload: Any,
+        business_time: float = 0.0,
     ) -> None:
         """Buffer one delivered message.
 
-        Timestamps are made non-decreasing per topic partition, so a producer's clock going back
-        can never reorder one partition (one customer's events on one topic stay in order).
+        Its order key, (timestamp, business time), is made non-decreasing per topic partition, so
+        a producer's clock going back can never reorder one partition (one customer's events on
+        one topic stay in order).
         """
         key = (partition, topic)
-        timestamp = max(timestamp, self._floor.get(key, timestamp))
-        self._floor[key] = timestamp
+        order = (timestamp, business_time)
+        timestamp, business_time = max(order, self._floor.get(key, order))
+        self._floor[key] = (timestamp, business_time)
         item = Pending(
             timestamp=timestamp,
+            business_time=business_time,
             sequence=next(self._sequence),
             topic=topic,
             partition=partition,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from processor.ordering import Reorderer
+from processor.ordering import Reorderer, business_time
 
 TOPICS = ("invoices", "payments", "notices")
 
@@ -29,8 +29,17 @@ def make(
     )
 
 
-def add(buffer: Reorderer, topic: str, offset: int, timestamp: float) -> None:
-    buffer.add(topic=topic, partition=0, offset=offset, timestamp=timestamp, payload=topic)
+def add(
+    buffer: Reorderer, topic: str, offset: int, timestamp: float, business_time: float = 0.0
+) -> None:
+    buffer.add(
+        topic=topic,
+        partition=0,
+        offset=offset,
+        timestamp=timestamp,
+        business_time=business_time,
+        payload=topic,
+    )
 
 
 def test_a_message_waits_for_a_topic_that_may_still_deliver_something_older() -> None:
@@ -103,6 +112,35 @@ def test_one_topic_partition_is_never_reordered_even_if_timestamps_go_back() -> 
         ("invoices", 1),
         ("notices", 0),
     ]
+
+
+def test_messages_stamped_in_the_same_millisecond_go_in_business_time_order() -> None:
+    buffer = make(set(TOPICS), [0.0])
+    # the platform sent the due notice, then the payment, within one millisecond; the payment's
+    # topic happened to be fetched first
+    add(buffer, "payments", 0, timestamp=5.0, business_time=1_000.030)
+    add(buffer, "notices", 0, timestamp=5.0, business_time=1_000.000)
+    assert [m.topic for m in buffer.release(0)] == ["notices", "payments"]
+
+
+def test_business_time_never_reorders_one_topic_partition() -> None:
+    buffer = make(set(TOPICS), [0.0])
+    add(buffer, "payments", 0, timestamp=5.0, business_time=900.0)
+    add(buffer, "payments", 1, timestamp=5.0, business_time=100.0)  # older business time, later
+    add(buffer, "notices", 0, timestamp=5.0, business_time=500.0)
+    assert [(m.topic, m.offset) for m in buffer.release(0)] == [
+        ("notices", 0),
+        ("payments", 0),
+        ("payments", 1),
+    ]
+
+
+def test_the_business_time_is_the_payload_occurred_at_or_zero() -> None:
+    assert business_time(b'{"occurred_at": "1970-01-01T00:01:40+00:00"}', 1024) == 100.0
+    unreadable = [None, b"", b"[]", b'"x"', b"{}", b'{"occurred_at": 5}', b"\xff", b"[" * 10_000]
+    assert [business_time(p, 1024 * 1024) for p in unreadable] == [0.0] * len(unreadable)
+    assert business_time(b'{"occurred_at": "2026-06-21T08:00:00"}', 1024) == 0.0  # naive
+    assert business_time(b'{"occurred_at": "2026-06-21T08:00:00+00:00"}', 10) == 0.0  # too big
 
 
 def test_a_revoked_partition_forgets_its_buffer() -> None:
