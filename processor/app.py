@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 RAW = {"key_serializer": "raw", "value_serializer": "raw"}
 _RETRY_DELAYS = (0.1, 0.5, 1.0, 2.0, 5.0)
 _WATCH_INTERVAL = 2.0
+_WATCH_RETRY = 0.5  # while the broker has not answered: readiness waits on it
 _T = TypeVar("_T")
 
 
@@ -658,6 +659,6 @@ async def _watch_broker(worker: Worker) -> None:
             worker.metrics.broker_up.set(1.0 if worker.broker_ok else 0.0)
             await worker.projection.probe()
             worker.refresh_lag()
-            await asyncio.sleep(_WATCH_INTERVAL)
+            await asyncio.sleep(_WATCH_INTERVAL if worker.broker_ok else _WATCH_RETRY)
     finally:
         await client.close()
