@@ -39,7 +39,7 @@ lint: venv
 	$(BIN)/ruff check . || { echo "make lint: ruff found problems (try: $(BIN)/ruff check --fix .)" >&2; exit 1; }
 	$(BIN)/mypy || { echo "make lint: mypy found type errors" >&2; exit 1; }
 
-# The scale-out run, kept out of `make test` while it fails intermittently on an open bug.
+# The scale-out run alone (it is part of `make test` too), e.g. to repeat it after a change.
 test-scale-out: venv
 	$(BIN)/python -m pytest -W error -m scale_out tests/integration/test_scale_out.py || { \
 	  rc=$$?; echo "make test-scale-out: the scale-out run failed (exit $$rc); see the report above" >&2; exit $$rc; }

@@ -32,9 +32,6 @@ from tests.integration.timeline import (
     worker_on,
 )
 
-# Outside `make test` until the open bug is fixed: about one run in three loses a payment applied
-# around a rebalance from one customer's final state (see README, Reliability). `make
-# test-scale-out` runs it.
 pytestmark = [pytest.mark.integration, pytest.mark.scale_out]
 
 START = datetime(2026, 7, 6, tzinfo=UTC)  # a Monday
