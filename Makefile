@@ -70,7 +70,7 @@ soak: venv $(PERF_STAMP)
 RUNS ?= 3
 BENCH_ARGS ?=
 
-.PHONY: bench
+.PHONY: bench profile
 
 bench: venv $(PERF_STAMP)
 	$(BIN)/python -m tools.bench --runs $(RUNS) $(BENCH_ARGS) || { \
@@ -79,3 +79,11 @@ bench: venv $(PERF_STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build dist *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# `make profile [PROFILE_ARGS="--customers 1000"]`: py-spy over a worker draining a backlog, summed by
+# part of the worker (domain, codec, consumer, producer, Redis...); see docs/performance.md.
+PROFILE_ARGS ?=
+
+profile: venv $(PERF_STAMP)
+	$(BIN)/python -m tools.profile_worker $(PROFILE_ARGS) || { \
+	  rc=$$?; echo "make profile: exit $$rc; see above and build/profile/" >&2; exit $$rc; }
