@@ -283,6 +283,7 @@ def build_faust_app(settings: Settings) -> faust.App:
         broker_commit_interval=settings.commit_interval_seconds,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        producer_linger=settings.producer_linger_ms / 1000,
         processing_guarantee="at_least_once",
         stream_wait_empty=False,
         web_enabled=True,

@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     fetch_max_wait_ms: int = Field(
         25, ge=1, le=5000, description="longest a consumer fetch waits for data (latency bound)"
     )
+    producer_linger_ms: int = Field(
+        5,
+        ge=0,
+        le=1000,
+        description="how long the producer gathers messages into one request (fewer, larger"
+        " requests under load; adds at most this much latency)",
+    )
     max_payload_bytes: int = Field(
         65536, ge=1024, le=10_485_760, description="larger input payloads are dead-lettered"
     )
