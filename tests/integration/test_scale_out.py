@@ -64,7 +64,10 @@ async def scaled(stack: DevStack, workdir: Path, harness: Harness) -> AsyncItera
         third = worker().start()
         workers.append(third)
         await asyncio.sleep(feed_seconds * 0.25)
-        assert second.stop() == 0, second.log_tail()
+        # in a thread, as wait_ready is: a worker's clean stop takes seconds (more when it lands
+        # mid-rebalance), and blocking the loop would hold the feed back, so events would reach
+        # the broker simulated days after their occurred_at
+        assert await asyncio.to_thread(second.stop) == 0, second.log_tail()
         workers.remove(second)
         await feeding
         await wait_until_quiet(harness, workers, timeline)
