@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
@@ -119,6 +118,8 @@ class Worker:
     # set after every drain round; `draining` while a round processes released messages
     round_done: asyncio.Event = field(default_factory=asyncio.Event)
     draining: bool = False
+    # wake-up messages handed over by the wake agent, per partition, for the drain loop
+    wakeups: dict[int, list[Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.ordering = Reorderer(
@@ -415,7 +416,7 @@ async def _drain_loop(worker: Worker) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(worker.arrived.wait(), timeout=0.02)
         worker.arrived.clear()
-        partitions = worker.ordering.waiting()
+        partitions = sorted({*worker.ordering.waiting(), *worker.wakeups})
         if partitions:
             worker.draining = True
             try:
@@ -439,7 +440,9 @@ async def _drain(worker: Worker, partition: int) -> bool:
     """
     async with worker.drain_lock(partition):
         if not worker.owns(partition):
+            worker.wakeups.pop(partition, None)  # derived from stored state: the owner re-sends
             return False
+        woke = await _wake_batch(worker, partition, worker.wakeups.pop(partition, []))
         released = worker.ordering.release(partition)
         size = worker.settings.batch_max_events
         for start in range(0, len(released), size):
@@ -452,7 +455,31 @@ async def _drain(worker: Worker, partition: int) -> bool:
                 worker.processed[(message.topic, message.partition)] = message.offset
                 if worker.acknowledge is not None:
                     await worker.acknowledge(event)
-        return bool(released)
+        return bool(released) or woke
+
+
+async def _wake_batch(worker: Worker, partition: int, events: list[Any]) -> bool:
+    """Decide the partition's queued wake-ups as one batch; whether there were any.
+
+    A wake-up is a signal derived from stored state, not a fact: one lost here (revoked, or a
+    crash) is sent again by whichever worker next indexes the customer, so no acknowledgement
+    waits for it.
+    """
+    if not events:
+        return False
+    inbound = [_inbound(event.message) for event in events]
+    token = _current_event.set(weakref.ref(events[-1]))
+    try:
+        outcomes = await _retrying_broker(
+            worker,
+            lambda: worker.processor.wake_batch(inbound, may_store=lambda: worker.owns(partition)),
+            inbound[0],
+        )
+    finally:
+        _current_event.reset(token)
+    for outcome in outcomes or ():
+        worker.metrics.wakeups.labels(outcome).inc()
+    return True
 
 
 async def _process_batch(worker: Worker, partition: int, events: list[Any]) -> bool:
@@ -496,6 +523,12 @@ async def _process_alone(worker: Worker, inbound: Inbound) -> None:
 
 
 def _waker(worker: Worker) -> Any:
+    """The wake-up agent: checks the scheduler's gate, then hands the wake-up to the drain loop.
+
+    Decided there, with the partition's next batch of events, so that a burst of wake-ups costs
+    one wait for the broker, not one each, and never holds a partition's events back.
+    """
+
     async def wake(stream: Any) -> None:
         async for event in stream.events():
             message = event.message
@@ -505,15 +538,8 @@ def _waker(worker: Worker) -> Any:
                 worker.requeue(message.partition, message.key)
                 worker.metrics.wakeups.labels("deferred").inc()
                 continue
-            inbound = _inbound(message)
-            try:
-                wake = functools.partial(worker.processor.wake, inbound)
-                outcome = await _retrying_broker(worker, wake, inbound)
-            except Exception:  # a bug must not stop the partition: log it, go on
-                worker.metrics.processing_errors.labels("internal").inc()
-                log.exception("wake-up %s/%s failed", message.partition, message.offset)
-                outcome = "failed"
-            worker.metrics.wakeups.labels(outcome).inc()
+            worker.wakeups.setdefault(message.partition, []).append(event)
+            worker.arrived.set()
 
     return wake
 
@@ -591,6 +617,7 @@ def _register_lifecycle(worker: Worker) -> None:
         worker.forget({tp.partition for tp in revoked})
         for partition in {tp.partition for tp in revoked}:
             worker.ordering.drop(partition)
+            worker.wakeups.pop(partition, None)
         worker.adopted.clear()  # re-adopted from the store once rebalance and recovery end
         worker.revocations += 1
 

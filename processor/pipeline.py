@@ -18,7 +18,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -202,10 +202,7 @@ class EventProcessor:
             return []
         started = time.perf_counter()
         self._metrics.last_event.set(time.time())
-        partitions = sorted({m.partition for m in messages})
-        async with contextlib.AsyncExitStack() as held:
-            for partition in partitions:
-                await held.enter_async_context(self._lock(partition))
+        async with self._holding(messages):
             batch = Batch()
             outcomes = [self._decide(message, batch) for message in messages]
             await self._deliver(batch.outgoing)
@@ -300,6 +297,33 @@ class EventProcessor:
 
     async def wake(self, message: Inbound) -> str:
         """Decide what time brought a customer the scheduler found due; returns the outcome."""
+        outcomes = await self.wake_batch([message])
+        assert outcomes is not None
+        return outcomes[0]
+
+    async def wake_batch(
+        self,
+        messages: Sequence[Inbound],
+        *,
+        may_store: Callable[[], bool] | None = None,
+    ) -> list[str] | None:
+        """Decide a batch of wake-ups as `process_batch` decides events: one wait for the broker.
+
+        Returns each one's outcome, or None (nothing stored) when `may_store` says no.
+        """
+        if not messages:
+            return []
+        async with self._holding(messages):
+            batch = Batch()
+            outcomes = [self._wake_one(message, batch) for message in messages]
+            await self._deliver(batch.outgoing)
+            if may_store is not None and not may_store():
+                return None
+            self._store_batch(batch)
+        self._count_batch(batch)
+        return outcomes
+
+    def _wake_one(self, message: Inbound, batch: Batch) -> str:
         try:
             document = json.loads(message.value or b"")
             customer_id = str(document["customer_id"])
@@ -310,25 +334,36 @@ class EventProcessor:
             log.error("unreadable wake-up %s/%s", message.partition, message.offset)
             return "unreadable"
         key = customer_id.encode("utf-8")
-        async with self._lock(message.partition):
-            raw = self._store.get(key)
-            if raw is None:
-                return "stale"
-            state = decode_state(raw)
+        try:
+            state = batch.states.get(key)
+            if state is None:
+                raw = self._store.get(key)
+                if raw is None:
+                    return "stale"
+                state = batch.states[key] = decode_state(raw)
             # Every wake up to the one the scheduler sent, each decided at its own instant: a
             # late or repeated wake-up message decides exactly what a punctual one would have.
             # Not beyond it: later instants are still within the scheduler's grace, and an
             # event on its way could belong before them (the scheduler sends those in turn).
             decisions = advance(state, min(self._clock.now(), due), policy=self._policy)
-            if not decisions:
+        except Exception:  # a bug must not stop the partition: the wake-up is derived, not lost
+            self._metrics.processing_errors.labels("internal").inc()
+            log.exception("wake-up %s/%s failed", message.partition, message.offset)
+            return "failed"
+        if not decisions:
+            if key not in batch.touched:  # else scheduled when the batch is stored
                 self._schedule(message.partition, key, state)
-                return "stale"
-            batch = Batch()
-            self._record(batch, message.partition, key, decisions, None)
-            await self._deliver(batch.outgoing)
-            self._store_batch(batch)
-        self._count_batch(batch)
+            return "stale"
+        self._record(batch, message.partition, key, decisions, None)
         return "applied"
+
+    @contextlib.asynccontextmanager
+    async def _holding(self, messages: Sequence[Inbound]) -> AsyncIterator[None]:
+        """Hold the locks of every partition the messages are on (in order: no deadlock)."""
+        async with contextlib.AsyncExitStack() as held:
+            for partition in sorted({m.partition for m in messages}):
+                await held.enter_async_context(self._lock(partition))
+            yield
 
     async def _deliver(self, outgoing: Sequence[Outgoing]) -> None:
         """Send every message, then wait until the broker has acknowledged all of them."""
