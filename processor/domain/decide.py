@@ -22,12 +22,12 @@ from processor.domain.ids import stable_id
 from processor.domain.ladder import plan_contacts
 from processor.domain.ledger import ZERO, Invoice, Ledger
 from processor.domain.outputs import ActionRequest, Cause, LateFlag, SegmentChange
-from processor.domain.plan import ledger_facts, policy_plan
+from processor.domain.plan import LedgerFacts, ledger_facts, policy_plan
 from processor.domain.policy import Policy
 from processor.domain.reasons import days, situation
 from processor.domain.retention import compact
 from processor.domain.schedule import next_wake
-from processor.domain.segmentation import Assessment, assess
+from processor.domain.segmentation import Assessment, assessed
 from processor.domain.state import CustomerState, DetectedBy, Segment, apply
 
 __all__ = [
@@ -140,11 +140,12 @@ def decide(
     outputs are decided first, and archiving changes no later decision (see `retention`).
     """
     today = business_date(now, policy)
-    flags = tuple(_new_flags(after, cause, today, policy))
+    facts = ledger_facts(after.ledger)
+    flags = tuple(_new_flags(after, facts, cause, today, policy))
     flagged = after.flags
     if flags:
         flagged = {**flagged, **{f.invoice_id: f.detected_by for f in flags}}
-    assessment = assess(after.ledger, today, policy)
+    assessment = assessed(facts, today, policy)
     change = _segment_change(after, assessment, cause)
     contacts = plan_contacts(after, flagged, assessment, cause, now, today, policy)
     thanks = _thank_yous(before, after, flagged, assessment, cause, now, policy)
@@ -194,12 +195,12 @@ def _detection(ledger: Ledger, invoice: Invoice, today: date, policy: Policy) ->
 
 
 def _new_flags(
-    state: CustomerState, cause: Cause, today: date, policy: Policy
+    state: CustomerState, facts: LedgerFacts, cause: Cause, today: date, policy: Policy
 ) -> Iterable[LateFlag]:
     ledger = state.ledger
     flags = state.flags
     # Only invoices not settled by their due date can be late (`_detection`), by (due, id).
-    for invoice in ledger_facts(ledger).flaggable:
+    for invoice in facts.flaggable:
         if invoice.invoice_id in flags:
             continue
         detected_by = _detection(ledger, invoice, today, policy)

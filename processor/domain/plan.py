@@ -140,20 +140,22 @@ def _facts(ledger: Ledger) -> LedgerFacts:
     for invoice_id, inv in ledger.invoices.items():
         balance = balances[invoice_id]
         issued = inv.issued_on.toordinal()
+        due = inv.due_date.toordinal()
         issued_days.append(issued)
         invoiced.append((issued, inv.currency, inv.amount))
         outstanding = balance.outstanding
-        settled = balance.settled_on
         if outstanding != ZERO:
-            open_rows.append(OpenInvoice(inv, inv.due_date.toordinal(), issued, outstanding))
+            open_rows.append(OpenInvoice(inv, due, issued, outstanding))
             if outstanding > ZERO:
                 owed[inv.currency] = owed.get(inv.currency, ZERO) + outstanding
+        settled = balance.settled_on
         if settled is not None:
             settled_days.append(settled)
-            settlements.append((settled.toordinal(), max(0, (settled - inv.due_date).days)))
+            settled_day = settled.toordinal()
+            settlements.append((settled_day, settled_day - due if settled_day > due else 0))
             if outstanding == ZERO:
-                paid_days.append(settlements[-1][0])
-            if settled <= inv.due_date:
+                paid_days.append(settled_day)
+            if settled_day <= due:
                 continue
         flaggable.append(inv)
     if len(open_rows) > 1:

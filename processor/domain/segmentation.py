@@ -127,7 +127,11 @@ def _tier(facts: LedgerFacts, today: int, policy: ValueTierPolicy) -> str:
 
 def assess(ledger: Ledger, today: date, policy: Policy) -> Assessment:
     """The customer's segment on `today`, with the figures that produced it."""
-    facts = ledger_facts(ledger)
+    return assessed(ledger_facts(ledger), today, policy)
+
+
+def assessed(facts: LedgerFacts, today: date, policy: Policy) -> Assessment:
+    """`assess` on a ledger's derived facts."""
     day = today.toordinal()
     oldest = facts.open[0].invoice if facts.open else None
     overdue_days = day - facts.open[0].due if facts.open else 0
