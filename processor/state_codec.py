@@ -87,10 +87,6 @@ def _from_oday(value: int | None) -> date | None:
     return None if value is None else date.fromordinal(value + _EPOCH)
 
 
-def _d(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
 def _date(value: str | None) -> date | None:
     return None if value is None else date.fromisoformat(value)
 
