@@ -19,7 +19,7 @@ from datetime import date, datetime
 from processor.domain.contact import not_before
 from processor.domain.facts import DueDatePassed, Fact
 from processor.domain.ids import stable_id
-from processor.domain.ladder import plan_contacts
+from processor.domain.ladder import planned_contacts
 from processor.domain.ledger import ZERO, Invoice, Ledger
 from processor.domain.outputs import ActionRequest, Cause, LateFlag, SegmentChange
 from processor.domain.plan import LedgerFacts, ledger_facts, policy_plan
@@ -147,7 +147,7 @@ def decide(
         flagged = {**flagged, **{f.invoice_id: f.detected_by for f in flags}}
     assessment = assessed(facts, today, policy)
     change = _segment_change(after, assessment, cause)
-    contacts = plan_contacts(after, flagged, assessment, cause, now, today, policy)
+    contacts = planned_contacts(after, facts, flagged, assessment, cause, now, today, policy)
     thanks = _thank_yous(before, after, flagged, assessment, cause, now, policy)
     done = contacts.done_steps
     if thanks:

@@ -24,7 +24,7 @@ from processor.domain.contact import may_contact, not_before
 from processor.domain.ids import stable_id
 from processor.domain.ledger import ZERO, Invoice, Ledger
 from processor.domain.outputs import ActionRequest, Cause
-from processor.domain.plan import ledger_facts, policy_plan
+from processor.domain.plan import LedgerFacts, ledger_facts, policy_plan
 from processor.domain.policy import LadderStep, Policy
 from processor.domain.reasons import days, situation
 from processor.domain.segmentation import Assessment
@@ -93,12 +93,25 @@ def due_steps(
     held by a cooldown until the next rung came) are superseded, never sent in a burst; and a
     rung taken on a channel under one bucket's ladder is not taken again under another's.
     """
+    return _due_steps(state, ledger_facts(state.ledger), flagged, risk_bucket, today, policy)
+
+
+def _due_steps(
+    state: CustomerState,
+    facts: LedgerFacts,
+    flagged: Mapping[str, DetectedBy],
+    risk_bucket: str,
+    today: date,
+    policy: Policy,
+) -> list[DueStep]:
+    if not facts.open:
+        return []
     plan = policy_plan(policy)
     ladder = plan.ladders[risk_bucket]
     today_day = today.toordinal()
     done_steps = state.done_steps
     due = []
-    for row in ledger_facts(state.ledger).open:
+    for row in facts.open:
         invoice = row.invoice
         past_due = today_day - row.due
         # Reached: dated by today and not before the invoice existed; up to the due date only
@@ -153,7 +166,23 @@ def plan_contacts(
     policy: Policy,
 ) -> Contacts:
     """The ladder actions due on `today`, after the minimum amount, cooldowns and merging."""
-    due = due_steps(state, flagged, assessment.segment.risk_bucket, today, policy)
+    return planned_contacts(
+        state, ledger_facts(state.ledger), flagged, assessment, cause, now, today, policy
+    )
+
+
+def planned_contacts(
+    state: CustomerState,
+    facts: LedgerFacts,
+    flagged: Mapping[str, DetectedBy],
+    assessment: Assessment,
+    cause: Cause,
+    now: datetime,
+    today: date,
+    policy: Policy,
+) -> Contacts:
+    """`plan_contacts` with the ledger's derived facts at hand."""
+    due = _due_steps(state, facts, flagged, assessment.segment.risk_bucket, today, policy)
     if not due:
         return Contacts(actions=(), done_steps=state.done_steps, last_contact=state.last_contact)
     groups: dict[tuple[str, str], list[DueStep]] = {}

@@ -98,7 +98,7 @@ class Opening:
     last_paid_on: date | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, weakref_slot=True)
 class Ledger:
     """Facts plus the balances derived from them."""
 

@@ -1,13 +1,15 @@
 """Identity memos: values derived once from an immutable object (a policy, a ledger) and reused.
 
 Policies and ledgers are never mutated, so what is derived from one object stays true for it. A
-memo keys on the object's identity and keeps the object itself alive next to the value, so a
-recycled id can never return another object's value. It holds a bounded number of entries and
-starts over when full: it only saves work, it never changes a result.
+memo keys on the object's identity and holds it only weakly: the value lives exactly as long as
+the object (a caller that keeps a state keeps its ledger's derived facts; one that drops it frees
+both), and an entry whose object is gone is removed before its id can be reused. The value must
+not refer back to its object. A memo only saves work, it never changes a result.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -16,22 +18,31 @@ V = TypeVar("V")
 
 
 class IdentityMemo(Generic[K, V]):
-    """`derive(key)` computed at most once per live key object (up to `limit` at a time)."""
+    """`derive(key)` computed at most once per live key object."""
 
-    __slots__ = ("_derive", "_entries", "_limit")
+    __slots__ = ("_derive", "_entries")
 
-    def __init__(self, derive: Callable[[K], V], *, limit: int) -> None:
+    def __init__(self, derive: Callable[[K], V]) -> None:
         self._derive = derive
-        self._entries: dict[int, tuple[K, V]] = {}
-        self._limit = limit
+        self._entries: dict[int, tuple[weakref.ref[K], V]] = {}
 
     def __call__(self, key: K) -> V:
         """The value derived from `key`, derived now if this object has not been seen."""
         entry = self._entries.get(id(key))
-        if entry is not None and entry[0] is key:
+        if entry is not None and entry[0]() is key:
             return entry[1]
         value = self._derive(key)
-        if len(self._entries) >= self._limit:
-            self._entries.clear()
-        self._entries[id(key)] = (key, value)
+        ident = id(key)
+        entries = self._entries
+
+        def forget(ref: weakref.ref[K]) -> None:
+            current = entries.get(ident)
+            if current is not None and current[0] is ref:
+                del entries[ident]
+
+        entries[ident] = (weakref.ref(key, forget), value)
         return value
+
+    def __len__(self) -> int:
+        """How many live objects have a derived value."""
+        return len(self._entries)

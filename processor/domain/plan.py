@@ -93,7 +93,7 @@ def _plan(policy: Policy) -> PolicyPlan:
     )
 
 
-policy_plan: IdentityMemo[Policy, PolicyPlan] = IdentityMemo(_plan, limit=32)
+policy_plan: IdentityMemo[Policy, PolicyPlan] = IdentityMemo(_plan)
 
 
 @dataclass(slots=True)
@@ -201,4 +201,4 @@ def _earliest(ledger: Ledger, settled_days: list[date]) -> date | None:
     return min(days, default=None)
 
 
-ledger_facts: IdentityMemo[Ledger, LedgerFacts] = IdentityMemo(_facts, limit=64)
+ledger_facts: IdentityMemo[Ledger, LedgerFacts] = IdentityMemo(_facts)

@@ -44,7 +44,7 @@ def next_wake(state: CustomerState, policy: Policy) -> datetime | None:
     )
     if soonest == _NEVER:
         return None
-    return start_of_day(date.fromordinal(soonest), policy)
+    return datetime.combine(date.fromordinal(soonest), _MIDNIGHT, tzinfo=plan.zone).astimezone(UTC)
 
 
 # Every candidate below is a day number (date ordinal) after today, or _NEVER.
