@@ -24,6 +24,7 @@ class Metrics:
     events: Counter
     dead_letters: Counter
     processing_seconds: Histogram
+    batch_events: Histogram
     end_to_end_seconds: Histogram
     last_event: Gauge
     processing_errors: Counter
@@ -62,8 +63,15 @@ def build_metrics(registry: CollectorRegistry | None = None) -> Metrics:
         ),
         processing_seconds=Histogram(
             "arpulse_event_processing_seconds",
-            "Time to process one input event, publish its outputs and store its state",
+            "Time to process one input event, publish its outputs and store its state"
+            " (its batch's time over its size)",
             buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        ),
+        batch_events=Histogram(
+            "arpulse_batch_events",
+            "Messages decided together, their outputs published and acknowledged once",
+            buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
             registry=registry,
         ),
         end_to_end_seconds=Histogram(

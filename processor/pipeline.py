@@ -210,6 +210,7 @@ class EventProcessor:
                 return None
             self._store_batch(batch)
         self._count_batch(batch)
+        self._metrics.batch_events.observe(len(messages))
         per_event = (time.perf_counter() - started) / len(messages)
         for message, outcome in zip(messages, outcomes, strict=True):
             self._metrics.events.labels(_origin_topic(message), outcome).inc()

@@ -81,6 +81,17 @@ def shares(totals: Counter[str]) -> list[tuple[str, float]]:
     return [(part, 100 * n / whole) for part, n in totals.most_common()]
 
 
+def mean_batch(metrics_text: str) -> float:
+    """Mean messages per batch, from the worker's `arpulse_batch_events` histogram."""
+    total = count = 0.0
+    for line in metrics_text.splitlines():
+        if line.startswith("arpulse_batch_events_sum "):
+            total = float(line.split()[1])
+        elif line.startswith("arpulse_batch_events_count "):
+            count = float(line.split()[1])
+    return total / count if count else 0.0
+
+
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -114,12 +125,14 @@ def run(args: argparse.Namespace) -> int:
         spying = subprocess.Popen(record, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         drained = arpulse.drain(worker, app.inputs, len(events))
         cpu = _cpu_seconds(worker.process.pid) - before
+        batch = mean_batch(worker._get("/metrics")[1])
         spying.wait()
     finally:
         workers.stop_all()
         stack.stop()
     print(f"{len(events)} events, {drained.events_per_s:,.0f} events/s wall")
     print(f"worker CPU {cpu:.1f} s: {len(events) / cpu:,.0f} events per CPU-second")
+    print(f"mean batch: {batch:.1f} messages")
     for part, share in shares(categorize((out / "profile.txt").read_text().splitlines())):
         print(f"{share:5.1f} %  {part}")
     return 0
