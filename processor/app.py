@@ -420,10 +420,16 @@ async def _drain_loop(worker: Worker) -> None:
         if partitions:
             worker.draining = True
             try:
-                results = await asyncio.gather(*(_drain(worker, p) for p in partitions))
+                results = await asyncio.gather(
+                    *(_drain(worker, p) for p in partitions), return_exceptions=True
+                )
             finally:
                 worker.draining = False
-            if any(results):
+            for partition, result in zip(partitions, results, strict=True):
+                if isinstance(result, Exception):  # a bug: the messages stay unacknowledged
+                    worker.metrics.processing_errors.labels("internal").inc()
+                    log.error("draining partition %d failed", partition, exc_info=result)
+            if any(result is True for result in results):
                 worker.arrived.set()  # more may have become releasable meanwhile
         worker.round_done.set()
 
@@ -475,6 +481,10 @@ async def _wake_batch(worker: Worker, partition: int, events: list[Any]) -> bool
             lambda: worker.processor.wake_batch(inbound, may_store=lambda: worker.owns(partition)),
             inbound[0],
         )
+    except Exception:  # a bug must not stop the drain loop; the wake-ups are derived, not lost
+        worker.metrics.processing_errors.labels("internal").inc()
+        log.exception("%d wake-ups on partition %d failed", len(events), partition)
+        outcomes = ["failed"] * len(events)
     finally:
         _current_event.reset(token)
     for outcome in outcomes or ():
