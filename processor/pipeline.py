@@ -268,14 +268,20 @@ class EventProcessor:
         return "applied"
 
     def _state(self, batch: Batch, key: bytes, customer_id: str) -> CustomerState:
+        """The customer's state as the batch has it so far; a new customer's, if none stored."""
+        state = self._stored(batch, key)
+        if state is None:
+            state = batch.states[key] = CustomerState(customer_id=customer_id)
+        return state
+
+    def _stored(self, batch: Batch, key: bytes) -> CustomerState | None:
         """The customer's state as the batch has it so far (decoded from the store at first)."""
         state = batch.states.get(key)
         if state is None:
             raw = self._store.get(key)
-            state = (
-                decode_state(raw) if raw is not None else CustomerState(customer_id=customer_id)
-            )
-            batch.states[key] = state
+            if raw is None:
+                return None
+            state = batch.states[key] = decode_state(raw)
         return state
 
     def _record(
@@ -336,12 +342,9 @@ class EventProcessor:
             return "unreadable"
         key = customer_id.encode("utf-8")
         try:
-            state = batch.states.get(key)
+            state = self._stored(batch, key)
             if state is None:
-                raw = self._store.get(key)
-                if raw is None:
-                    return "stale"
-                state = batch.states[key] = decode_state(raw)
+                return "stale"
             # Every wake up to the one the scheduler sent, each decided at its own instant: a
             # late or repeated wake-up message decides exactly what a punctual one would have.
             # Not beyond it: later instants are still within the scheduler's grace, and an

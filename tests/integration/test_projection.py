@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from redis.asyncio import Redis
 
 from processor.devstack import DevStack
@@ -23,6 +25,13 @@ def snapshot(customer_id: str, *, priority: int, risk: str, aging: str) -> dict[
     }
 
 
+@pytest_asyncio.fixture
+async def redis(stack: DevStack) -> AsyncIterator[Redis]:
+    client = Redis.from_url(stack.redis_url)
+    yield client
+    await client.aclose()
+
+
 async def memberships(redis: Redis, keys: Keys, customer_id: str) -> set[str]:
     names = [keys.worklist]
     names += [keys.by_risk(b) for b in RISK_BUCKETS] + [keys.by_aging(b) for b in AGING_BUCKETS]
@@ -30,58 +39,48 @@ async def memberships(redis: Redis, keys: Keys, customer_id: str) -> set[str]:
 
 
 async def test_a_snapshot_moves_its_customer_between_worklists_and_off_them(
-    stack: DevStack,
+    redis: Redis,
 ) -> None:
-    redis = Redis.from_url(stack.redis_url)
     keys = Keys(unique("projection"))
     projection = RedisProjection(redis=redis, keys=keys)
-    try:
-        projection.publish(snapshot("c-1", priority=70, risk="high", aging="31-60"))
-        projection.publish(snapshot("c-2", priority=20, risk="medium", aging="1-30"))
-        assert await projection.flush()
-        assert await memberships(redis, keys, "c-1") == {
-            keys.worklist,
-            keys.by_risk("high"),
-            keys.by_aging("31-60"),
-        }
-        rows = await read_worklist(redis, keys, limit=10)
-        assert [(r["customer_id"], r["priority"]) for r in rows] == [("c-1", 70), ("c-2", 20)]
+    projection.publish(snapshot("c-1", priority=70, risk="high", aging="31-60"))
+    projection.publish(snapshot("c-2", priority=20, risk="medium", aging="1-30"))
+    assert await projection.flush()
+    assert await memberships(redis, keys, "c-1") == {
+        keys.worklist,
+        keys.by_risk("high"),
+        keys.by_aging("31-60"),
+    }
+    rows = await read_worklist(redis, keys, limit=10)
+    assert [(r["customer_id"], r["priority"]) for r in rows] == [("c-1", 70), ("c-2", 20)]
 
-        projection.publish(snapshot("c-1", priority=40, risk="medium", aging="61-90"))
-        assert await projection.flush()
-        assert await memberships(redis, keys, "c-1") == {
-            keys.worklist,
-            keys.by_risk("medium"),
-            keys.by_aging("61-90"),
-        }
-        assert await redis.zscore(keys.worklist, "c-1") == 40
+    projection.publish(snapshot("c-1", priority=40, risk="medium", aging="61-90"))
+    assert await projection.flush()
+    assert await memberships(redis, keys, "c-1") == {
+        keys.worklist,
+        keys.by_risk("medium"),
+        keys.by_aging("61-90"),
+    }
+    assert await redis.zscore(keys.worklist, "c-1") == 40
 
-        projection.publish(snapshot("c-1", priority=0, risk="low", aging="current"))
-        assert await projection.flush()
-        assert await memberships(redis, keys, "c-1") == set()
-        stored = await read_customer(redis, keys, "c-1")
-        assert stored is not None and stored["segment"]["risk_bucket"] == "low"
-        assert await memberships(redis, keys, "c-2") == {
-            keys.worklist,
-            keys.by_risk("medium"),
-            keys.by_aging("1-30"),
-        }
-    finally:
-        await redis.aclose()
+    projection.publish(snapshot("c-1", priority=0, risk="low", aging="current"))
+    assert await projection.flush()
+    assert await memberships(redis, keys, "c-1") == set()
+    stored = await read_customer(redis, keys, "c-1")
+    assert stored is not None and stored["segment"]["risk_bucket"] == "low"
+    assert await memberships(redis, keys, "c-2") == {
+        keys.worklist,
+        keys.by_risk("medium"),
+        keys.by_aging("1-30"),
+    }
 
 
-async def test_snapshots_are_written_again_after_redis_forgot_the_script(
-    stack: DevStack,
-) -> None:
-    redis = Redis.from_url(stack.redis_url)
+async def test_snapshots_are_written_again_after_redis_forgot_the_script(redis: Redis) -> None:
     keys = Keys(unique("projection"))
     projection = RedisProjection(redis=redis, keys=keys)
-    try:
-        projection.publish(snapshot("c-1", priority=5, risk="low", aging="current"))
-        assert await projection.flush()
-        await redis.script_flush()  # as after a Redis restart
-        projection.publish(snapshot("c-1", priority=9, risk="high", aging="120+"))
-        assert await projection.flush()
-        assert await redis.zscore(keys.by_aging("120+"), "c-1") == 9
-    finally:
-        await redis.aclose()
+    projection.publish(snapshot("c-1", priority=5, risk="low", aging="current"))
+    assert await projection.flush()
+    await redis.script_flush()  # as after a Redis restart
+    projection.publish(snapshot("c-1", priority=9, risk="high", aging="120+"))
+    assert await projection.flush()
+    assert await redis.zscore(keys.by_aging("120+"), "c-1") == 9
