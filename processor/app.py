@@ -448,20 +448,39 @@ async def _drain(worker: Worker, partition: int) -> bool:
         if not worker.owns(partition):
             worker.wakeups.pop(partition, None)  # derived from stored state: the owner re-sends
             return False
-        woke = await _wake_batch(worker, partition, worker.wakeups.pop(partition, []))
         released = worker.ordering.release(partition)
         size = worker.settings.batch_max_events
         for start in range(0, len(released), size):
             chunk = [item.payload for item in released[start : start + size]]
             if not await _process_batch(worker, partition, chunk):
                 worker.ordering.drop(partition)  # revoked: all of it is redelivered
+                worker.wakeups.pop(partition, None)
                 return start > 0
             for event in chunk:
                 message = event.message
                 worker.processed[(message.topic, message.partition)] = message.offset
                 if worker.acknowledge is not None:
                     await worker.acknowledge(event)
+        woke = await _wake_batch(worker, partition, _wakeups_due(worker, partition))
         return bool(released) or woke
+
+
+def _wakeups_due(worker: Worker, partition: int) -> list[Any]:
+    """The partition's queued wake-ups, if its inputs are still caught up; else back to the index.
+
+    The wake agent checked the gate on receipt, but inputs can arrive between then and this
+    drain; a wake-up decided ahead of them would act on a state that misses them (a due date
+    flagged by the clock before its own due-date notice, a reminder for an invoice paid meanwhile).
+    The inputs released in this round are processed first, so the check is against what the
+    broker had beyond them.
+    """
+    events = worker.wakeups.pop(partition, [])
+    if not events or worker.may_wake(partition):
+        return events
+    for event in events:
+        worker.requeue(partition, event.message.key)
+    worker.metrics.wakeups.labels("deferred").inc(len(events))
+    return []
 
 
 async def _wake_batch(worker: Worker, partition: int, events: list[Any]) -> bool:
@@ -535,8 +554,9 @@ async def _process_alone(worker: Worker, inbound: Inbound) -> None:
 def _waker(worker: Worker) -> Any:
     """The wake-up agent: checks the scheduler's gate, then hands the wake-up to the drain loop.
 
-    Decided there, with the partition's next batch of events, so that a burst of wake-ups costs
-    one wait for the broker, not one each, and never holds a partition's events back.
+    Decided there as one batch, after the partition's released events and only if the gate still
+    holds then, so that a burst of wake-ups costs one wait for the broker, not one each, and
+    never jumps ahead of an event that arrived meanwhile.
     """
 
     async def wake(stream: Any) -> None:
