@@ -37,6 +37,7 @@ from processor.domain.state import CustomerState
 from processor.metrics import TRANSITION_DIMENSIONS, Metrics, reason_label
 from processor.projection import Projection
 from processor.settings import Settings
+from processor.state_cache import DecodedStates
 from processor.state_codec import Wake, decode_state, encode_state
 from processor.views import customer_snapshot
 from schemas import events
@@ -174,6 +175,7 @@ class EventProcessor:
         # The consumer and the wake-up agent both decide for a partition's customers: one lock
         # per partition keeps each read-decide-publish-store atomic.
         self._locks: dict[int, asyncio.Lock] = {}
+        self._decoded = DecodedStates(settings.state_cache_customers)
 
     @property
     def outbox(self) -> Outbox:
@@ -281,7 +283,11 @@ class EventProcessor:
             raw = self._store.get(key)
             if raw is None:
                 return None
-            state = batch.states[key] = decode_state(raw)
+            state = self._decoded.get(key, raw)
+            if state is None:
+                state = decode_state(raw)
+                self._decoded.put(key, raw, state)
+            batch.states[key] = state
         return state
 
     def _record(
@@ -391,14 +397,13 @@ class EventProcessor:
             state = last.state
             contribution = exposure(state)
             wake_at = next_wake(state, self._policy)
-            self._store.put(
-                key,
-                encode_state(
-                    state,
-                    contribution=contribution,
-                    wake=Wake(at=wake_at, policy_version=self._policy.version),
-                ),
+            raw = encode_state(
+                state,
+                contribution=contribution,
+                wake=Wake(at=wake_at, policy_version=self._policy.version),
             )
+            self._store.put(key, raw)
+            self._decoded.put(key, raw, state)
             if self._on_scheduled is not None:
                 self._on_scheduled(touched.partition, key, wake_at)
             self._metrics.portfolio.update(touched.partition, key, contribution)

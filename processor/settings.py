@@ -118,6 +118,13 @@ class Settings(BaseSettings):
         description="consumed messages held in the time-order buffer before the consumer waits"
         " for processing to catch up (back-pressure)",
     )
+    state_cache_customers: int = Field(
+        2048,
+        ge=0,
+        le=1000000,
+        description="customers whose last stored state is kept decoded for their next event"
+        " (about 9 KB each; 0 turns the cache off)",
+    )
     scheduler_interval_ms: int = Field(
         200, ge=10, le=60000, description="how often the scheduler looks for due wake-ups"
     )
