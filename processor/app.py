@@ -466,13 +466,14 @@ async def _drain(worker: Worker, partition: int) -> bool:
 
 
 def _wakeups_due(worker: Worker, partition: int) -> list[Any]:
-    """The partition's queued wake-ups, if its inputs are still caught up; else back to the index.
+    """The partition's queued wake-ups, if its inputs are caught up; else back to the index.
 
-    The wake agent checked the gate on receipt, but inputs can arrive between then and this
-    drain; a wake-up decided ahead of them would act on a state that misses them (a due date
-    flagged by the clock before its own due-date notice, a reminder for an invoice paid meanwhile).
-    The inputs released in this round are processed first, so the check is against what the
-    broker had beyond them.
+    The gate is checked here, when they would be decided, not when they were sent or received:
+    inputs can arrive in between (and a wake-up sent before a crash or a rebalance is read back
+    while the backlog is still being processed). A wake-up decided ahead of them would act on a
+    state that misses them: a due date flagged by the clock before its own due-date notice, a
+    reminder for an invoice paid meanwhile. The inputs released in this round are processed
+    first, so the check is against what the broker has beyond them.
     """
     events = worker.wakeups.pop(partition, [])
     if not events or worker.may_wake(partition):
@@ -552,23 +553,16 @@ async def _process_alone(worker: Worker, inbound: Inbound) -> None:
 
 
 def _waker(worker: Worker) -> Any:
-    """The wake-up agent: checks the scheduler's gate, then hands the wake-up to the drain loop.
+    """The wake-up agent: hands each wake-up to the drain loop, which decides or defers it.
 
-    Decided there as one batch, after the partition's released events and only if the gate still
-    holds then, so that a burst of wake-ups costs one wait for the broker, not one each, and
-    never jumps ahead of an event that arrived meanwhile.
+    Decided there as one batch, after the partition's released events and only if the
+    scheduler's gate holds then (`_wakeups_due`), so that a burst of wake-ups costs one wait for
+    the broker, not one each, and never jumps ahead of an event that arrived before it.
     """
 
     async def wake(stream: Any) -> None:
         async for event in stream.events():
-            message = event.message
-            if not worker.may_wake(message.partition):
-                # read back before the partition's inputs caught up (after a crash or a
-                # rebalance): deciding it now could jump ahead of events already in the backlog
-                worker.requeue(message.partition, message.key)
-                worker.metrics.wakeups.labels("deferred").inc()
-                continue
-            worker.wakeups.setdefault(message.partition, []).append(event)
+            worker.wakeups.setdefault(event.message.partition, []).append(event)
             worker.arrived.set()
 
     return wake

@@ -146,8 +146,9 @@ class Scheduler:
     def may_wake(self, partition: int) -> bool:
         """Caught up with the partition's inputs, or waited long enough for it.
 
-        The wake agent asks too: a wake-up sent before a crash or a rebalance can be read back
-        while the partition's inputs are still behind, and must not jump ahead of them.
+        The drain loop asks again just before deciding a wake-up: inputs can arrive after it
+        was sent (and one sent before a crash or a rebalance is read back while the
+        partition's inputs are still behind), and it must not jump ahead of them.
         """
         if self._caught_up(partition):
             self._behind_since.pop(partition, None)
