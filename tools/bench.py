@@ -39,6 +39,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -82,6 +83,13 @@ class BenchSettings:
     out: Path = Path("build/bench")
     strict: bool = False
     quick: bool = False
+    # NAME=VALUE worker settings applied to every worker the bench starts (to compare settings)
+    worker_setting: tuple[str, ...] = ()
+
+    @property
+    def worker_overrides(self) -> dict[str, str]:
+        """The --worker-setting options as environment variables."""
+        return dict(item.split("=", 1) for item in self.worker_setting)
 
     @property
     def backlog(self) -> int:
@@ -256,7 +264,12 @@ def execute(settings: BenchSettings) -> tuple[list[report.RunFigures], dict[str,
     if ignored:
         print(f"bench: ignoring {', '.join(ignored)}: the bench starts its own broker and Redis")
     stack = DevStack(workdir=settings.out / "servers").start()
-    workers = arpulse.Workers(stack.kafka_bootstrap, stack.redis_url, settings.out / "workers")
+    workers = arpulse.Workers(
+        stack.kafka_bootstrap,
+        stack.redis_url,
+        settings.out / "workers",
+        overrides=settings.worker_overrides,
+    )
     runs: list[report.RunFigures] = []
     state: dict[str, Any] = {}
     try:
@@ -371,6 +384,14 @@ def _parser() -> argparse.ArgumentParser:
     add("--out", type=Path, default=defaults.out, help="where bench.json and bench.png go")
     add("--strict", action="store_true", help="exit 1 when a target is missed")
     add(
+        "--worker-setting",
+        action="append",
+        default=[],
+        metavar="ARPULSE_NAME=VALUE",
+        help="a worker setting for every worker of the bench (repeatable), e.g."
+        " ARPULSE_STATE_CACHE_CUSTOMERS=0 to compare a setting's effect",
+    )
+    add(
         "--quick",
         action="store_true",
         help="a smoke run (other options still win): "
@@ -384,7 +405,12 @@ def settings_from(argv: list[str] | None) -> BenchSettings:
     parser = _parser()
     if parser.parse_known_args(argv)[0].quick:
         parser.set_defaults(**QUICK)
-    settings = BenchSettings(**vars(parser.parse_args(argv)))
+    options = vars(parser.parse_args(argv))
+    options["worker_setting"] = tuple(options["worker_setting"])
+    bad = [i for i in options["worker_setting"] if not re.fullmatch(r"ARPULSE_[A-Z0-9_]+=.*", i)]
+    if bad:
+        parser.error(f"--worker-setting wants ARPULSE_NAME=VALUE, got {bad[0]!r}")
+    settings = BenchSettings(**options)
     sizes = (settings.runs, settings.customers, settings.invoices, settings.partitions)
     if min(sizes) < 1 or settings.state_customers < 1 or settings.state_sample < 1:
         parser.error("--runs, --customers, --invoices, --partitions and the state sizes >= 1")

@@ -121,14 +121,22 @@ class Workers:
     redis_url: str
     root: Path
     running: list[SoakWorker] = field(default_factory=list)
+    # ARPULSE_* settings every worker gets on top of its own (the bench's --worker-setting)
+    overrides: dict[str, str] = field(default_factory=dict)
 
     def start(self, name: str, env: dict[str, str]) -> SoakWorker:
         """Launch one worker."""
         workdir = self.root / name
         workdir.mkdir(parents=True, exist_ok=True)
-        worker = SoakWorker(kafka=self.kafka, redis_url=self.redis_url, workdir=workdir, env=env)
+        worker = SoakWorker(
+            kafka=self.kafka, redis_url=self.redis_url, workdir=workdir, env=self.env_for(env)
+        )
         self.running.append(worker)
         return worker.start()
+
+    def env_for(self, env: dict[str, str]) -> dict[str, str]:
+        """A worker's own settings with the bench's overrides on top."""
+        return {**env, **self.overrides}
 
     def stop(self, worker: SoakWorker) -> int | None:
         """SIGTERM (SIGKILL after a while); its exit code."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +14,7 @@ from processor.state_codec import decode_state, wake_of_raw
 from schemas import topics
 from tools import bench_load as load
 from tools.bench import QUICK, BenchSettings, settings_from
-from tools.bench_arpulse import App
+from tools.bench_arpulse import App, Workers
 from tools.bench_raw import transform
 from tools.bench_report import (
     RunFigures,
@@ -224,6 +225,25 @@ def test_quick_overrides_the_sizes_and_bad_sizes_are_refused(
     assert settings_from(["--quick", "--runs", "2"]).runs == 2
     assert settings_from(["--events", "500"]).backlog == 500
     for bad in (["--runs", "0"], ["--events", "0"], ["--latency-seconds", "0"]):
+        with pytest.raises(SystemExit) as exited:
+            settings_from(bad)
+        assert exited.value.code == 2
+    capsys.readouterr()
+
+
+def test_worker_settings_reach_every_worker_and_must_be_arpulse_variables(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    settings = settings_from(
+        ["--worker-setting", "ARPULSE_STATE_CACHE_CUSTOMERS=0", "--worker-setting", "ARPULSE_X=a=b"]
+    )
+    assert settings.worker_overrides == {"ARPULSE_STATE_CACHE_CUSTOMERS": "0", "ARPULSE_X": "a=b"}
+
+    workers = Workers("127.0.0.1:1", "redis://127.0.0.1:1", tmp_path, overrides={"ARPULSE_X": "1"})
+    own = {"ARPULSE_X": "0", "ARPULSE_APP_ID": "bench"}
+    assert workers.env_for(own) == {"ARPULSE_X": "1", "ARPULSE_APP_ID": "bench"}
+
+    for bad in (["--worker-setting", "STATE_CACHE=0"], ["--worker-setting", "ARPULSE_X"]):
         with pytest.raises(SystemExit) as exited:
             settings_from(bad)
         assert exited.value.code == 2
