@@ -79,6 +79,7 @@ class BenchSettings:
     state_customers: int = 100_000
     state_sample: int = 200
     latency_seconds: float = 20.0
+    latency_rate: float | None = None  # None: half of the run's maximum (the target's load)
     seed: int = 7
     out: Path = Path("build/bench")
     strict: bool = False
@@ -175,7 +176,7 @@ def arpulse_phases(
         f"({drained.events} events in {drained.seconds:.1f}s after {drained.startup_seconds:.1f}s "
         f"of start-up)"
     )
-    rate = max(1.0, drained.events_per_s / 2)
+    rate = settings.latency_rate or max(1.0, drained.events_per_s / 2)
     _say(f"run {run.index}: latency at {rate:.1f} events/s for {settings.latency_seconds:g}s")
     latency = arpulse.fixed_load(
         workers,
@@ -380,6 +381,13 @@ def _parser() -> argparse.ArgumentParser:
         default=defaults.latency_seconds,
         help="length of the fixed load at half of the maximum",
     )
+    add(
+        "--latency-rate",
+        type=float,
+        default=None,
+        help="events/s of the fixed load (default: half of the run's maximum, the target's"
+        " load); a fixed rate compares settings or commits at the same load",
+    )
     add("--seed", type=int, default=defaults.seed, help="seed of the portfolio")
     add("--out", type=Path, default=defaults.out, help="where bench.json and bench.png go")
     add("--strict", action="store_true", help="exit 1 when a target is missed")
@@ -418,6 +426,8 @@ def settings_from(argv: list[str] | None) -> BenchSettings:
         parser.error("--events must be at least 1")
     if settings.latency_seconds <= 0:
         parser.error("--latency-seconds must be positive")
+    if settings.latency_rate is not None and settings.latency_rate <= 0:
+        parser.error("--latency-rate must be positive")
     return settings
 
 

@@ -224,7 +224,9 @@ def test_quick_overrides_the_sizes_and_bad_sizes_are_refused(
     assert quick.state_customers == QUICK["state_customers"]
     assert settings_from(["--quick", "--runs", "2"]).runs == 2
     assert settings_from(["--events", "500"]).backlog == 500
-    for bad in (["--runs", "0"], ["--events", "0"], ["--latency-seconds", "0"]):
+    assert settings_from(["--latency-rate", "450"]).latency_rate == 450
+    bad_sizes = (["--runs", "0"], ["--events", "0"], ["--latency-seconds", "0"])
+    for bad in (*bad_sizes, ["--latency-rate", "0"]):
         with pytest.raises(SystemExit) as exited:
             settings_from(bad)
         assert exited.value.code == 2
