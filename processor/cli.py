@@ -22,6 +22,7 @@ def _worker(args: argparse.Namespace) -> int:
     import faust
 
     from processor.app import build_worker
+    from processor.gc_tuning import tune_collector
     from processor.policy_file import load_policy
     from processor.settings import load_settings
     from processor.topics_admin import ensure_topics
@@ -41,6 +42,7 @@ def _worker(args: argparse.Namespace) -> int:
         logging.getLogger("arpulse").info("created topics: %s", ", ".join(created))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     worker = build_worker(settings, policy)
+    tune_collector()
     faust.Worker(
         worker.app,
         loglevel=settings.log_level,
