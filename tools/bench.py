@@ -14,6 +14,9 @@ monthly invoices, payments, due notices and about 1 % bad events), and in each r
    worker` started on them (its own process, clock standing still just after the backlog);
    events/s from its first consumed event to its last (`arpulse_events_consumed_total`), start-up
    excluded. The ratio arpulse/raw is the throughput figure.
+   Then the logic alone (tools/bench_logic.py): the worker's pipeline with its table, outbox and
+   projection in memory, and the pure domain, through the same backlog in this process, in
+   events per CPU-second; over raw, the ratio ceilings if the transport cost nothing.
 3. latency: the worker restarted on a clock that runs on from there, fed the mix's next events
    evenly at half of the rate it just reached, for --latency-seconds. Per collection action
    caused by a fed event (its `caused_by` names the event id): the action record's Kafka
@@ -57,6 +60,7 @@ from schemas import topics
 from tools import bench_arpulse as arpulse
 from tools import bench_kafka as kafka
 from tools import bench_load as load
+from tools import bench_logic as logic
 from tools import bench_report as report
 from tools.bench_raw import pass_through
 from tools.soak import _stop_on_sigterm
@@ -151,6 +155,30 @@ def raw_phase(run: report.RunFigures, settings: BenchSettings, bootstrap: str) -
     run.figures["raw_events_per_s"] = result.events_per_s
     run.details["raw"] = {"events": result.events, "seconds": round(result.seconds, 3)}
     _say(f"run {run.index}: raw {result.events_per_s:,.0f} events/s ({result.events} events)")
+
+
+def logic_phase(run: report.RunFigures, settings: BenchSettings) -> None:
+    """The worker's logic alone through the same backlog: the throughput ceilings."""
+    events = load.take(load.portfolio_mix(settings.customers, settings.seed), settings.backlog)
+    clock_at = events[-1].at.replace(microsecond=0) + timedelta(seconds=BACKLOG_CLOCK_MARGIN_S)
+    figures = logic.measure(
+        events,
+        partitions=settings.partitions,
+        policy=load_policy(None),
+        at=clock_at,
+        overrides=settings.worker_overrides,
+    )
+    run.figures["logic_events_per_cpu_s"] = figures.pipeline_events_per_cpu_s
+    run.figures["domain_events_per_cpu_s"] = figures.domain_events_per_cpu_s
+    run.details["logic"] = {
+        **asdict(figures),
+        "pipeline_events_per_cpu_s": figures.pipeline_events_per_cpu_s,
+        "domain_events_per_cpu_s": figures.domain_events_per_cpu_s,
+    }
+    _say(
+        f"run {run.index}: logic alone {figures.pipeline_events_per_cpu_s:,.0f} events per "
+        f"CPU-second (pure domain {figures.domain_events_per_cpu_s:,.0f})"
+    )
 
 
 def arpulse_phases(
@@ -284,10 +312,8 @@ def execute(settings: BenchSettings) -> tuple[list[report.RunFigures], dict[str,
             runs.append(run)
             _attempt(run, "raw", raw_phase, settings, stack.kafka_bootstrap)
             _attempt(run, "arpulse", arpulse_phases, settings, workers)
-            if {"raw_events_per_s", "arpulse_events_per_s"} <= run.figures.keys():
-                run.figures["ratio"] = report.ratio(
-                    run.figures["arpulse_events_per_s"], run.figures["raw_events_per_s"]
-                )
+            _attempt(run, "logic", logic_phase, settings)
+            run.figures.update(report.ratios(run.figures))
             if "error" in state:
                 run.errors.append(f"memory: the state could not be seeded: {state['error']}")
             else:

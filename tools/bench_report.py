@@ -25,6 +25,10 @@ FIGURES: dict[str, tuple[str, str]] = {
     "raw_events_per_s": ("raw aiokafka pass-through", "events/s"),
     "arpulse_events_per_s": ("arpulse worker", "events/s"),
     "ratio": ("ratio arpulse / raw", ""),
+    "logic_events_per_cpu_s": ("logic alone (pipeline in memory)", "events/CPU-s"),
+    "domain_events_per_cpu_s": ("pure domain alone", "events/CPU-s"),
+    "logic_ceiling_ratio": ("ceiling: logic alone / raw", ""),
+    "domain_ceiling_ratio": ("ceiling: pure domain / raw", ""),
     "latency_input_rate": ("latency phase input rate", "events/s"),
     "latency_p50_ms": ("end-to-end p50", "ms"),
     "latency_p99_ms": ("end-to-end p99", "ms"),
@@ -92,6 +96,23 @@ def memory_figures(*, rss_loaded_mb: float, rss_idle_mb: float, customers: int) 
 def ratio(arpulse: float, raw: float) -> float:
     """The ratio of arpulse events/s to raw events/s (0 when the raw pass measured nothing)."""
     return arpulse / raw if raw > 0 else 0.0
+
+
+# ratio figure -> (numerator, denominator): arpulse against raw, and the logic's ceilings
+RATIOS: dict[str, tuple[str, str]] = {
+    "ratio": ("arpulse_events_per_s", "raw_events_per_s"),
+    "logic_ceiling_ratio": ("logic_events_per_cpu_s", "raw_events_per_s"),
+    "domain_ceiling_ratio": ("domain_events_per_cpu_s", "raw_events_per_s"),
+}
+
+
+def ratios(figures: Mapping[str, float]) -> dict[str, float]:
+    """The ratios a run's figures allow (a ceiling is the ratio if the transport cost nothing)."""
+    return {
+        name: ratio(figures[top], figures[bottom])
+        for name, (top, bottom) in RATIOS.items()
+        if top in figures and bottom in figures
+    }
 
 
 def summarise(runs: Sequence[Mapping[str, float]]) -> dict[str, Spread]:

@@ -14,15 +14,15 @@ import asyncio
 import base64
 import itertools
 from collections import Counter
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from processor.domain.facts import DueDatePassed, Fact, InvoiceIssued
+from processor.in_memory import FixedClock, MemoryOutbox, MemoryProjection, MemoryStore
 from processor.metrics import build_metrics
 from processor.pipeline import EventProcessor, Inbound, partition_for
 from processor.policy_file import load_policy
@@ -120,56 +120,6 @@ def test_simulate_over_garbage_and_contradictions_decides_as_over_the_valid_even
 
 
 # --- the worker's EventProcessor with an in-memory table, outbox and projection ---------------
-
-
-@dataclass
-class MemoryStore:
-    values: dict[bytes, bytes] = field(default_factory=dict)
-
-    def get(self, key: bytes) -> bytes | None:
-        return self.values.get(key)
-
-    def put(self, key: bytes, value: bytes) -> None:
-        self.values[key] = value
-
-
-@dataclass
-class MemoryOutbox:
-    sent: list[tuple[str, bytes | None, bytes, int | None]] = field(default_factory=list)
-
-    async def send(
-        self,
-        topic: str,
-        *,
-        key: bytes | None,
-        value: bytes,
-        partition: int | None = None,
-        headers: Sequence[tuple[str, bytes]] = (),
-    ) -> Awaitable[object]:
-        self.sent.append((topic, key, value, partition))
-        done: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-        done.set_result(None)
-        return done
-
-
-@dataclass
-class MemoryProjection:
-    snapshots: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def publish(self, snapshot: dict[str, Any]) -> None:
-        self.snapshots[snapshot["customer_id"]] = snapshot
-
-    @property
-    def pending(self) -> int:
-        return 0
-
-
-@dataclass(frozen=True, slots=True)
-class FixedClock:
-    at: datetime
-
-    def now(self) -> datetime:
-        return self.at
 
 
 TOPIC_OF = {event_type: topic for topic, event_type in SETTINGS.input_topics.items()}

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from processor.domain.facts import DueDatePassed, InvoiceIssued, PaymentReceived
 from processor.domain.state import CustomerState
+from processor.in_memory import MemoryOutbox, MemoryStore
 from processor.pipeline import Inbound, partition_for
 from processor.state_cache import DecodedStates
 from processor.state_codec import decode_state
@@ -16,8 +17,6 @@ from tests.property.strategies import wire_bytes
 from tests.property.test_worker_hostile import (
     SETTINGS,
     TOPIC_OF,
-    MemoryOutbox,
-    MemoryStore,
     processor_for,
 )
 
