@@ -16,7 +16,9 @@ monthly invoices, payments, due notices and about 1 % bad events), and in each r
    excluded. The ratio arpulse/raw is the throughput figure.
    Then the logic alone (tools/bench_logic.py): the worker's pipeline with its table, outbox and
    projection in memory, and the pure domain, through the same backlog in this process, in
-   events per CPU-second; over raw, the ratio ceilings if the transport cost nothing.
+   events per CPU-second; over raw, the ratio ceilings if the transport cost nothing. And the
+   same pipeline on a plain aiokafka loop (tools/bench_direct.py: no Faust, no Redis) through a
+   fresh copy of the backlog: what a worker with its own consume loop could reach.
 3. latency: the worker restarted on a clock that runs on from there, fed the mix's next events
    evenly at half of the rate it just reached, for --latency-seconds. Per collection action
    caused by a fed event (its `caused_by` names the event id): the action record's Kafka
@@ -58,6 +60,7 @@ from processor.devstack import DevStack, StackError
 from processor.policy_file import load_policy
 from schemas import topics
 from tools import bench_arpulse as arpulse
+from tools import bench_direct as direct
 from tools import bench_kafka as kafka
 from tools import bench_load as load
 from tools import bench_logic as logic
@@ -178,6 +181,38 @@ def logic_phase(run: report.RunFigures, settings: BenchSettings) -> None:
     _say(
         f"run {run.index}: logic alone {figures.pipeline_events_per_cpu_s:,.0f} events per "
         f"CPU-second (pure domain {figures.domain_events_per_cpu_s:,.0f})"
+    )
+
+
+def direct_phase(run: report.RunFigures, settings: BenchSettings, bootstrap: str) -> None:
+    """The worker's pipeline on a plain aiokafka loop through a fresh copy of the backlog."""
+    events = load.take(load.portfolio_mix(settings.customers, settings.seed), settings.backlog)
+    clock_at = events[-1].at.replace(microsecond=0) + timedelta(seconds=BACKLOG_CLOCK_MARGIN_S)
+    app = arpulse.App(f"bench-direct-r{run.index}", settings.partitions)
+    asyncio.run(app.create_topics(bootstrap))
+    asyncio.run(kafka.create_topics(bootstrap, [app.changelog], settings.partitions))
+    asyncio.run(kafka.produce_all(bootstrap, kafka.backlog_records(events, app.topic)))
+    worker_settings = logic.settings_for(
+        settings.partitions,
+        {**app.env(start=clock_at, frozen=True), **settings.worker_overrides},
+    )
+    result = asyncio.run(
+        direct.pipeline_loop(
+            bootstrap=bootstrap,
+            settings=worker_settings,
+            policy=load_policy(None),
+            at=clock_at,
+            changelog=app.changelog,
+            group=app.app_id,
+            count=len(events),
+        )
+    )
+    run.figures["direct_events_per_s"] = result.events_per_s
+    run.details["direct"] = {**asdict(result), "events_per_s": result.events_per_s}
+    _say(
+        f"run {run.index}: the pipeline on a plain aiokafka loop {result.events_per_s:,.0f} "
+        f"events/s ({result.events} events in {result.seconds:.1f}s, {result.outputs} outputs, "
+        f"{result.changelog_records} changelog records)"
     )
 
 
@@ -313,6 +348,7 @@ def execute(settings: BenchSettings) -> tuple[list[report.RunFigures], dict[str,
             _attempt(run, "raw", raw_phase, settings, stack.kafka_bootstrap)
             _attempt(run, "arpulse", arpulse_phases, settings, workers)
             _attempt(run, "logic", logic_phase, settings)
+            _attempt(run, "direct", direct_phase, settings, stack.kafka_bootstrap)
             run.figures.update(report.ratios(run.figures))
             if "error" in state:
                 run.errors.append(f"memory: the state could not be seeded: {state['error']}")

@@ -32,20 +32,30 @@ def _throughput(axes: Axes, runs: list[dict[str, Any]]) -> None:
     labels = [f"run {run['index']}" for run in runs]
     raw = [run["figures"].get("raw_events_per_s", 0.0) for run in runs]
     ours = [run["figures"].get("arpulse_events_per_s", 0.0) for run in runs]
+    direct = [run["figures"].get("direct_events_per_s", 0.0) for run in runs]
     logic = [run["figures"].get("logic_events_per_cpu_s", 0.0) for run in runs]
     xs = range(len(runs))
-    width = 0.27
-    axes.bar([x - width for x in xs], raw, width, label="raw aiokafka", color="tab:grey")
-    bars = axes.bar(xs, ours, width, label="arpulse worker", color="tab:blue")
+    width = 0.2
+    axes.bar([x - 1.5 * width for x in xs], raw, width, label="raw aiokafka", color="tab:grey")
+    bars = axes.bar(
+        [x - width / 2 for x in xs], ours, width, label="arpulse worker", color="tab:blue"
+    )
+    loops = axes.bar(
+        [x + width / 2 for x in xs],
+        direct,
+        width,
+        label="arpulse pipeline on a plain aiokafka loop",
+        color="tab:purple",
+    )
     ceilings = axes.bar(
-        [x + width for x in xs],
+        [x + 1.5 * width for x in xs],
         logic,
         width,
         label="arpulse logic alone (per CPU-s)",
         color="tab:cyan",
         hatch="//",
     )
-    for group, values in ((bars, ours), (ceilings, logic)):
+    for group, values in ((bars, ours), (loops, direct), (ceilings, logic)):
         for bar, a, r in zip(group, values, raw, strict=True):
             axes.annotate(
                 f"{a / r:.3f}x" if r else "n/a",
@@ -55,7 +65,7 @@ def _throughput(axes: Axes, runs: list[dict[str, Any]]) -> None:
                 fontsize="small",
             )
     axes.set_yscale("log")
-    axes.set_ylim(top=max([*raw, *logic, 1.0]) * 8)  # room for the legend above the bars
+    axes.set_ylim(top=max([*raw, *logic, 1.0]) * 12)  # room for the legend above the bars
     axes.set_xticks(list(xs), labels)
     axes.set_ylabel("events / s (log)")
     axes.set_title(f"throughput on the same backlog (target ratio >= {RATIO_TARGET:g})")

@@ -33,7 +33,7 @@ from processor.gc_tuning import OLDER, YOUNG
 from processor.in_memory import FixedClock, MemoryOutbox, MemoryProjection, MemoryStore
 from processor.metrics import build_metrics
 from processor.pipeline import EventProcessor, Inbound, partition_for
-from processor.settings import ENV_PREFIX, Settings
+from processor.settings import ENV_PREFIX, Settings, load_settings
 from schemas.validation import Rejected, parse_input
 from tools.soak_mix import Outgoing
 
@@ -66,7 +66,7 @@ def settings_for(partitions: int, overrides: Mapping[str, str]) -> Settings:
         for name, value in overrides.items()
         if name.removeprefix(ENV_PREFIX).lower() in Settings.model_fields
     }
-    return Settings(**{**fields, "partitions": partitions})
+    return load_settings(**{**fields, "partitions": partitions})
 
 
 def inbound(events: Sequence[Outgoing], partitions: int) -> list[Inbound]:

@@ -25,6 +25,8 @@ FIGURES: dict[str, tuple[str, str]] = {
     "raw_events_per_s": ("raw aiokafka pass-through", "events/s"),
     "arpulse_events_per_s": ("arpulse worker", "events/s"),
     "ratio": ("ratio arpulse / raw", ""),
+    "direct_events_per_s": ("pipeline on a plain aiokafka loop", "events/s"),
+    "direct_ratio": ("ratio plain loop / raw", ""),
     "logic_events_per_cpu_s": ("logic alone (pipeline in memory)", "events/CPU-s"),
     "domain_events_per_cpu_s": ("pure domain alone", "events/CPU-s"),
     "logic_ceiling_ratio": ("ceiling: logic alone / raw", ""),
@@ -101,6 +103,7 @@ def ratio(arpulse: float, raw: float) -> float:
 # ratio figure -> (numerator, denominator): arpulse against raw, and the logic's ceilings
 RATIOS: dict[str, tuple[str, str]] = {
     "ratio": ("arpulse_events_per_s", "raw_events_per_s"),
+    "direct_ratio": ("direct_events_per_s", "raw_events_per_s"),
     "logic_ceiling_ratio": ("logic_events_per_cpu_s", "raw_events_per_s"),
     "domain_ceiling_ratio": ("domain_events_per_cpu_s", "raw_events_per_s"),
 }
