@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -193,6 +194,20 @@ class Worker:
         """Input partitions this worker processes now."""
         inputs = set(self.settings.input_topics)
         return {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic in inputs}
+
+    def undelivered(self) -> int:
+        """Input messages the broker holds beyond what was delivered here (as of the last fetch)."""
+        consumer = self.app.consumer
+        inputs = self.settings.input_topics
+        total = 0
+        for tp in consumer.assignment():
+            if tp.topic not in inputs:
+                continue
+            highwater = consumer.highwater(tp)
+            last = self.delivered.get((tp.topic, tp.partition))
+            if highwater is not None and last is not None:
+                total += max(0, highwater - last - 1)
+        return total
 
     def caught_up(self, partition: int) -> bool:
         """True when every input message of the partition the broker has was processed."""
@@ -412,9 +427,16 @@ async def _drain_loop(worker: Worker) -> None:
     with nothing new arriving. Partitions are processed concurrently, so one partition's wait for
     acknowledgements does not hold up the others.
     """
+    linger = worker.settings.batch_linger_ms / 1000
+    started = 0.0
     while True:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(worker.arrived.wait(), timeout=0.02)
+        if linger and worker.undelivered() >= worker.settings.batch_max_events:
+            # A backlog: let the buffer gather a round's worth, so a batch shares its wait for
+            # the broker, its stores and its Redis write among many events, not a handful.
+            await asyncio.sleep(max(0.0, started + linger - time.monotonic()))
+        started = time.monotonic()
         worker.arrived.clear()
         partitions = sorted({*worker.ordering.waiting(), *worker.wakeups})
         if partitions:

@@ -111,6 +111,14 @@ class Settings(BaseSettings):
         description="most messages decided together before their outputs are published and"
         " waited for once (a batch is whatever is ready, so one message when idle)",
     )
+    batch_linger_ms: int = Field(
+        100,
+        ge=0,
+        le=1000,
+        description="while the broker holds a full batch (batch_max_events) or more of input not"
+        " yet consumed (a backlog), drain rounds start at most this often, so batches grow and"
+        " share their costs; no wait otherwise",
+    )
     max_buffered_events: int = Field(
         4000,
         ge=1,
