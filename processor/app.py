@@ -427,15 +427,13 @@ async def _drain_loop(worker: Worker) -> None:
     with nothing new arriving. Partitions are processed concurrently, so one partition's wait for
     acknowledgements does not hold up the others.
     """
-    linger = worker.settings.batch_linger_ms / 1000
     started = 0.0
     while True:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(worker.arrived.wait(), timeout=0.02)
-        if linger and worker.undelivered() >= worker.settings.batch_max_events:
-            # A backlog: let the buffer gather a round's worth, so a batch shares its wait for
-            # the broker, its stores and its Redis write among many events, not a handful.
-            await asyncio.sleep(max(0.0, started + linger - time.monotonic()))
+        pause = _linger(worker, started, time.monotonic())
+        if pause > 0:
+            await asyncio.sleep(pause)
         started = time.monotonic()
         worker.arrived.clear()
         partitions = sorted({*worker.ordering.waiting(), *worker.wakeups})
@@ -454,6 +452,20 @@ async def _drain_loop(worker: Worker) -> None:
             if any(result is True for result in results):
                 worker.arrived.set()  # more may have become releasable meanwhile
         worker.round_done.set()
+
+
+def _linger(worker: Worker, started: float, now: float) -> float:
+    """How long a drain round that could start `now` waits for more (the last one `started`).
+
+    While the broker holds a full batch or more of input not yet consumed (a backlog), rounds
+    start at most every `batch_linger_ms`: without it a busy worker settles into rounds of a
+    dozen messages, and each pays for a wait for the broker, a store per customer and a Redis
+    write. Caught up (live load), a round starts at once: latency is not traded away.
+    """
+    linger = worker.settings.batch_linger_ms / 1000
+    if not linger or worker.undelivered() < worker.settings.batch_max_events:
+        return 0.0
+    return max(0.0, started + linger - now)
 
 
 async def _drain(worker: Worker, partition: int) -> bool:
