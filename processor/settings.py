@@ -112,12 +112,12 @@ class Settings(BaseSettings):
         " waited for once (a batch is whatever is ready, so one message when idle)",
     )
     batch_linger_ms: int = Field(
-        100,
+        0,
         ge=0,
         le=1000,
         description="while the broker holds a full batch (batch_max_events) or more of input not"
         " yet consumed (a backlog), drain rounds start at most this often, so batches grow and"
-        " share their costs; no wait otherwise",
+        " share their costs (0: off); no wait otherwise",
     )
     max_buffered_events: int = Field(
         4000,
