@@ -169,7 +169,9 @@ class EventProcessor:
         self._projection = projection
         self._types = settings.input_topics
         self._all_types = frozenset(settings.input_topics.values())
-        self._expected = {topic: frozenset({kind}) for topic, kind in settings.input_topics.items()}
+        self._expected = {
+            topic: frozenset({kind}) for topic, kind in settings.input_topics.items()
+        }
         # The consumer and the wake-up agent both decide for a partition's customers: one lock
         # per partition keeps each read-decide-publish-store atomic.
         self._locks: dict[int, asyncio.Lock] = {}

@@ -57,8 +57,8 @@ _ZDICT = (
     b'"seg":["current","1-30","31-60","61-90","91-120","120+","new","on_time",'
     b'"occasionally_late","habitually_late","small","mid","key","low","medium","high"],'
     b'"why":"aging_bucket current\\u2192, behavior , value_tier , risk_bucket , priority : '
-    b"oldest unpaid invoice is days past due; no unpaid invoice is past due; nothing unpaid; "
-    b"new (0 of 0 paid invoices late); on time ( of paid invoices late, average days late); "
+    b'oldest unpaid invoice is days past due; no unpaid invoice is past due; nothing unpaid; '
+    b'new (0 of 0 paid invoices late); on time ( of paid invoices late, average days late); '
     b'risk score , small value","at":"T00:00:00+00:00","contact":{"email":"phone":"letter":},'
     b'"tz":null,"exp":["low",[["current","USD","EUR","GBP","wake":null,"pv":null}'
     b'{"v":3,"id":"","name":"","inv":[["INV-","evt-",null,null],"-issued","-paid","-due",'

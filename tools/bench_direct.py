@@ -249,13 +249,13 @@ async def _loop(
     )
 
 
-def _inbound(message: object) -> Inbound:
+def _inbound(message: Any) -> Inbound:
     """An aiokafka record as the pipeline takes it."""
     return Inbound(
-        topic=message.topic,  # type: ignore[attr-defined]
-        partition=message.partition,  # type: ignore[attr-defined]
-        offset=message.offset,  # type: ignore[attr-defined]
-        key=message.key,  # type: ignore[attr-defined]
-        value=message.value,  # type: ignore[attr-defined]
-        produced_at=message.timestamp / 1000,  # type: ignore[attr-defined]
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        key=message.key,
+        value=message.value,
+        produced_at=message.timestamp / 1000,
     )
