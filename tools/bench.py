@@ -259,6 +259,8 @@ def arpulse_phases(
         "flags_matched": len(latency.flags_ms),
         "actions_ms": latency.latencies_ms,
         "flags_ms": latency.flags_ms,
+        "wakeups": latency.wakeups,
+        "clock_days_per_second": rate / load.events_per_day(settings.customers),
     }
     run.figures["latency_input_rate"] = latency.input_rate
     if not latency.latencies_ms:
@@ -267,7 +269,8 @@ def arpulse_phases(
     _say(
         f"run {run.index}: latency p50 {run.figures['latency_p50_ms']:.0f} ms, p99 "
         f"{run.figures['latency_p99_ms']:.0f} ms, max {run.figures['latency_max_ms']:.0f} ms "
-        f"over {len(latency.latencies_ms)} actions"
+        f"over {len(latency.latencies_ms)} actions; {latency.wakeups} wake-ups handled beside "
+        f"{latency.sent} events"
     )
 
 

@@ -229,6 +229,9 @@ class Latency:
     latencies_ms: list[float]
     actions: int  # every action the worker published during the load (clock-caused too)
     flags_ms: list[float]
+    # wake-up messages the worker handled meanwhile: the clock runs `rate / per_day` business
+    # days a second, so a day's wake-ups (ladder steps, aging boundaries) come every few seconds
+    wakeups: int = 0
 
 
 def fixed_load(
@@ -252,6 +255,7 @@ def fixed_load(
     worker = workers.start(
         name, app.env(start=start, days_per_second=days_per_second, anchor=anchor)
     )
+    scrape: Scrape | None = None
     try:
         worker.wait_ready()
         time.sleep(max(0.0, anchor.timestamp() - time.time()))
@@ -268,6 +272,7 @@ def fixed_load(
             )
         )
         _wait_processed(worker, app.inputs, sent.sent)
+        scrape = _scrape(worker, app.inputs)
     finally:
         workers.stop(worker)
     actions = asyncio.run(
@@ -282,6 +287,7 @@ def fixed_load(
         latencies_ms=list(_caused(actions, sent.sent_at_ms)),
         actions=sum(ts >= min(sent.sent_at_ms.values(), default=0) for ts, _ in actions),
         flags_ms=list(_caused(flags, sent.sent_at_ms)),
+        wakeups=scrape.wakeups if scrape is not None else 0,
     )
 
 
