@@ -153,6 +153,16 @@ class Worker:
 
         None when the highwater is not known yet.
         """
+        remaining = self._beyond(topic, partition, last_offsets)
+        return None if remaining is None else remaining == 0
+
+    def _beyond(
+        self, topic: str, partition: int, last_offsets: dict[tuple[str, int], int]
+    ) -> int | None:
+        """Messages the broker holds beyond `last_offsets` (or, before any, the committed offset).
+
+        None when the highwater is not known yet (no fetch has reported it).
+        """
         tp = TP(topic, partition)
         consumer = self.app.consumer
         highwater = consumer.highwater(tp)
@@ -160,7 +170,7 @@ class Worker:
             return None
         last = last_offsets.get((topic, partition))
         done = last + 1 if last is not None else consumer._committed_offset.get(tp) or 0
-        return bool(done >= highwater)
+        return max(0, highwater - done)
 
     @property
     def ready(self) -> bool:
@@ -197,17 +207,12 @@ class Worker:
 
     def undelivered(self) -> int:
         """Input messages the broker holds beyond what was delivered here (as of the last fetch)."""
-        consumer = self.app.consumer
         inputs = self.settings.input_topics
-        total = 0
-        for tp in consumer.assignment():
-            if tp.topic not in inputs:
-                continue
-            highwater = consumer.highwater(tp)
-            last = self.delivered.get((tp.topic, tp.partition))
-            if highwater is not None and last is not None:
-                total += max(0, highwater - last - 1)
-        return total
+        return sum(
+            self._beyond(tp.topic, tp.partition, self.delivered) or 0
+            for tp in self.app.consumer.assignment()
+            if tp.topic in inputs
+        )
 
     def caught_up(self, partition: int) -> bool:
         """True when every input message of the partition the broker has was processed."""

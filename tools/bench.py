@@ -67,6 +67,7 @@ from tools import bench_logic as logic
 from tools import bench_report as report
 from tools.bench_raw import pass_through
 from tools.soak import _stop_on_sigterm
+from tools.soak_mix import Outgoing
 from tools.soak_worker import RunAborted
 
 STATE_APP = "bench-state"
@@ -139,9 +140,19 @@ def seed_state(settings: BenchSettings, bootstrap: str) -> tuple[dict[str, Any],
     return figures, app
 
 
+def _backlog(settings: BenchSettings) -> list[Outgoing]:
+    """The backlog every phase of a run goes through (the same events each time)."""
+    return load.take(load.portfolio_mix(settings.customers, settings.seed), settings.backlog)
+
+
+def _clock_after(events: list[Outgoing]) -> datetime:
+    """Where a backlog's clock stands: just after its last event (every event decided then)."""
+    return events[-1].at.replace(microsecond=0) + timedelta(seconds=BACKLOG_CLOCK_MARGIN_S)
+
+
 def raw_phase(run: report.RunFigures, settings: BenchSettings, bootstrap: str) -> None:
     """The pass-through ceiling on a fresh copy of the backlog."""
-    events = load.take(load.portfolio_mix(settings.customers, settings.seed), settings.backlog)
+    events = _backlog(settings)
     prefix = f"bench-raw-r{run.index}."
     inputs = [prefix + t for t in topics.INPUT_TOPICS]
     asyncio.run(kafka.create_topics(bootstrap, [*inputs, prefix + "out"], settings.partitions))
@@ -162,8 +173,8 @@ def raw_phase(run: report.RunFigures, settings: BenchSettings, bootstrap: str) -
 
 def logic_phase(run: report.RunFigures, settings: BenchSettings) -> None:
     """The worker's logic alone through the same backlog: the throughput ceilings."""
-    events = load.take(load.portfolio_mix(settings.customers, settings.seed), settings.backlog)
-    clock_at = events[-1].at.replace(microsecond=0) + timedelta(seconds=BACKLOG_CLOCK_MARGIN_S)
+    events = _backlog(settings)
+    clock_at = _clock_after(events)
     figures = logic.measure(
         events,
         partitions=settings.partitions,
@@ -186,8 +197,8 @@ def logic_phase(run: report.RunFigures, settings: BenchSettings) -> None:
 
 def direct_phase(run: report.RunFigures, settings: BenchSettings, bootstrap: str) -> None:
     """The worker's pipeline on a plain aiokafka loop through a fresh copy of the backlog."""
-    events = load.take(load.portfolio_mix(settings.customers, settings.seed), settings.backlog)
-    clock_at = events[-1].at.replace(microsecond=0) + timedelta(seconds=BACKLOG_CLOCK_MARGIN_S)
+    events = _backlog(settings)
+    clock_at = _clock_after(events)
     app = arpulse.App(f"bench-direct-r{run.index}", settings.partitions)
     asyncio.run(app.create_topics(bootstrap))
     asyncio.run(kafka.create_topics(bootstrap, [app.changelog], settings.partitions))
@@ -225,7 +236,7 @@ def arpulse_phases(
     app = arpulse.App(f"bench-r{run.index}", settings.partitions)
     asyncio.run(app.create_topics(workers.kafka))
     asyncio.run(kafka.produce_all(workers.kafka, kafka.backlog_records(events, app.topic)))
-    clock_at = events[-1].at.replace(microsecond=0) + timedelta(seconds=BACKLOG_CLOCK_MARGIN_S)
+    clock_at = _clock_after(events)
     worker = workers.start(f"r{run.index}-backlog", app.env(start=clock_at, frozen=True))
     try:
         drained = arpulse.drain(worker, app.inputs, len(events))

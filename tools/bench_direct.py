@@ -32,7 +32,7 @@ from aiokafka.coordinator.assignors.range import (  # type: ignore[import-untype
 )
 
 from processor.domain.policy import Policy
-from processor.in_memory import FixedClock, MemoryProjection
+from processor.in_memory import FixedClock, MemoryProjection, MemoryStore
 from processor.metrics import build_metrics
 from processor.ordering import Reorderer, business_time
 from processor.pipeline import EventProcessor, Inbound
@@ -57,18 +57,15 @@ class DirectResult:
         return self.events / self.seconds if self.seconds > 0 else 0.0
 
 
-class _ChangelogStore:
+class _ChangelogStore(MemoryStore):
     """The table in a dict; each write is also queued for the changelog topic."""
 
     def __init__(self) -> None:
-        self.values: dict[bytes, bytes] = {}
+        super().__init__()
         self.unsent: list[tuple[bytes, bytes]] = []
 
-    def get(self, key: bytes) -> bytes | None:
-        return self.values.get(key)
-
     def put(self, key: bytes, value: bytes) -> None:
-        self.values[key] = value
+        super().put(key, value)
         self.unsent.append((key, value))
 
 

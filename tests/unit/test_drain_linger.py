@@ -23,10 +23,11 @@ class TP(NamedTuple):
 
 
 class Consumer:
-    """Faust's consumer as `undelivered` reads it: the assignment and each highwater."""
+    """Faust's consumer as `undelivered` reads it: the assignment, highwaters, committed offsets."""
 
     def __init__(self, highwaters: dict[tuple[str, int], int | None]) -> None:
         self._highwaters = highwaters
+        self._committed_offset: dict[TP, int] = {}  # nothing committed yet
 
     def assignment(self) -> set[TP]:
         return {TP(t, p) for t, p in self._highwaters}
@@ -45,6 +46,7 @@ def stand_in(
         app=SimpleNamespace(consumer=Consumer(highwaters)),
         delivered=delivered,
     )
+    worker._beyond = lambda *args: Worker._beyond(worker, *args)  # type: ignore[arg-type]
     worker.undelivered = lambda: Worker.undelivered(worker)  # type: ignore[arg-type]
     return worker
 
