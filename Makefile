@@ -48,7 +48,7 @@ schemas: venv
 	$(BIN)/arpulse schemas export || { echo "make schemas: 'arpulse schemas export' failed" >&2; exit 1; }
 
 # `make soak [MINUTES=10] [SOAK_ARGS="--rate 120 --customers 5000"]`: one worker under sustained
-# load for MINUTES; writes build/soak/soak.json and soak.png (tools/soak.py says how to read them).
+# load for MINUTES; writes build/soak/soak.json and soak.png (tools/soak/run.py says how to read them).
 PERF_STAMP := $(VENV)/.perf-installed
 MINUTES ?= 10
 SOAK_ARGS ?=
@@ -85,5 +85,5 @@ clean:
 PROFILE_ARGS ?=
 
 profile: venv $(PERF_STAMP)
-	$(BIN)/python -m tools.profile_worker $(PROFILE_ARGS) || { \
+	$(BIN)/python -m tools.profile $(PROFILE_ARGS) || { \
 	  rc=$$?; echo "make profile: exit $$rc; see above and build/profile/" >&2; exit $$rc; }

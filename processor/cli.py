@@ -21,11 +21,11 @@ def _worker(args: argparse.Namespace) -> int:
     """Run one worker until SIGTERM/SIGINT."""
     import faust
 
-    from processor.app import build_worker
-    from processor.gc_tuning import tune_collector
-    from processor.policy_file import load_policy
-    from processor.settings import load_settings
-    from processor.topics_admin import ensure_topics
+    from processor.core.policy_file import load_policy
+    from processor.core.settings import load_settings
+    from processor.runtime.faust_app import build_worker
+    from processor.runtime.gc_tuning import tune_collector
+    from processor.runtime.topics import ensure_topics
 
     settings = load_settings()
     policy = load_policy(settings.policy_file)
@@ -74,7 +74,7 @@ def _schemas(args: argparse.Namespace) -> int:
 def _policy(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from processor.policy_file import default_policy_text, load_policy
+    from processor.core.policy_file import default_policy_text, load_policy
 
     if args.action == "show-default":
         print(default_policy_text(), end="")
@@ -87,8 +87,8 @@ def _policy(args: argparse.Namespace) -> int:
 def _customer(args: argparse.Namespace) -> int:
     from redis.asyncio import Redis
 
-    from processor.projection import Keys, read_customer
-    from processor.settings import load_settings
+    from processor.core.settings import load_settings
+    from processor.serving.projection import Keys, read_customer
 
     settings = load_settings()
 
@@ -110,9 +110,9 @@ def _customer(args: argparse.Namespace) -> int:
 def _worklist(args: argparse.Namespace) -> int:
     from redis.asyncio import Redis
 
-    from processor.projection import Keys, read_worklist
-    from processor.settings import load_settings
-    from processor.web import BadRequest, worklist_query
+    from processor.core.settings import load_settings
+    from processor.serving.http import BadRequest, worklist_query
+    from processor.serving.projection import Keys, read_worklist
 
     settings = load_settings()
     try:
@@ -144,10 +144,10 @@ def _worklist(args: argparse.Namespace) -> int:
 
 
 def _projection(args: argparse.Namespace) -> int:
-    from processor.clock import SystemClock
-    from processor.policy_file import load_policy
-    from processor.rebuild import rebuild_projection
-    from processor.settings import load_settings
+    from processor.core.clock import SystemClock
+    from processor.core.policy_file import load_policy
+    from processor.core.settings import load_settings
+    from processor.serving.rebuild import rebuild_projection
 
     settings = load_settings()
     policy = load_policy(settings.policy_file)
@@ -159,9 +159,9 @@ def _projection(args: argparse.Namespace) -> int:
 def _simulate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from processor.policy_file import load_policy
-    from processor.simulation import simulate, summary
-    from processor.simulation_report import render
+    from processor.core.policy_file import load_policy
+    from processor.simulation.report import render
+    from processor.simulation.simulate import simulate, summary
 
     paths = [args.policy, *([args.compare] if args.compare else [])]
     policies = [load_policy(Path(p) if p else None) for p in paths]

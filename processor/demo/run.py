@@ -24,10 +24,10 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from processor.clock import SimulatedClock
+from processor.core.clock import SimulatedClock
+from processor.demo.devstack import DevStack, StackError, free_port
 from processor.demo.portfolio import PortfolioEvent, bad_events, portfolio
 from processor.demo.render import render
-from processor.devstack import DevStack, StackError, free_port
 from schemas import topics
 
 PARTITIONS = 4

@@ -1,6 +1,6 @@
 """What a decision tells the world: late flags, segment changes and collection actions.
 
-These are domain values; `processor.translate` turns them into the contract's output events.
+These are domain values; `processor.core.translate` turns them into the contract's output events.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The collections policy: every threshold and ladder step, validated, versioned, immutable.
 
-The file format (TOML) and its loading live in the shell (`processor.policy_file`); this module is
-only the model, so the domain can take a policy without touching the file system.
+The file format (TOML) and its loading live in the shell (`processor.core.policy_file`); this
+module is only the model, so the domain can take a policy without touching the file system.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from processor.devstack import DevStack
+from processor.demo.devstack import DevStack
 from tests.integration.harness import Harness, WorkerProcess, unique
 from tests.integration.timeline import REPORTS
 

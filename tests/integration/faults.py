@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from processor.devstack import _kafka_answers, find_tansu, free_port
+from processor.demo.devstack import _kafka_answers, find_tansu, free_port
 
 
 class TcpProxy:

@@ -19,7 +19,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from processor.devstack import free_port
+from processor.demo.devstack import free_port
 from schemas import topics
 
 OUTPUT_TOPICS = topics.OUTPUT_TOPICS

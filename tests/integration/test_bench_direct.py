@@ -8,13 +8,10 @@ from datetime import timedelta
 
 from aiokafka import AIOKafkaConsumer, TopicPartition  # type: ignore[import-untyped]
 
-from processor.devstack import DevStack
-from processor.policy_file import load_policy
-from tools import bench_direct as direct
-from tools import bench_kafka as kafka
-from tools import bench_load as load
-from tools import bench_logic as logic
-from tools.bench_arpulse import App
+from processor.core.policy_file import load_policy
+from processor.demo.devstack import DevStack
+from tools.bench import direct, kafka, load, logic
+from tools.bench.arpulse import App
 
 POLICY = load_policy(None)
 

@@ -12,8 +12,8 @@ import pytest
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from processor.devstack import DevStack, StackError, free_port
-from processor.faust_tuning import served_end_offsets
+from processor.demo.devstack import DevStack, StackError, free_port
+from processor.runtime.faust_adapter import served_end_offsets
 
 pytestmark = pytest.mark.integration
 

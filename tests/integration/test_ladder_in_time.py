@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from processor.clock import SimulatedClock
+from processor.core.clock import SimulatedClock
+from processor.core.policy_file import load_policy
+from processor.demo.devstack import DevStack
 from processor.demo.portfolio import portfolio
-from processor.devstack import DevStack
-from processor.policy_file import load_policy
-from processor.simulation import Simulation, simulate
+from processor.simulation.simulate import Simulation, simulate
 from schemas import topics
 from tests import factories as f
 from tests.integration.harness import (

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 import pytest_asyncio
 
-from processor.devstack import DevStack
+from processor.demo.devstack import DevStack
 from schemas import topics
 from tests import factories as f
 from tests.integration.faults import TcpProxy, broker_behind_proxy

@@ -9,9 +9,9 @@ import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
 
-from processor.devstack import DevStack
+from processor.demo.devstack import DevStack
 from processor.domain.policy import AGING_BUCKETS, RISK_BUCKETS
-from processor.projection import Keys, RedisProjection, read_customer, read_worklist
+from processor.serving.projection import Keys, RedisProjection, read_customer, read_worklist
 from tests.integration.harness import unique
 
 pytestmark = pytest.mark.integration

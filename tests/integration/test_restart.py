@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from processor.devstack import DevStack
+from processor.demo.devstack import DevStack
 from schemas import topics
 from tests import factories as f
 from tests.integration.harness import Harness, WorkerProcess, input_env, own_inputs, unique

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from processor.devstack import DevStack
+from processor.demo.devstack import DevStack
 from tests.integration.harness import WorkerProcess, unique
 
 pytestmark = pytest.mark.integration

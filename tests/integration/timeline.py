@@ -18,15 +18,15 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from processor.clock import SimulatedClock
+from processor.core.clock import SimulatedClock
+from processor.core.policy_file import load_policy
+from processor.core.settings import Settings
+from processor.core.state_codec import decode_state
+from processor.demo.devstack import DevStack
 from processor.demo.portfolio import portfolio
-from processor.devstack import DevStack
 from processor.domain.state import CustomerState
-from processor.policy_file import load_policy
-from processor.rebuild import read_changelog
-from processor.settings import Settings
-from processor.simulation import Simulation, simulate
-from processor.state_codec import decode_state
+from processor.serving.rebuild import read_changelog
+from processor.simulation.simulate import Simulation, simulate
 from schemas import topics
 from tests.integration.harness import Harness, Received, WorkerProcess, input_env
 

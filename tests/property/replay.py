@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from processor.core.policy_file import default_policy_text, parse_policy
 from processor.domain.decide import Decision, advance, on_event
 from processor.domain.facts import Fact, PaymentReceived
 from processor.domain.policy import Policy
 from processor.domain.state import CustomerState
-from processor.policy_file import default_policy_text, parse_policy
 
 
 @dataclass(frozen=True, slots=True)

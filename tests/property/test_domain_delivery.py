@@ -12,9 +12,9 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from processor.core.policy_file import load_policy
 from processor.domain.facts import Fact
 from processor.domain.segmentation import assess
-from processor.policy_file import load_policy
 from tests.property.replay import deliver, ledger_view
 from tests.property.strategies import histories, redelivered
 

@@ -13,6 +13,8 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from processor.core.policy_file import load_policy
+from processor.core.state_codec import FORMAT, Wake, decode_state, encode_state, wake_of_raw
 from processor.domain.decide import on_event
 from processor.domain.errors import DomainError
 from processor.domain.facts import Fact
@@ -22,8 +24,6 @@ from processor.domain.policy import Policy
 from processor.domain.schedule import next_wake
 from processor.domain.segmentation import exposure
 from processor.domain.state import CustomerState
-from processor.policy_file import load_policy
-from processor.state_codec import FORMAT, Wake, decode_state, encode_state, wake_of_raw
 from tests.property.replay import short_retention_policy
 from tests.property.strategies import histories, redelivered
 

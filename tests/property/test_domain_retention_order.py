@@ -13,13 +13,13 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from processor.core.policy_file import load_policy
 from processor.domain.decide import on_event
 from processor.domain.errors import DomainError
 from processor.domain.facts import Fact
 from processor.domain.policy import Policy
 from processor.domain.segmentation import assess
 from processor.domain.state import CustomerState
-from processor.policy_file import load_policy
 from tests.property.replay import deliver, short_retention_policy
 from tests.property.strategies import histories
 from tests.unit.domain.builders import CUSTOMER, inv, pay

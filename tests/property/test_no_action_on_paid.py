@@ -18,8 +18,8 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from processor.core.policy_file import load_policy
 from processor.domain.facts import Fact, InvoiceIssued
-from processor.policy_file import load_policy
 from tests.property.replay import Decided, deliver, short_retention_policy
 from tests.property.strategies import histories, redelivered
 

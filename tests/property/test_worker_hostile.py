@@ -21,14 +21,14 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from processor.core.in_memory import FixedClock, MemoryOutbox, MemoryProjection, MemoryStore
+from processor.core.metrics import build_metrics
+from processor.core.pipeline import EventProcessor, Inbound, partition_for
+from processor.core.policy_file import load_policy
+from processor.core.settings import Settings
+from processor.core.state_codec import decode_state
 from processor.domain.facts import DueDatePassed, Fact, InvoiceIssued
-from processor.in_memory import FixedClock, MemoryOutbox, MemoryProjection, MemoryStore
-from processor.metrics import build_metrics
-from processor.pipeline import EventProcessor, Inbound, partition_for
-from processor.policy_file import load_policy
-from processor.settings import Settings
-from processor.simulation import INPUT_TYPES, simulate
-from processor.state_codec import decode_state
+from processor.simulation.simulate import INPUT_TYPES, simulate
 from schemas import events
 from schemas.validation import Rejected, parse_input
 from tests.property.replay import deliver, ledger_view

@@ -9,14 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from processor.policy_file import load_policy
-from processor.state_codec import decode_state, wake_of_raw
+from processor.core.policy_file import load_policy
+from processor.core.state_codec import decode_state, wake_of_raw
 from schemas import topics
-from tools import bench_load as load
-from tools.bench import QUICK, BenchSettings, settings_from
-from tools.bench_arpulse import App, Workers
-from tools.bench_raw import transform
-from tools.bench_report import (
+from tools.bench import load
+from tools.bench.arpulse import App, Workers
+from tools.bench.raw import transform
+from tools.bench.report import (
     RunFigures,
     Spread,
     document,
@@ -29,6 +28,7 @@ from tools.bench_report import (
     summarise,
     verdicts,
 )
+from tools.bench.run import QUICK, BenchSettings, settings_from
 
 
 @pytest.mark.parametrize(

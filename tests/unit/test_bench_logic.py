@@ -7,13 +7,12 @@ from datetime import timedelta
 
 import pytest
 
-from processor.pipeline import partition_for
-from processor.policy_file import load_policy
-from processor.settings import Settings
+from processor.core.pipeline import partition_for
+from processor.core.policy_file import load_policy
+from processor.core.settings import Settings
 from schemas import topics
-from tools import bench_load as load
-from tools import bench_logic as logic
-from tools.bench_report import ratios, render_table, summarise
+from tools.bench import load, logic
+from tools.bench.report import ratios, render_table, summarise
 
 POLICY = load_policy(None)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from processor.cli import main
+from processor.core.policy_file import default_policy_text, load_policy, parse_policy
+from processor.core.settings import load_settings
 from processor.errors import ConfigError
-from processor.policy_file import default_policy_text, load_policy, parse_policy
-from processor.settings import load_settings
 
 
 def test_the_default_policy_loads_and_has_a_version() -> None:

@@ -7,12 +7,12 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+from processor.core.policy_file import load_policy
+from processor.core.settings import ENV_PREFIX, Settings
+from processor.core.state_codec import FORMAT, decode_state, encode_state
 from processor.domain.decide import handle, on_event
 from processor.domain.ledger import ArchivedInvoice, Opening
 from processor.domain.state import CustomerState
-from processor.policy_file import load_policy
-from processor.settings import ENV_PREFIX, Settings
-from processor.state_codec import FORMAT, decode_state, encode_state
 from tests.unit.domain.builders import CUSTOMER, at, day, due, inv, pay
 
 README = Path(__file__).resolve().parents[2] / "README.md"

@@ -12,8 +12,8 @@ from typing import NamedTuple
 
 import pytest
 
-from processor.app import Worker, _linger
-from processor.settings import Settings
+from processor.core.settings import Settings
+from processor.runtime.faust_app import Worker, _linger
 from schemas import topics
 
 

@@ -17,9 +17,9 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
-from processor.app import _drain
-from processor.metrics import build_metrics
-from processor.settings import Settings
+from processor.core.metrics import build_metrics
+from processor.core.settings import Settings
+from processor.runtime.faust_app import _drain
 
 PARTITION = 2
 

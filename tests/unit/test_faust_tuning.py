@@ -8,7 +8,7 @@ from typing import Any
 from aiokafka import TopicPartition
 from faust.types import TP
 
-from processor.faust_tuning import served_end_offsets
+from processor.runtime.faust_adapter import served_end_offsets
 
 # Faust hands over its own TP; the probe (aiokafka) is given aiokafka's TopicPartition
 TP0, TP1, TP2 = TP("changelog", 0), TP("changelog", 1), TP("changelog", 2)

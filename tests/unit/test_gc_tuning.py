@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from processor.gc_tuning import OLDER, YOUNG, tune_collector
+from processor.runtime.gc_tuning import OLDER, YOUNG, tune_collector
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from processor.ordering import Reorderer, business_time
+from processor.core.ordering import Reorderer, business_time
 
 TOPICS = ("invoices", "payments", "notices")
 

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
+from processor.core.portfolio import Portfolio, pack, unpack
 from processor.domain.segmentation import Exposure
-from processor.portfolio import Portfolio, pack, unpack
 
 
 def exposure(risk: str | None, *items: tuple[str, str, str]) -> Exposure:

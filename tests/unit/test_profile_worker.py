@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from tools.profile_worker import categorize, shares
+from tools.profile.run import categorize, shares
 
-DRAIN = "main (processor/cli.py:1);_drain (processor/app.py:9)"
+DRAIN = "main (processor/cli.py:1);_drain (processor/runtime/faust_app.py:9)"
 LINES = [
     f"{DRAIN};on_event (processor/domain/decide.py:3) 30",
-    f"{DRAIN};decode_state (processor/state_codec.py:5) 10",
+    f"{DRAIN};decode_state (processor/core/state_codec.py:5) 10",
     f"{DRAIN};json.dumps (json/encoder.py:2) 5",
     "_run_once (asyncio/base_events.py:1);EpollSelector.select (selectors.py:468) 5",
     "garbage line without a count",

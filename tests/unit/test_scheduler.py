@@ -6,13 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from processor.clock import SimulatedClock
+from processor.core.clock import SimulatedClock
+from processor.core.policy_file import load_policy
+from processor.core.scheduler import Scheduler, WakeIndex
+from processor.core.state_codec import Wake, decode_state, encode_state, wake_of_raw
 from processor.domain.decide import on_event
 from processor.domain.schedule import next_wake
 from processor.domain.state import CustomerState
-from processor.policy_file import load_policy
-from processor.scheduler import Scheduler, WakeIndex
-from processor.state_codec import Wake, decode_state, encode_state, wake_of_raw
 from tests.unit.domain.builders import CUSTOMER, at, inv
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)

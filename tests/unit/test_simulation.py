@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from processor.cli import main
+from processor.core.policy_file import default_policy_text, load_policy
 from processor.demo.portfolio import portfolio
-from processor.policy_file import default_policy_text, load_policy
-from processor.simulation import simulate, summary
+from processor.simulation.simulate import simulate, summary
 
 END = date(2026, 6, 30)
 

@@ -13,8 +13,8 @@ import pytest
 from schemas import topics
 from schemas.events import DueDatePassed, InvoiceIssued, PaymentReceived
 from schemas.validation import Rejected, parse_input
-from tools.soak_judge import Sample, judge_dead_letters, judge_lag, judge_memory, slope
-from tools.soak_mix import EventMix, Outgoing
+from tools.soak.judge import Sample, judge_dead_letters, judge_lag, judge_memory, slope
+from tools.soak.mix import EventMix, Outgoing
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
 ON_TOPIC = {

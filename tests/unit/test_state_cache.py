@@ -7,12 +7,12 @@ import asyncio
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from processor.core.in_memory import MemoryOutbox, MemoryStore
+from processor.core.pipeline import Inbound, partition_for
+from processor.core.state_cache import DecodedStates
+from processor.core.state_codec import decode_state
 from processor.domain.facts import DueDatePassed, InvoiceIssued, PaymentReceived
 from processor.domain.state import CustomerState
-from processor.in_memory import MemoryOutbox, MemoryStore
-from processor.pipeline import Inbound, partition_for
-from processor.state_cache import DecodedStates
-from processor.state_codec import decode_state
 from tests.property.strategies import wire_bytes
 from tests.property.test_worker_hostile import (
     SETTINGS,

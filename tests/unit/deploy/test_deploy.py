@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from processor.metrics import build_metrics
+from processor.core.metrics import build_metrics
 
 ROOT = Path(__file__).resolve().parents[3]
 DEPLOY = ROOT / "deploy"

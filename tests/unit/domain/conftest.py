@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from processor.core.policy_file import load_policy
 from processor.domain.policy import Policy
-from processor.policy_file import load_policy
 
 
 @pytest.fixture(scope="session")

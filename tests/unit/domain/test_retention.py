@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from processor import translate
+from processor.core import translate
 from processor.demo.portfolio import portfolio
 from processor.domain.decide import Decision, advance, on_event, wake
 from processor.domain.errors import DomainError

@@ -2,7 +2,7 @@
 
 Why: to run the worker's whole decision path (validation, domain, state codec, outputs,
 snapshots, metrics) in one process with nothing else in it. The bench measures with it how fast
-the logic alone can go (tools/bench_logic.py), the ceiling of the worker's throughput whatever
+the logic alone can go (tools/bench/logic.py), the ceiling of the worker's throughput whatever
 the transport costs; tests drive the pipeline through it without a broker.
 """
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from processor.devstack import free_port
+from processor.demo.devstack import free_port
 
 READY_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 20.0  # Faust stops in a few seconds; SIGKILL after this

@@ -5,7 +5,7 @@ how much of the gap is the logic itself, whatever the transport costs:
 
 - pipeline: the worker's own `EventProcessor` (validation, the domain, the state codec and its
   cache, outputs, snapshots, metrics) through the backlog, partition by partition in batches of
-  `batch_max_events`, with its table, outbox and projection in memory (processor/in_memory.py);
+  `batch_max_events`, with its table, outbox and projection in memory (processor/core/in_memory.py);
 - domain: the pure step alone (`on_event`) over the backlog's valid events, parsed beforehand.
 
 Each is timed in CPU seconds of this process (nothing else runs in it meanwhile) with the
@@ -24,18 +24,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from processor import translate
+from processor.core import translate
+from processor.core.in_memory import FixedClock, MemoryOutbox, MemoryProjection, MemoryStore
+from processor.core.metrics import build_metrics
+from processor.core.pipeline import EventProcessor, Inbound, partition_for
+from processor.core.settings import ENV_PREFIX, Settings, load_settings
 from processor.domain.decide import on_event
 from processor.domain.errors import DomainError
 from processor.domain.policy import Policy
 from processor.domain.state import CustomerState
-from processor.gc_tuning import OLDER, YOUNG
-from processor.in_memory import FixedClock, MemoryOutbox, MemoryProjection, MemoryStore
-from processor.metrics import build_metrics
-from processor.pipeline import EventProcessor, Inbound, partition_for
-from processor.settings import ENV_PREFIX, Settings, load_settings
+from processor.runtime.gc_tuning import OLDER, YOUNG
 from schemas.validation import Rejected, parse_input
-from tools.soak_mix import Outgoing
+from tools.soak.mix import Outgoing
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +88,7 @@ def inbound(events: Sequence[Outgoing], partitions: int) -> list[Inbound]:
 
 @contextmanager
 def _worker_collector() -> Iterator[None]:
-    """The worker's collector thresholds (processor/gc_tuning.py) for the timed part."""
+    """The worker's collector thresholds (processor/runtime/gc_tuning.py) for the timed part."""
     before = gc.get_threshold()
     gc.collect()
     gc.set_threshold(YOUNG, OLDER, OLDER)

@@ -1,6 +1,6 @@
 """The bench's load: a backlog of a synthetic portfolio, and typical customer states to seed.
 
-The events come from the soak's mix (tools/soak_mix.py): a fixed population of on-time,
+The events come from the soak's mix (tools/soak/mix.py): a fixed population of on-time,
 occasionally late, habitually late and delinquent payers in several currencies, each billed about
 once a month (`INVOICE_INTERVAL_DAYS`), whose invoices are paid on time, late, partly or never,
 with the platform's due-date notices and about 1 % invalid messages. The first `count` events in
@@ -23,13 +23,13 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from processor.core.state_codec import FORMAT, Wake, encode_state
 from processor.domain.policy import Policy
 from processor.domain.schedule import next_wake
 from processor.domain.segmentation import exposure
 from processor.domain.state import CustomerState
-from processor.simulation import simulate
-from processor.state_codec import FORMAT, Wake, encode_state
-from tools.soak_mix import EventMix, Outgoing, expected_events_per_invoice
+from processor.simulation.simulate import simulate
+from tools.soak.mix import EventMix, Outgoing, expected_events_per_invoice
 
 START = datetime(2026, 1, 5, tzinfo=UTC)  # business time of the backlog's start (a Monday)
 INVOICE_INTERVAL_DAYS = 30.0  # each customer is billed about monthly

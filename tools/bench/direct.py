@@ -1,12 +1,12 @@
 """The bench's direct phase: the worker's pipeline on a plain aiokafka loop, through the backlog.
 
-Why: between the raw pass-through and the worker lie two costs: the logic (tools/bench_logic.py
+Why: between the raw pass-through and the worker lie two costs: the logic (tools/bench/logic.py
 measures it alone) and the runtime around it (Faust's consumer thread, conductor, streams and
 table; the drain loop; the Redis projection). This phase runs the worker's own `EventProcessor`
 on the loop the raw pass uses, keeping what any runtime of the worker must do:
 
 - a consumer group over the input topics, in `getmany` batches (`fetch_max_wait_ms` as the worker);
-- the worker's time-order buffer (processor/ordering.py): a partition's messages released in
+- the worker's time-order buffer (processor/core/ordering.py): a partition's messages released in
   record-timestamp order across the input topics, with the same grace for the other topics;
 - each released run decided in batches of `batch_max_events`, its outputs published and
   acknowledged, then each touched customer's state written to a changelog topic, acknowledged,
@@ -31,12 +31,12 @@ from aiokafka.coordinator.assignors.range import (  # type: ignore[import-untype
     RangePartitionAssignor,
 )
 
+from processor.core.in_memory import FixedClock, MemoryProjection, MemoryStore
+from processor.core.metrics import build_metrics
+from processor.core.ordering import Reorderer, business_time
+from processor.core.pipeline import EventProcessor, Inbound
+from processor.core.settings import Settings
 from processor.domain.policy import Policy
-from processor.in_memory import FixedClock, MemoryProjection, MemoryStore
-from processor.metrics import build_metrics
-from processor.ordering import Reorderer, business_time
-from processor.pipeline import EventProcessor, Inbound
-from processor.settings import Settings
 
 STALL_TIMEOUT_S = 60.0  # nothing processed for this long: the run is broken
 

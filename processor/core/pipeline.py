@@ -25,8 +25,13 @@ from typing import Protocol
 
 from aiokafka.partitioner import murmur2
 
-from processor import translate
-from processor.clock import Clock
+from processor.core import translate
+from processor.core.clock import Clock
+from processor.core.metrics import TRANSITION_DIMENSIONS, Metrics, reason_label
+from processor.core.settings import Settings
+from processor.core.snapshot import customer_snapshot
+from processor.core.state_cache import DecodedStates
+from processor.core.state_codec import Wake, decode_state, encode_state
 from processor.domain.decide import Decision, advance, business_date, on_event
 from processor.domain.errors import DomainError
 from processor.domain.ids import stable_id
@@ -34,12 +39,7 @@ from processor.domain.policy import Policy
 from processor.domain.schedule import next_wake
 from processor.domain.segmentation import exposure
 from processor.domain.state import CustomerState
-from processor.metrics import TRANSITION_DIMENSIONS, Metrics, reason_label
-from processor.projection import Projection
-from processor.settings import Settings
-from processor.state_cache import DecodedStates
-from processor.state_codec import Wake, decode_state, encode_state
-from processor.views import customer_snapshot
+from processor.serving.projection import Projection
 from schemas import events
 from schemas.validation import ContractError, Rejected, parse_input
 

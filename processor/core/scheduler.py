@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from processor.clock import Clock
+from processor.core.clock import Clock
 
 log = logging.getLogger(__name__)
 

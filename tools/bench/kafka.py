@@ -23,8 +23,8 @@ from aiokafka import (  # type: ignore[import-untyped]
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # type: ignore[import-untyped]
 from aiokafka.errors import TopicAlreadyExistsError  # type: ignore[import-untyped]
 
-from processor.clock import SimulatedClock
-from tools.soak_mix import Outgoing
+from processor.core.clock import SimulatedClock
+from tools.soak.mix import Outgoing
 
 SEND_WINDOW = 2000  # sends in flight before the producer waits for acknowledgements
 STOP_TIMEOUT_S = 5.0

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from processor import translate
+from processor.core import translate
 from processor.domain.decide import ActionRequest, Decision, LateFlag, advance, on_event
 from processor.domain.errors import DomainError
 from processor.domain.policy import RISK_BUCKETS, Policy

@@ -1,6 +1,6 @@
 """The bench's worker phases: a backlog, a fixed load, and a restart with many customers.
 
-Each worker is a real `arpulse worker` process (tools/soak_worker.py), configured only through
+Each worker is a real `arpulse worker` process (tools/soak/worker.py), configured only through
 ARPULSE_* variables and watched only through /healthz, /metrics and /proc, with its own app id,
 topic names (`App.topic`) and log under OUT/workers/NAME/.
 
@@ -25,14 +25,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from processor.clock import SimulatedClock
-from processor.pipeline import partition_for
-from processor.settings import load_settings
-from processor.topics_admin import ensure_topics
+from processor.core.clock import SimulatedClock
+from processor.core.pipeline import partition_for
+from processor.core.settings import load_settings
+from processor.runtime.topics import ensure_topics
 from schemas import topics
-from tools import bench_kafka as kafka
-from tools.soak_mix import EventMix
-from tools.soak_worker import RunAborted, Scrape, SoakWorker
+from tools.bench import kafka
+from tools.soak.mix import EventMix
+from tools.soak.worker import RunAborted, Scrape, SoakWorker
 
 POLL_S = 0.2  # how often /metrics is read while a backlog drains
 STALL_S = 120.0  # no progress for this long: the worker is stuck

@@ -17,7 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
-from tools.soak_judge import (
+from tools.soak.judge import (
     Sample,
     Verdict,
     load_samples,

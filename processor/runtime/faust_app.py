@@ -24,17 +24,23 @@ from faust.streams import _current_event
 from faust.types import TP
 from redis.asyncio import Redis
 
-from processor.clock import Clock, clock_from
+from processor.core.clock import Clock, clock_from
+from processor.core.metrics import Metrics, build_metrics
+from processor.core.ordering import Reorderer, business_time
+from processor.core.pipeline import (
+    ORIGIN_HEADER,
+    EventProcessor,
+    Inbound,
+    partition_for,
+    wake_message,
+)
+from processor.core.scheduler import Scheduler, WakeIndex
+from processor.core.settings import Settings
+from processor.core.state_codec import decode_state, exposure_of_raw, wake_of_raw
 from processor.domain.policy import Policy
 from processor.domain.schedule import next_wake
-from processor.faust_tuning import correct_recovery_end_offsets, set_fetch_max_wait
-from processor.metrics import Metrics, build_metrics
-from processor.ordering import Reorderer, business_time
-from processor.pipeline import ORIGIN_HEADER, EventProcessor, Inbound, partition_for, wake_message
-from processor.projection import Keys, RedisProjection
-from processor.scheduler import Scheduler, WakeIndex
-from processor.settings import Settings
-from processor.state_codec import decode_state, exposure_of_raw, wake_of_raw
+from processor.runtime.faust_adapter import correct_recovery_end_offsets, set_fetch_max_wait
+from processor.serving.projection import Keys, RedisProjection
 
 log = logging.getLogger(__name__)
 RAW = {"key_serializer": "raw", "value_serializer": "raw"}
@@ -376,7 +382,7 @@ def build_worker(
     )
     _register_agents(worker)
     _register_lifecycle(worker)
-    from processor.web import register_pages
+    from processor.serving.http import register_pages
 
     register_pages(worker)
     return worker

@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
-from tools.bench_report import (
+from tools.bench.report import (
     KB_PER_CUSTOMER_TARGET,
     P99_TARGET_MS,
     RATIO_TARGET,

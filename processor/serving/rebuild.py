@@ -9,14 +9,14 @@ from __future__ import annotations
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from redis.asyncio import Redis
 
-from processor.clock import Clock
+from processor.core.clock import Clock
+from processor.core.settings import Settings
+from processor.core.snapshot import customer_snapshot
+from processor.core.state_codec import decode_state
 from processor.domain.decide import business_date
 from processor.domain.policy import Policy
 from processor.domain.segmentation import assess
-from processor.projection import Keys, RedisProjection
-from processor.settings import Settings
-from processor.state_codec import decode_state
-from processor.views import customer_snapshot
+from processor.serving.projection import Keys, RedisProjection
 
 _BATCH = 1000
 

@@ -6,7 +6,7 @@ Why: the tests prove each behaviour on a handful of events; they cannot show whe
 keeps up with a steady stream for a long time, or whether its memory grows with history. This
 run starts its own broker and Redis (never a server the machine already runs), one `arpulse
 worker` on the simulated clock at 2 business days per real second, and a fixed population of
-customers billed and paying forever (tools/soak_mix.py). Each event is produced when the simulated
+customers billed and paying forever (tools/soak/mix.py). Each event is produced when the simulated
 clock reaches its `occurred_at`, so ten real minutes cover over three years of business time.
 
 Every few seconds it samples: events produced (acknowledged by the broker), events processed
@@ -18,7 +18,7 @@ drain, then writes OUT/soak.json (settings, rules, samples, summary, verdicts) a
 
 - memory: RSS levels off if its least-squares slope over the last third of the load is at most
   10 % of the slope over the first third or at most 0.5 MB/min, and never above 2 MB/min
-  (tools/soak_judge.py). A worker whose state grows with each customer's history fails this.
+  (tools/soak/judge.py). A worker whose state grows with each customer's history fails this.
 - lag: the worker cannot keep up if, over the second half of the load, the backlog rises by more
   than 1 % of the rate per second and ends above 10 s worth of input. The backlog, not the lag
   metric, is judged: the metric counts only messages not yet fetched, and misses those waiting in
@@ -54,13 +54,13 @@ from aiokafka import (  # type: ignore[import-untyped]
 )
 from aiokafka.errors import KafkaError  # type: ignore[import-untyped]
 
-from processor.clock import SimulatedClock
-from processor.devstack import DevStack, StackError
+from processor.core.clock import SimulatedClock
+from processor.demo.devstack import DevStack, StackError
 from schemas import topics
-from tools import soak_judge as judge
-from tools.soak_judge import Sample, Verdict
-from tools.soak_mix import EventMix, Outgoing
-from tools.soak_worker import RunAborted, Scrape, SoakWorker, child_named
+from tools.soak import judge
+from tools.soak.judge import Sample, Verdict
+from tools.soak.mix import EventMix, Outgoing
+from tools.soak.worker import RunAborted, Scrape, SoakWorker, child_named
 
 START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday; business time starts here
 PARTITIONS = 4
@@ -385,7 +385,7 @@ def run(settings: SoakSettings) -> Outcome:
 
 
 def verdicts(settings: SoakSettings, outcome: Outcome) -> list[Verdict]:
-    """Every judgement on the run (see tools/soak_judge.py for the rules)."""
+    """Every judgement on the run (see tools/soak/judge.py for the rules)."""
     found = []
     if outcome.error:
         found.append(Verdict("worker", False, f"the run ended early: {outcome.error}"))
@@ -499,7 +499,7 @@ def _chart(
     if len(samples) < 2:
         return None
     try:
-        from tools.soak_chart import draw
+        from tools.soak.chart import draw
     except ImportError:
         print("soak: no chart: matplotlib is missing (pip install -e '.[perf]')", file=sys.stderr)
         return None

@@ -12,10 +12,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
 
 from processor.domain.policy import AGING_BUCKETS, RISK_BUCKETS
-from processor.projection import read_customer, read_worklist
+from processor.serving.projection import read_customer, read_worklist
 
 if TYPE_CHECKING:
-    from processor.app import Worker
+    from processor.runtime.faust_app import Worker
 
 MAX_WORKLIST = 1000
 

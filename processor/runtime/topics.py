@@ -13,8 +13,8 @@ import logging
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
+from processor.core.settings import Settings
 from processor.errors import ConfigError
-from processor.settings import Settings
 
 log = logging.getLogger(__name__)
 

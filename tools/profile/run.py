@@ -1,9 +1,9 @@
 """Where a worker's time goes on a backlog: py-spy over `arpulse worker`, summed by part.
 
-    python -m tools.profile_worker [--customers 500] [--invoices 8] [--seconds 20] [--out DIR]
+    python -m tools.profile [--customers 500] [--invoices 8] [--seconds 20] [--out DIR]
 
 Why: `make bench` says how fast the worker is, not why. This starts its own broker and Redis,
-produces the bench's event mix as a backlog (tools/bench_load.py), starts one worker on it, and
+produces the bench's event mix as a backlog (tools/bench/load.py), starts one worker on it, and
 records it with py-spy (`pip install py-spy`; it samples the process from outside, so the worker
 runs unmodified) while it drains. It prints the events per CPU-second of the worker (CPU time,
 not wall time: steadier on a busy machine than events/s) and the share of samples per part of the
@@ -27,10 +27,8 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from processor.devstack import DevStack
-from tools import bench_arpulse as arpulse
-from tools import bench_kafka as kafka
-from tools import bench_load as load
+from processor.demo.devstack import DevStack
+from tools.bench import arpulse, kafka, load
 
 # (part, pattern of a py-spy frame "function (file:line)"), innermost match wins, first pattern
 # first: `idle` before everything, the domain before the pipeline that calls it.
@@ -140,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m tools.profile_worker", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.profile", description=__doc__)
     parser.add_argument("--customers", type=int, default=500)
     parser.add_argument("--invoices", type=int, default=8, help="invoices per customer")
     parser.add_argument("--seconds", type=int, default=20, help="how long py-spy records")

@@ -4,20 +4,20 @@
                           [--partitions 4] [--state-customers 100000] [--quick] [--strict]
 
 It starts its own broker and Redis (never a server the machine already runs), generates a
-synthetic portfolio (tools/bench_load.py: the soak's mix of on-time, late and delinquent payers,
+synthetic portfolio (tools/bench/load.py: the soak's mix of on-time, late and delinquent payers,
 monthly invoices, payments, due notices and about 1 % bad events), and in each run measures:
 
 1. raw: the backlog produced to fresh topics first, then an aiokafka consume -> json -> produce
-   loop (tools/bench_raw.py) through it; events/s from its first consumed message to the last
+   loop (tools/bench/raw.py) through it; events/s from its first consumed message to the last
    acknowledged output: the pass-through ceiling on this machine and broker.
 2. arpulse: the same events produced to a fresh app's input topics first, then an `arpulse
    worker` started on them (its own process, clock standing still just after the backlog);
    events/s from its first consumed event to its last (`arpulse_events_consumed_total`), start-up
    excluded. The ratio arpulse/raw is the throughput figure.
-   Then the logic alone (tools/bench_logic.py): the worker's pipeline with its table, outbox and
+   Then the logic alone (tools/bench/logic.py): the worker's pipeline with its table, outbox and
    projection in memory, and the pure domain, through the same backlog in this process, in
    events per CPU-second; over raw, the ratio ceilings if the transport cost nothing. And the
-   same pipeline on a plain aiokafka loop (tools/bench_direct.py: no Faust, no Redis) through a
+   same pipeline on a plain aiokafka loop (tools/bench/direct.py: no Faust, no Redis) through a
    fresh copy of the backlog: what a worker with its own consume loop could reach.
 3. latency: the worker restarted on a clock that runs on from there, fed the mix's next events
    evenly at half of the rate it just reached, for --latency-seconds. Per collection action
@@ -31,7 +31,7 @@ monthly invoices, payments, due notices and about 1 % bad events), and in each r
    Memory per customer = (RSS with state - RSS idle) / customers.
 
 Every figure is reported as the median of the runs with its range. Writes OUT/bench.json and
-OUT/bench.png, prints a summary table and the verdicts against the targets (tools/bench_report.py).
+OUT/bench.png, prints a summary table and the verdicts against the targets (tools/bench/report.py).
 
 Exit code 0 when every phase ran (targets missed or not; with --strict, 1 when one is missed),
 1 when something broke (a worker died, the broker failed; the report is written anyway), 2 for
@@ -56,19 +56,14 @@ from typing import Any
 
 from aiokafka.errors import KafkaError  # type: ignore[import-untyped]
 
-from processor.devstack import DevStack, StackError
-from processor.policy_file import load_policy
+from processor.core.policy_file import load_policy
+from processor.demo.devstack import DevStack, StackError
 from schemas import topics
-from tools import bench_arpulse as arpulse
-from tools import bench_direct as direct
-from tools import bench_kafka as kafka
-from tools import bench_load as load
-from tools import bench_logic as logic
-from tools import bench_report as report
-from tools.bench_raw import pass_through
-from tools.soak import _stop_on_sigterm
-from tools.soak_mix import Outgoing
-from tools.soak_worker import RunAborted
+from tools.bench import arpulse, direct, kafka, load, logic, report
+from tools.bench.raw import pass_through
+from tools.soak.mix import Outgoing
+from tools.soak.run import _stop_on_sigterm
+from tools.soak.worker import RunAborted
 
 STATE_APP = "bench-state"
 BACKLOG_CLOCK_MARGIN_S = 60  # the backlog's clock stands this long after its last event
@@ -419,7 +414,7 @@ def write_report(
 
 def _chart(path: Path, document: dict[str, Any]) -> Path | None:
     try:
-        from tools.bench_chart import draw
+        from tools.bench.chart import draw
     except ImportError:
         print("bench: no chart: matplotlib is missing (pip install -e '.[perf]')", file=sys.stderr)
         return None

@@ -1,0 +1,1 @@
+"""The profile: py-spy over a worker draining a backlog (`make profile`)."""

@@ -1,0 +1,1 @@
+"""The sustained-load run: one worker under load for minutes (`make soak`)."""
