@@ -66,7 +66,7 @@ soak: venv $(PERF_STAMP)
 
 # `make bench [RUNS=3] [BENCH_ARGS="--customers 5000 --state-customers 50000"]`: arpulse against the
 # raw Kafka client on one broker, latency at half load, memory per customer, restart time; writes
-# build/bench/bench.json and bench.png (README, "Benchmark"). BENCH_ARGS="--quick": a smoke run.
+# build/bench/bench.json and bench.png (docs/performance.md, "The benchmark"). BENCH_ARGS="--quick": a smoke run.
 RUNS ?= 3
 BENCH_ARGS ?=
 

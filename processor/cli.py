@@ -21,9 +21,9 @@ def _worker(args: argparse.Namespace) -> int:
     """Run one worker until SIGTERM/SIGINT."""
     import faust
 
+    from processor.bootstrap import build_worker
     from processor.core.policy_file import load_policy
     from processor.core.settings import load_settings
-    from processor.runtime.faust_app import build_worker
     from processor.runtime.gc_tuning import tune_collector
     from processor.runtime.topics import ensure_topics
 
@@ -88,7 +88,8 @@ def _customer(args: argparse.Namespace) -> int:
     from redis.asyncio import Redis
 
     from processor.core.settings import load_settings
-    from processor.serving.projection import Keys, read_customer
+    from processor.serving.keys import Keys
+    from processor.serving.queries import read_customer
 
     settings = load_settings()
 
@@ -111,8 +112,8 @@ def _worklist(args: argparse.Namespace) -> int:
     from redis.asyncio import Redis
 
     from processor.core.settings import load_settings
-    from processor.serving.http import BadRequest, worklist_query
-    from processor.serving.projection import Keys, read_worklist
+    from processor.serving.keys import Keys
+    from processor.serving.queries import BadRequest, read_worklist, worklist_query
 
     settings = load_settings()
     try:

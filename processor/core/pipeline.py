@@ -15,103 +15,39 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Protocol
-
-from aiokafka.partitioner import murmur2
 
 from processor.core import translate
 from processor.core.clock import Clock
 from processor.core.metrics import TRANSITION_DIMENSIONS, Metrics, reason_label
+from processor.core.ports import (
+    ORIGIN_HEADER,
+    Inbound,
+    OnScheduled,
+    Outbox,
+    Outgoing,
+    Projection,
+    StateStore,
+    partition_for,
+)
 from processor.core.settings import Settings
 from processor.core.snapshot import customer_snapshot
 from processor.core.state_cache import DecodedStates
-from processor.core.state_codec import Wake, decode_state, encode_state
+from processor.core.state_codec import decode_state, encode_state
+from processor.core.wakes import WakePlanner, read_wake_message
 from processor.domain.decide import Decision, advance, business_date, on_event
 from processor.domain.errors import DomainError
 from processor.domain.ids import stable_id
 from processor.domain.policy import Policy
-from processor.domain.schedule import next_wake
 from processor.domain.segmentation import exposure
 from processor.domain.state import CustomerState
-from processor.serving.projection import Projection
 from schemas import events
-from schemas.validation import ContractError, Rejected, parse_input
+from schemas.validation import Rejected, parse_input
 
 log = logging.getLogger(__name__)
-
-ORIGIN_HEADER = "arpulse-origin"
-
-
-@dataclass(frozen=True, slots=True)
-class Inbound:
-    """One consumed message, as the pipeline needs it."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    origin: str | None = None  # "topic/partition/offset" of a re-keyed message's first landing
-    produced_at: float | None = None  # the record's timestamp (Unix seconds), for latency
-
-
-class StateStore(Protocol):
-    """Customer state by key (the changelog-backed table in the worker)."""
-
-    def get(self, key: bytes) -> bytes | None:
-        """The stored state, or None."""
-        ...
-
-    def put(self, key: bytes, value: bytes) -> None:
-        """Store a new state (always a new value: never mutated in place)."""
-        ...
-
-
-class Outbox(Protocol):
-    """Publishes to topics; the returned awaitable completes when the broker has the message."""
-
-    async def send(
-        self,
-        topic: str,
-        *,
-        key: bytes | None,
-        value: bytes,
-        partition: int | None = None,
-        headers: Sequence[tuple[str, bytes]] = (),
-    ) -> Awaitable[object]:
-        """Queue one message; await the result for the broker's acknowledgement."""
-        ...
-
-
-# Called after a state is stored: (partition, customer key, its next wake-up or None).
-OnScheduled = Callable[[int, bytes, datetime | None], None]
-
-
-def wake_message(customer_id: str, at: datetime) -> bytes:
-    """The scheduler's wake-up message for one customer (internal topic)."""
-    return json.dumps({"customer_id": customer_id, "at": at.isoformat()}).encode("utf-8")
-
-
-def partition_for(key: bytes, partitions: int) -> int:
-    """The partition Kafka's default partitioner (murmur2) gives `key`."""
-    return (murmur2(key) & 0x7FFFFFFF) % partitions
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """One message to publish."""
-
-    topic: str
-    key: bytes | None
-    value: bytes
-    partition: int | None = None
-    headers: Sequence[tuple[str, bytes]] = ()
 
 
 @dataclass(slots=True)
@@ -140,11 +76,12 @@ class Batch:
 class EventProcessor:
     """Runs the pipeline over batches of messages (callers keep per-partition order).
 
-    A batch is decided message by message, in order, against working copies of the states; then
-    every output is published and acknowledged at once; only then are the states stored, once per
-    customer. One wait for the broker per batch instead of one per event is what lets a worker
-    with a backlog run at the speed of its CPU, and a crash anywhere before the store replays the
-    whole batch, which re-publishes the same outputs under the same ids.
+    A batch is input events or wake-ups (a message on the wake topic). It is decided message by
+    message, in order, against working copies of the states; then every output is published and
+    acknowledged at once; only then are the states stored, once per customer. One wait for the
+    broker per batch instead of one per message is what lets a worker with a backlog run at the
+    speed of its CPU, and a crash anywhere before the store replays the whole batch, which
+    re-publishes the same outputs under the same ids.
     """
 
     def __init__(
@@ -162,25 +99,20 @@ class EventProcessor:
         self._settings = settings
         self._on_scheduled = on_scheduled
         self._policy = policy
+        self._wakes = WakePlanner(policy)
         self._clock = clock
         self._metrics = metrics
         self._store = store
         self._outbox = outbox
         self._projection = projection
-        self._types = settings.input_topics
         self._all_types = frozenset(settings.input_topics.values())
         self._expected = {
             topic: frozenset({kind}) for topic, kind in settings.input_topics.items()
         }
-        # The consumer and the wake-up agent both decide for a partition's customers: one lock
+        # The drain loop runs partitions concurrently, and a batch may span partitions: one lock
         # per partition keeps each read-decide-publish-store atomic.
         self._locks: dict[int, asyncio.Lock] = {}
         self._decoded = DecodedStates(settings.state_cache_customers)
-
-    @property
-    def outbox(self) -> Outbox:
-        """Where outputs go (the scheduler sends its wake-ups through it too)."""
-        return self._outbox
 
     async def process(self, message: Inbound) -> str:
         """Process one message; returns its outcome (the metric label)."""
@@ -194,7 +126,7 @@ class EventProcessor:
         *,
         may_store: Callable[[], bool] | None = None,
     ) -> list[str] | None:
-        """Process messages in order; returns each one's outcome (the metric label).
+        """Process messages (input events, or wake-ups) in order; returns each one's outcome.
 
         `may_store` is asked once the outputs are acknowledged: False (the partition was revoked
         meanwhile) leaves the store untouched and returns None; the messages are not processed
@@ -202,27 +134,39 @@ class EventProcessor:
         """
         if not messages:
             return []
+        wake_topic = self._settings.wake_topic
+        wakes = [message.topic == wake_topic for message in messages]
+        events_in = len(messages) - sum(wakes)
         started = time.perf_counter()
-        self._metrics.last_event.set(time.time())
+        if events_in:
+            self._metrics.last_event.set(time.time())
         async with self._holding(messages):
             batch = Batch()
-            outcomes = [self._decide(message, batch) for message in messages]
+            outcomes = [
+                self._wake(message, batch) if wake else self._decide(message, batch)
+                for message, wake in zip(messages, wakes, strict=True)
+            ]
             await self._deliver(batch.outgoing)
             if may_store is not None and not may_store():
                 return None
             self._store_batch(batch)
         self._count_batch(batch)
-        self._metrics.batch_events.observe(len(messages))
-        per_event = (time.perf_counter() - started) / len(messages)
-        for message, outcome in zip(messages, outcomes, strict=True):
-            self._metrics.events.labels(_origin_topic(message), outcome).inc()
-            self._metrics.processing_seconds.observe(per_event)
+        m = self._metrics
+        if events_in:
+            m.batch_events.observe(events_in)
+        per_event = (time.perf_counter() - started) / max(1, events_in)
+        for message, wake, outcome in zip(messages, wakes, outcomes, strict=True):
+            if wake:
+                m.wakeups.labels(outcome).inc()
+            else:
+                m.events.labels(_origin_topic(message), outcome).inc()
+                m.processing_seconds.observe(per_event)
         return outcomes
 
     async def reject(self, message: Inbound, field: str, problem: str) -> None:
         """Dead-letter a message the pipeline failed on for a reason of its own (a bug)."""
         batch = Batch()
-        self._dead_letter(batch, message, ContractError(field, problem), None)
+        self._dead_letter(batch, message, field, problem, None)
         await self._deliver(batch.outgoing)
         self._count_batch(batch)
         self._metrics.events.labels(_origin_topic(message), "dead_lettered").inc()
@@ -237,7 +181,7 @@ class EventProcessor:
                 "processing %s/%s/%s failed", message.topic, message.partition, message.offset
             )
             problem = f"{type(exc).__name__}: {exc}"
-            self._dead_letter(batch, message, ContractError("internal", problem), None)
+            self._dead_letter(batch, message, "internal", problem, None)
             return "dead_lettered"
 
     def _decide_one(self, message: Inbound, batch: Batch) -> str:
@@ -247,7 +191,8 @@ class EventProcessor:
             max_bytes=self._settings.max_payload_bytes,
         )
         if isinstance(parsed, Rejected):
-            self._dead_letter(batch, message, parsed.error, parsed.customer_id)
+            error = parsed.error
+            self._dead_letter(batch, message, error.field, error.problem, parsed.customer_id)
             return "dead_lettered"
         key = parsed.customer_id.encode("utf-8")
         home = partition_for(key, self._settings.partitions)
@@ -261,8 +206,7 @@ class EventProcessor:
         try:
             progress = on_event(state, translate.to_fact(parsed), now=now, policy=self._policy)
         except DomainError as exc:
-            error = ContractError(exc.field, exc.problem)
-            self._dead_letter(batch, message, error, parsed.customer_id)
+            self._dead_letter(batch, message, exc.field, exc.problem, parsed.customer_id)
             return "dead_lettered"
         if not progress.applied:
             return "duplicate"
@@ -312,45 +256,14 @@ class EventProcessor:
         touched.decisions += decisions
         batch.states[key] = decisions[-1].state
 
-    async def wake(self, message: Inbound) -> str:
-        """Decide what time brought a customer the scheduler found due; returns the outcome."""
-        outcomes = await self.wake_batch([message])
-        assert outcomes is not None
-        return outcomes[0]
-
-    async def wake_batch(
-        self,
-        messages: Sequence[Inbound],
-        *,
-        may_store: Callable[[], bool] | None = None,
-    ) -> list[str] | None:
-        """Decide a batch of wake-ups as `process_batch` decides events: one wait for the broker.
-
-        Returns each one's outcome, or None (nothing stored) when `may_store` says no.
-        """
-        if not messages:
-            return []
-        async with self._holding(messages):
-            batch = Batch()
-            outcomes = [self._wake_one(message, batch) for message in messages]
-            await self._deliver(batch.outgoing)
-            if may_store is not None and not may_store():
-                return None
-            self._store_batch(batch)
-        self._count_batch(batch)
-        return outcomes
-
-    def _wake_one(self, message: Inbound, batch: Batch) -> str:
+    def _wake(self, message: Inbound, batch: Batch) -> str:
+        """What time brought a customer the scheduler found due; its outputs queued on the batch."""
         try:
-            document = json.loads(message.value or b"")
-            customer_id = str(document["customer_id"])
-            due = datetime.fromisoformat(document["at"])
-            if due.tzinfo is None:
-                raise ValueError("naive instant")
-        except (ValueError, KeyError, TypeError):
+            call = read_wake_message(message.value)
+        except ValueError:
             log.error("unreadable wake-up %s/%s", message.partition, message.offset)
             return "unreadable"
-        key = customer_id.encode("utf-8")
+        key = call.customer_id.encode("utf-8")
         try:
             state = self._stored(batch, key)
             if state is None:
@@ -359,14 +272,15 @@ class EventProcessor:
             # late or repeated wake-up message decides exactly what a punctual one would have.
             # Not beyond it: later instants are still within the scheduler's grace, and an
             # event on its way could belong before them (the scheduler sends those in turn).
-            decisions = advance(state, min(self._clock.now(), due), policy=self._policy)
+            decisions = advance(state, min(self._clock.now(), call.at), policy=self._policy)
         except Exception:  # a bug must not stop the partition: the wake-up is derived, not lost
             self._metrics.processing_errors.labels("internal").inc()
             log.exception("wake-up %s/%s failed", message.partition, message.offset)
             return "failed"
         if not decisions:
-            if key not in batch.touched:  # else scheduled when the batch is stored
-                self._schedule(message.partition, key, state)
+            if key not in batch.touched and self._on_scheduled is not None:
+                # nothing due after all: back in the index (if touched, stored with the batch)
+                self._on_scheduled(message.partition, key, self._wakes.of_state(state).at)
             return "stale"
         self._record(batch, message.partition, key, decisions, None)
         return "applied"
@@ -400,16 +314,12 @@ class EventProcessor:
             last = touched.decisions[-1]
             state = last.state
             contribution = exposure(state)
-            wake_at = next_wake(state, self._policy)
-            raw = encode_state(
-                state,
-                contribution=contribution,
-                wake=Wake(at=wake_at, policy_version=self._policy.version),
-            )
+            wake = self._wakes.of_state(state)
+            raw = encode_state(state, contribution=contribution, wake=wake)
             self._store.put(key, raw)
             self._decoded.put(key, raw, state)
             if self._on_scheduled is not None:
-                self._on_scheduled(touched.partition, key, wake_at)
+                self._on_scheduled(touched.partition, key, wake.at)
             self._metrics.portfolio.update(touched.partition, key, contribution)
             at = state.decided_at or self._clock.now()
             self._projection.publish(
@@ -420,10 +330,6 @@ class EventProcessor:
                     at=at,
                 )
             )
-
-    def _schedule(self, partition: int, key: bytes, state: CustomerState) -> None:
-        if self._on_scheduled is not None:
-            self._on_scheduled(partition, key, next_wake(state, self._policy))
 
     def _lock(self, partition: int) -> asyncio.Lock:
         return self._locks.setdefault(partition, asyncio.Lock())
@@ -499,8 +405,18 @@ class EventProcessor:
         )
 
     def _dead_letter(
-        self, batch: Batch, message: Inbound, error: ContractError, customer_id: str | None
+        self,
+        batch: Batch,
+        message: Inbound,
+        field: str,
+        problem: str,
+        customer_id: str | None,
     ) -> None:
+        """Queue the dead letter of a message: what is wrong (`field: problem`), and where it was.
+
+        Bad input (the contract), a contradiction (the domain) and a bug (internal) all end here.
+        """
+        error = f"{field}: {problem}"
         source_topic, partition, offset = message.topic, message.partition, message.offset
         if message.origin:
             source_topic, part, off = message.origin.rsplit("/", 2)
@@ -524,14 +440,14 @@ class EventProcessor:
             key=key_text,
             payload=text,
             payload_encoding=encoding,  # type: ignore[arg-type]
-            error=str(error),
+            error=error,
             failed_at=now,
         )
         log.info("dead letter %s/%s/%s: %s", source_topic, partition, offset, error)
         batch.outgoing.append(
             Outgoing(self._settings.topic_dead_letter, message.key, translate.to_bytes(letter))
         )
-        batch.dead_letters.append(reason_label(error.field))
+        batch.dead_letters.append(reason_label(field))
 
 
 def _origin_topic(message: Inbound) -> str:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from processor.domain.policy import Policy
-from processor.errors import ConfigError
+from processor.errors import ConfigError, validation_problems
 
 DEFAULT_POLICY = "default.toml"
 
@@ -28,11 +29,7 @@ def parse_policy(text: str, *, source: str) -> Policy:
     try:
         return Policy.model_validate(document)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: "
-            f"{err['msg'].removeprefix('Value error, ')}"
-            for err in exc.errors(include_url=False)
-        )
+        problems = validation_problems(exc, field_name=_field)
         raise ConfigError(f"policy {source}: {problems}") from None
 
 
@@ -45,3 +42,8 @@ def load_policy(path: Path | None) -> Policy:
     except OSError as exc:
         raise ConfigError(f"policy {path}: cannot be read ({exc.strerror})") from None
     return parse_policy(text, source=str(path))
+
+
+def _field(loc: Sequence[int | str]) -> str:
+    """The policy field an error is about, dotted."""
+    return ".".join(str(p) for p in loc) or "(top level)"

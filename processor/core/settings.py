@@ -5,6 +5,7 @@ A bad value stops start-up with a message naming the variable (see `load_setting
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -12,7 +13,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from processor.errors import ConfigError
+from processor.errors import ConfigError, validation_problems
 from schemas import topics
 
 ENV_PREFIX = "ARPULSE_"
@@ -212,9 +213,10 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{ENV_PREFIX}{'_'.join(str(p) for p in err['loc']).upper() or '(settings)'}: "
-            f"{err['msg'].removeprefix('Value error, ')}"
-            for err in exc.errors(include_url=False)
-        )
+        problems = validation_problems(exc, field_name=_variable)
         raise ConfigError(f"invalid settings: {problems}") from None
+
+
+def _variable(loc: Sequence[int | str]) -> str:
+    """The environment variable a settings error is about."""
+    return f"{ENV_PREFIX}{'_'.join(str(p) for p in loc).upper() or '(settings)'}"

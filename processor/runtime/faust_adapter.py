@@ -1,4 +1,9 @@
-"""Adjustments to faust-streaming that its settings do not expose.
+"""Every use of faust-streaming's private APIs, and the patches its settings do not allow.
+
+The rest of the runtime reaches Faust's internals only through the functions here, so an upgrade
+of faust-streaming is checked in one file. The accessors: the consumer's committed offset, the
+"current event" a table write is attributed to, table recovery's state and the assignor's active
+partitions. The patches follow.
 
 faust-streaming 0.15 creates its group consumer with ``fetch_max_wait_ms=1500`` hard-coded. A
 broker that answers a fetch only when data is already there or the wait expires (Tansu does) then
@@ -23,12 +28,16 @@ On a broker that reports the end correctly the fetch only confirms it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Mapping
+import weakref
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import aiokafka
+import faust
 from aiokafka import TopicPartition
+from faust.streams import _current_event
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
@@ -38,6 +47,49 @@ _ORIGINAL_HIGHWATERS = faust_aiokafka.AIOKafkaConsumerThread._highwaters
 _fetch_max_wait_ms = 100
 # How long to wait for the broker to serve the last reported record before trusting its answer.
 PROBE_TIMEOUT_SECONDS = 10.0
+
+
+def committed_offset(app: faust.App, tp: TP) -> int | None:
+    """The offset Faust's consumer last committed for `tp` (None: nothing committed yet)."""
+    committed: int | None = app.consumer._committed_offset.get(tp)
+    return committed
+
+
+def highwater(app: faust.App, tp: TP) -> int | None:
+    """The broker's high watermark of `tp` as the last fetch reported it (None: not known yet)."""
+    value: int | None = app.consumer.highwater(tp)
+    return value
+
+
+@contextlib.contextmanager
+def as_current_event(event: Any) -> Iterator[None]:
+    """Make `event` Faust's current event: a table write goes to its changelog partition.
+
+    The drain loop processes a batch outside the agent that received it, so the batch's last
+    event is set by hand (every event of a batch is on the same partition).
+    """
+    token = _current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        _current_event.reset(token)
+
+
+def recovery_done(app: faust.App) -> bool:
+    """Whether table recovery has completed and no later recovery is under way."""
+    recovery = app.tables.recovery
+    # `completed` stays set through later recoveries, hence `in_recovery` as well
+    return bool(recovery.completed.is_set()) and not recovery.in_recovery
+
+
+def recovery_ever_completed(app: faust.App) -> bool:
+    """Whether the first table recovery has completed (health reports it)."""
+    return bool(app.tables.recovery.completed.is_set())
+
+
+def active_partitions(app: faust.App, topics: Any) -> set[int]:
+    """The partitions of `topics` the assignor gave this worker to process (not standbys)."""
+    return {tp.partition for tp in app.assignor.assigned_actives() if tp.topic in topics}
 
 
 def _create_worker_consumer(self: Any, transport: Any) -> Any:

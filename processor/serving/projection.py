@@ -1,6 +1,6 @@
 """The Redis read model: one snapshot per customer and worklists ordered by priority.
 
-Keys (with the configured prefix, default ``arpulse``):
+Keys (`processor.serving.keys`, with the configured prefix, default ``arpulse``):
 - ``{p}:customer:{customer_id}``: the snapshot, a JSON string;
 - ``{p}:worklist``: sorted set, member customer_id, score priority (customers with priority > 0);
 - ``{p}:worklist:risk:{bucket}`` and ``{p}:worklist:aging:{bucket}``: the same, per bucket.
@@ -17,52 +17,15 @@ import contextlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from processor.domain.policy import AGING_BUCKETS, RISK_BUCKETS
+from processor.serving.keys import Keys
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Keys:
-    """Redis key names under one prefix."""
-
-    prefix: str
-
-    def customer(self, customer_id: str) -> str:
-        """The snapshot key of one customer."""
-        return f"{self.prefix}:customer:{customer_id}"
-
-    @property
-    def worklist(self) -> str:
-        """The whole worklist."""
-        return f"{self.prefix}:worklist"
-
-    def by_risk(self, bucket: str) -> str:
-        """The worklist of one risk bucket."""
-        return f"{self.prefix}:worklist:risk:{bucket}"
-
-    def by_aging(self, bucket: str) -> str:
-        """The worklist of one aging bucket."""
-        return f"{self.prefix}:worklist:aging:{bucket}"
-
-
-class Projection(Protocol):
-    """Where customer snapshots go."""
-
-    def publish(self, snapshot: dict[str, Any]) -> None:
-        """Queue the latest snapshot of one customer (never blocks, never raises)."""
-        ...
-
-    @property
-    def pending(self) -> int:
-        """Snapshots not yet written."""
-        ...
 
 
 class RedisProjection:
@@ -211,59 +174,3 @@ end
 """
 _RISK_SLOT = {bucket: 3 + i for i, bucket in enumerate(RISK_BUCKETS)}
 _AGING_SLOT = {bucket: 3 + len(RISK_BUCKETS) + i for i, bucket in enumerate(AGING_BUCKETS)}
-
-
-async def read_customer(redis: Redis, keys: Keys, customer_id: str) -> dict[str, Any] | None:
-    """One customer's snapshot, or None if unknown."""
-    raw = await redis.get(keys.customer(customer_id))
-    return None if raw is None else dict(json.loads(raw))
-
-
-async def read_worklist(
-    redis: Redis,
-    keys: Keys,
-    *,
-    limit: int,
-    risk_bucket: str | None = None,
-    aging_bucket: str | None = None,
-) -> list[dict[str, Any]]:
-    """Customers to chase, highest priority first, with the essentials of each snapshot."""
-    if risk_bucket and aging_bucket:
-        members = await _intersection(redis, keys, risk_bucket, aging_bucket, limit)
-    elif risk_bucket:
-        members = await redis.zrevrange(keys.by_risk(risk_bucket), 0, limit - 1, withscores=True)
-    elif aging_bucket:
-        members = await redis.zrevrange(keys.by_aging(aging_bucket), 0, limit - 1, withscores=True)
-    else:
-        members = await redis.zrevrange(keys.worklist, 0, limit - 1, withscores=True)
-    if not members:
-        return []
-    ids = [m.decode() if isinstance(m, bytes) else m for m, _ in members]
-    raws = await redis.mget([keys.customer(i) for i in ids])
-    rows = []
-    for customer_id, (_, score), raw in zip(ids, members, raws, strict=True):
-        snapshot = json.loads(raw) if raw else {}
-        rows.append(
-            {
-                "customer_id": customer_id,
-                "priority": int(score),
-                "customer_name": snapshot.get("customer_name"),
-                "segment": snapshot.get("segment"),
-                "outstanding": snapshot.get("outstanding", {}),
-                "oldest_days_past_due": max(
-                    (i["days_past_due"] for i in snapshot.get("open_invoices", [])), default=0
-                ),
-                "last_change_reason": snapshot.get("last_change_reason"),
-            }
-        )
-    return rows
-
-
-async def _intersection(
-    redis: Redis, keys: Keys, risk_bucket: str, aging_bucket: str, limit: int
-) -> list[tuple[Any, float]]:
-    risk = dict(await redis.zrange(keys.by_risk(risk_bucket), 0, -1, withscores=True))
-    aging = await redis.zrange(keys.by_aging(aging_bucket), 0, -1, withscores=True)
-    both = [(m, s) for m, s in aging if m in risk]
-    both.sort(key=lambda pair: (-pair[1], pair[0]))
-    return both[:limit]

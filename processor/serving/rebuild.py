@@ -16,7 +16,8 @@ from processor.core.state_codec import decode_state
 from processor.domain.decide import business_date
 from processor.domain.policy import Policy
 from processor.domain.segmentation import assess
-from processor.serving.projection import Keys, RedisProjection
+from processor.serving.keys import Keys
+from processor.serving.projection import RedisProjection
 
 _BATCH = 1000
 

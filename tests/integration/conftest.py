@@ -9,8 +9,8 @@ import pytest
 import pytest_asyncio
 
 from processor.demo.devstack import DevStack
-from tests.integration.harness import Harness, WorkerProcess, unique
-from tests.integration.timeline import REPORTS
+from tests.support.harness import Harness, WorkerProcess, unique
+from tests.support.timeline import REPORTS
 
 
 @pytest.fixture(scope="session")

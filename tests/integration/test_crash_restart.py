@@ -22,8 +22,8 @@ import pytest
 import pytest_asyncio
 
 from processor.demo.devstack import DevStack
-from tests.integration.harness import Harness, WorkerProcess, own_inputs, unique
-from tests.integration.timeline import (
+from tests.support.harness import Harness, WorkerProcess, own_inputs, unique
+from tests.support.timeline import (
     REPORTS,
     Comparison,
     Timeline,

@@ -27,8 +27,8 @@ from processor.demo.devstack import DevStack
 from processor.demo.portfolio import portfolio
 from processor.simulation.simulate import Simulation, simulate
 from schemas import topics
-from tests import factories as f
-from tests.integration.harness import (
+from tests.support import factories as f
+from tests.support.harness import (
     Harness,
     Received,
     WorkerProcess,

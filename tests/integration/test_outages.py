@@ -22,9 +22,9 @@ import pytest_asyncio
 
 from processor.demo.devstack import DevStack
 from schemas import topics
-from tests import factories as f
-from tests.integration.faults import TcpProxy, broker_behind_proxy
-from tests.integration.harness import Harness, WorkerProcess, unique
+from tests.support import factories as f
+from tests.support.faults import TcpProxy, broker_behind_proxy
+from tests.support.harness import Harness, WorkerProcess, unique
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,10 @@ from redis.asyncio import Redis
 
 from processor.demo.devstack import DevStack
 from processor.domain.policy import AGING_BUCKETS, RISK_BUCKETS
-from processor.serving.projection import Keys, RedisProjection, read_customer, read_worklist
-from tests.integration.harness import unique
+from processor.serving.keys import Keys
+from processor.serving.projection import RedisProjection
+from processor.serving.queries import read_customer, read_worklist
+from tests.support.harness import unique
 
 pytestmark = pytest.mark.integration
 

@@ -8,8 +8,8 @@ import pytest
 
 from processor.demo.devstack import DevStack
 from schemas import topics
-from tests import factories as f
-from tests.integration.harness import Harness, WorkerProcess, input_env, own_inputs, unique
+from tests.support import factories as f
+from tests.support.harness import Harness, WorkerProcess, input_env, own_inputs, unique
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from processor.demo.devstack import DevStack
-from tests.integration.harness import WorkerProcess, unique
+from tests.support.harness import WorkerProcess, unique
 
 pytestmark = pytest.mark.integration
 

@@ -14,8 +14,8 @@ import pytest
 from redis.asyncio import Redis
 
 from schemas import topics
-from tests import factories as f
-from tests.integration.harness import Harness, WorkerProcess, unique
+from tests.support import factories as f
+from tests.support.harness import Harness, WorkerProcess, unique
 
 pytestmark = pytest.mark.integration
 

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from processor.core.policy_file import load_policy
 from processor.domain.facts import Fact
 from processor.domain.segmentation import assess
-from tests.property.replay import deliver, ledger_view
-from tests.property.strategies import histories, redelivered
+from tests.support.replay import deliver, ledger_view
+from tests.support.strategies import histories, redelivered
 
 POLICY = load_policy(None)
 DOMAIN = settings(max_examples=80, deadline=None)

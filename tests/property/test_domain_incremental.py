@@ -24,8 +24,8 @@ from processor.domain.policy import Policy
 from processor.domain.schedule import next_wake
 from processor.domain.segmentation import exposure
 from processor.domain.state import CustomerState
-from tests.property.replay import short_retention_policy
-from tests.property.strategies import histories, redelivered
+from tests.support.replay import short_retention_policy
+from tests.support.strategies import histories, redelivered
 
 POLICY = load_policy(None)
 SHORT = short_retention_policy()

@@ -20,9 +20,9 @@ from processor.domain.facts import Fact
 from processor.domain.policy import Policy
 from processor.domain.segmentation import assess
 from processor.domain.state import CustomerState
-from tests.property.replay import deliver, short_retention_policy
-from tests.property.strategies import histories
-from tests.unit.domain.builders import CUSTOMER, inv, pay
+from tests.support.builders import CUSTOMER, inv, pay
+from tests.support.replay import deliver, short_retention_policy
+from tests.support.strategies import histories
 
 POLICY = load_policy(None)
 SHORT = short_retention_policy()

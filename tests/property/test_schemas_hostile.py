@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from schemas import events
 from schemas.validation import DEFAULT_MAX_PAYLOAD_BYTES, ContractError, Rejected, parse_input
-from tests.property.strategies import (
+from tests.support.strategies import (
     ALL_FIELDS,
     MODEL_FIELDS,
     encode,

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from processor.core.clock import SimulatedClock
-from processor.core.pipeline import partition_for
+from processor.core.ports import partition_for
 from processor.core.settings import load_settings
 from processor.runtime.topics import ensure_topics
 from schemas import topics

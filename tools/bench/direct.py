@@ -34,7 +34,8 @@ from aiokafka.coordinator.assignors.range import (  # type: ignore[import-untype
 from processor.core.in_memory import FixedClock, MemoryProjection, MemoryStore
 from processor.core.metrics import build_metrics
 from processor.core.ordering import Reorderer, business_time
-from processor.core.pipeline import EventProcessor, Inbound
+from processor.core.pipeline import EventProcessor
+from processor.core.ports import Inbound
 from processor.core.settings import Settings
 from processor.domain.policy import Policy
 

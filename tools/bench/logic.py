@@ -27,7 +27,8 @@ from datetime import datetime
 from processor.core import translate
 from processor.core.in_memory import FixedClock, MemoryOutbox, MemoryProjection, MemoryStore
 from processor.core.metrics import build_metrics
-from processor.core.pipeline import EventProcessor, Inbound, partition_for
+from processor.core.pipeline import EventProcessor
+from processor.core.ports import Inbound, partition_for
 from processor.core.settings import ENV_PREFIX, Settings, load_settings
 from processor.domain.decide import on_event
 from processor.domain.errors import DomainError

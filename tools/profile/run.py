@@ -36,11 +36,11 @@ PARTS: tuple[tuple[str, str], ...] = (
     ("idle", r"EpollSelector\.select"),
     ("domain", r"processor/domain/"),
     ("validation", r"schemas/validation|schemas/events"),
-    ("state codec", r"processor/state_codec"),
-    ("snapshot view", r"processor/views"),
-    ("output serialization", r"processor/translate"),
+    ("state codec", r"processor/core/state_codec|processor/core/state_cache"),
+    ("snapshot view", r"processor/core/snapshot"),
+    ("output serialization", r"processor/core/translate"),
     ("metrics", r"prometheus_client"),
-    ("redis projection", r"redis/|processor/projection"),
+    ("redis projection", r"redis/|processor/serving/"),
     ("faust table", r"faust/tables|mode/utils/collections"),
     ("producer", r"aiokafka/producer|faust/transport/producer|FaustOutbox|_deliver"),
     (
@@ -49,9 +49,9 @@ PARTS: tuple[tuple[str, str], ...] = (
         r"|drivers/aiokafka|aiokafka/conn|aiokafka/client",
     ),
     ("faust stream and agent", r"faust/streams|faust/agents|faust/channels|faust/topics"),
-    ("http", r"aiohttp|faust/web|processor/web"),
-    ("time-order buffer", r"processor/ordering"),
-    ("pipeline", r"processor/pipeline|processor/app"),
+    ("http", r"aiohttp|faust/web|processor/runtime/web_server"),
+    ("time-order buffer", r"processor/core/ordering"),
+    ("pipeline", r"processor/core/|processor/runtime/"),
 )
 
 

@@ -10,7 +10,7 @@ from processor.domain.decide import Cause, Decision, decide, handle, on_event
 from processor.domain.facts import Fact
 from processor.domain.policy import Policy
 from processor.domain.state import CustomerState
-from tests.unit.domain.builders import CUSTOMER, at, due, inv, pay
+from tests.support.builders import CUSTOMER, at, due, inv, pay
 
 
 def run(policy: Policy, *steps: tuple[Fact, datetime]) -> tuple[CustomerState, list[Decision]]:

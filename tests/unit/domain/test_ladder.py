@@ -17,7 +17,7 @@ from processor.domain.facts import Fact
 from processor.domain.policy import Policy, QuietHours
 from processor.domain.schedule import next_wake, start_of_day
 from processor.domain.state import CustomerState
-from tests.unit.domain.builders import CUSTOMER, at, day, due, inv, pay
+from tests.support.builders import CUSTOMER, at, day, due, inv, pay
 
 
 def timeline(

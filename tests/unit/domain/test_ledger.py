@@ -10,7 +10,7 @@ import pytest
 from processor.domain.errors import DomainError
 from processor.domain.facts import Fact
 from processor.domain.state import CustomerState, apply
-from tests.unit.domain.builders import CUSTOMER, day, due, inv, pay
+from tests.support.builders import CUSTOMER, day, due, inv, pay
 
 
 def fold(*facts: Fact) -> CustomerState:

@@ -23,7 +23,7 @@ from processor.domain.retention import archive_cutoff, compact
 from processor.domain.schedule import next_wake
 from processor.domain.state import CustomerState, apply
 from schemas.validation import Rejected, parse_input
-from tests.unit.domain.builders import CUSTOMER, ORIGIN, at, day, due, inv, pay
+from tests.support.builders import CUSTOMER, ORIGIN, at, day, due, inv, pay
 
 SHORT = HistoryPolicy(retain_days=100)
 

@@ -16,7 +16,7 @@ from processor.domain.segmentation import (
     value_tier,
 )
 from processor.domain.state import CustomerState, apply
-from tests.unit.domain.builders import CUSTOMER, day, inv, pay
+from tests.support.builders import CUSTOMER, day, inv, pay
 
 
 def ledger(*facts: Fact):  # type: ignore[no-untyped-def]

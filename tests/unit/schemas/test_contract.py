@@ -11,7 +11,7 @@ import pytest
 from schemas import events
 from schemas.export import SCHEMA_DIR, render, schema_documents
 from schemas.validation import Rejected, parse_input
-from tests import factories as f
+from tests.support import factories as f
 
 INVOICE = f.invoice("c-1", "INV-1", issued_on=date(2026, 11, 1), due_date=date(2026, 12, 1))
 

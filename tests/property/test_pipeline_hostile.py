@@ -16,23 +16,20 @@ import itertools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from processor.core.in_memory import FixedClock, MemoryOutbox, MemoryProjection, MemoryStore
-from processor.core.metrics import build_metrics
-from processor.core.pipeline import EventProcessor, Inbound, partition_for
-from processor.core.policy_file import load_policy
-from processor.core.settings import Settings
+from processor.core.in_memory import MemoryOutbox, MemoryStore
+from processor.core.ports import Inbound, partition_for
 from processor.core.state_codec import decode_state
-from processor.domain.facts import DueDatePassed, Fact, InvoiceIssued
+from processor.domain.facts import Fact
 from processor.simulation.simulate import INPUT_TYPES, simulate
 from schemas import events
 from schemas.validation import Rejected, parse_input
-from tests.property.replay import deliver, ledger_view
-from tests.property.strategies import (
+from tests.support.pipeline import MAX_BYTES, POLICY, SETTINGS, processor_for, topic_of
+from tests.support.replay import deliver, ledger_view
+from tests.support.strategies import (
     Contradiction,
     contradictions,
     histories,
@@ -40,10 +37,7 @@ from tests.property.strategies import (
     wire_bytes,
 )
 
-POLICY = load_policy(None)
-MAX_BYTES = 2048
 WORKER = settings(max_examples=30, deadline=None)
-SETTINGS = Settings(partitions=4, max_payload_bytes=MAX_BYTES)
 
 
 def rejected_field(payload: bytes, *, topic: str | None = None) -> str | None:
@@ -122,28 +116,7 @@ def test_simulate_over_garbage_and_contradictions_decides_as_over_the_valid_even
 # --- the worker's EventProcessor with an in-memory table, outbox and projection ---------------
 
 
-TOPIC_OF = {event_type: topic for topic, event_type in SETTINGS.input_topics.items()}
 OUTCOMES = {"applied", "duplicate", "rekeyed", "dead_lettered"}
-
-
-def processor_for(store: MemoryStore, outbox: MemoryOutbox) -> EventProcessor:
-    return EventProcessor(
-        settings=SETTINGS,
-        policy=POLICY,
-        clock=FixedClock(datetime(2100, 1, 1, tzinfo=UTC)),  # replaying a backlog
-        metrics=build_metrics(),
-        store=store,
-        outbox=outbox,
-        projection=MemoryProjection(),
-    )
-
-
-def _event_type(fact: Fact) -> str:
-    if isinstance(fact, InvoiceIssued):
-        return "invoice.issued"
-    if isinstance(fact, DueDatePassed):
-        return "invoice.due_date_passed"
-    return "payment.received"
 
 
 @dataclass
@@ -179,7 +152,7 @@ def deliveries(draw: st.DrawFn) -> tuple[list[Fact], Delivery]:
         bad = item.field if isinstance(item, Contradiction) else None
         value, key = wire_bytes(fact), fact.customer_id.encode()
         home = partition_for(key, SETTINGS.partitions)
-        topic = TOPIC_OF[_event_type(fact)]
+        topic = topic_of(fact)
         if draw(st.booleans()) and bad is None:  # a copy on a topic it does not belong on
             wrong = draw(st.sampled_from([t for t in topics if t != topic]))
             delivery.add(wrong, home, key, value, "event_type")

@@ -1,4 +1,4 @@
-"""The scheduler's index and tick, the simulated clock, and the wake-up kept with the state."""
+"""The scheduler's wake-up index and its tick: due customers only, once, behind the clock."""
 
 from __future__ import annotations
 
@@ -6,14 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from processor.core.clock import SimulatedClock
-from processor.core.policy_file import load_policy
 from processor.core.scheduler import Scheduler, WakeIndex
-from processor.core.state_codec import Wake, decode_state, encode_state, wake_of_raw
-from processor.domain.decide import on_event
-from processor.domain.schedule import next_wake
-from processor.domain.state import CustomerState
-from tests.unit.domain.builders import CUSTOMER, at, inv
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -110,46 +103,6 @@ async def test_wakeups_that_could_not_be_sent_stay_scheduled() -> None:
     with pytest.raises(ConnectionError):
         await scheduler.tick()
     assert index.pop_due(0, hours(2), limit=10) == [(b"a", hours(1)), (b"b", hours(1.5))]
-
-
-def test_the_simulated_clock_runs_from_its_start_at_its_speed() -> None:
-    real = [1000.0]
-    anchor = datetime.fromtimestamp(1000.0, UTC)
-    clock = SimulatedClock(start=T0, days_per_second=2, anchor=anchor, real=lambda: real[0])
-    assert clock.now() == T0
-    real[0] = 1001.5
-    assert clock.now() == T0 + timedelta(days=3)
-    assert clock.real_seconds_until(T0 + timedelta(days=4)) == pytest.approx(0.5)
-    with pytest.raises(ValueError, match="timezone-aware"):
-        SimulatedClock(start=datetime(2026, 1, 1), days_per_second=1)
-
-
-def test_the_simulated_clock_stands_still_at_its_end() -> None:
-    real = [1000.0]
-    anchor = datetime.fromtimestamp(1000.0, UTC)
-    end = T0 + timedelta(days=5)
-    clock = SimulatedClock(
-        start=T0, days_per_second=2, anchor=anchor, end=end, real=lambda: real[0]
-    )
-    real[0] = 1002.0
-    assert clock.now() == T0 + timedelta(days=4)
-    real[0] = 1010.0
-    assert clock.now() == end
-    assert clock.real_seconds_until(T0 + timedelta(days=30)) == pytest.approx(5.0)
-    with pytest.raises(ValueError, match="before start"):
-        SimulatedClock(start=T0, days_per_second=1, end=T0 - timedelta(days=1))
-
-
-def test_the_wakeup_travels_with_the_stored_state() -> None:
-    policy = load_policy(None)
-    progress = on_event(
-        CustomerState(customer_id=CUSTOMER), inv("A", issued=0, due=30), now=at(0), policy=policy
-    )
-    wake_at = next_wake(progress.state, policy)
-    assert wake_at is not None
-    raw = encode_state(progress.state, wake=Wake(at=wake_at, policy_version=policy.version))
-    assert wake_of_raw(raw) == Wake(at=wake_at, policy_version=policy.version)
-    assert decode_state(raw) == progress.state
 
 
 async def test_a_wakeup_is_sent_only_once_the_clock_read_its_instant_grace_seconds_ago() -> None:

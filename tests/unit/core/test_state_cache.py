@@ -8,17 +8,13 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from processor.core.in_memory import MemoryOutbox, MemoryStore
-from processor.core.pipeline import Inbound, partition_for
+from processor.core.ports import Inbound, partition_for
 from processor.core.state_cache import DecodedStates
 from processor.core.state_codec import decode_state
 from processor.domain.facts import DueDatePassed, InvoiceIssued, PaymentReceived
 from processor.domain.state import CustomerState
-from tests.property.strategies import wire_bytes
-from tests.property.test_worker_hostile import (
-    SETTINGS,
-    TOPIC_OF,
-    processor_for,
-)
+from tests.support.pipeline import SETTINGS, TOPIC_OF, processor_for
+from tests.support.strategies import wire_bytes
 
 CUSTOMER = "cust-7"
 KEY = CUSTOMER.encode()

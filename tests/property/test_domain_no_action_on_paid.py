@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from processor.core.policy_file import load_policy
 from processor.domain.facts import Fact, InvoiceIssued
-from tests.property.replay import Decided, deliver, short_retention_policy
-from tests.property.strategies import histories, redelivered
+from tests.support.replay import Decided, deliver, short_retention_policy
+from tests.support.strategies import histories, redelivered
 
 POLICY = load_policy(None)
 SHORT = short_retention_policy()

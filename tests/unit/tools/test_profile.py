@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tools.profile.run import categorize, shares
 
-DRAIN = "main (processor/cli.py:1);_drain (processor/runtime/faust_app.py:9)"
+DRAIN = "main (processor/cli.py:1);drain_partition (processor/runtime/drain.py:9)"
 LINES = [
     f"{DRAIN};on_event (processor/domain/decide.py:3) 30",
     f"{DRAIN};decode_state (processor/core/state_codec.py:5) 10",

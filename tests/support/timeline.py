@@ -28,7 +28,7 @@ from processor.domain.state import CustomerState
 from processor.serving.rebuild import read_changelog
 from processor.simulation.simulate import Simulation, simulate
 from schemas import topics
-from tests.integration.harness import Harness, Received, WorkerProcess, input_env
+from tests.support.harness import Harness, Received, WorkerProcess, input_env
 
 
 @dataclass(frozen=True)

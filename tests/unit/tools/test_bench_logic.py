@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from processor.core.pipeline import partition_for
 from processor.core.policy_file import load_policy
+from processor.core.ports import partition_for
 from processor.core.settings import Settings
 from schemas import topics
 from tools.bench import load, logic

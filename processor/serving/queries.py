@@ -1,0 +1,95 @@
+"""Reads of the Redis read model: one customer's snapshot, the worklist, and their query rules.
+
+Shared by the HTTP handlers and the `arpulse customer` / `arpulse worklist` commands.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from redis.asyncio import Redis
+
+from processor.domain.policy import AGING_BUCKETS, RISK_BUCKETS
+from processor.errors import ArpulseError
+from processor.serving.keys import Keys
+
+MAX_WORKLIST = 1000
+
+
+class BadRequest(ArpulseError):
+    """A query parameter is invalid."""
+
+
+def worklist_query(params: Any) -> dict[str, Any]:
+    """Validate `limit`, `risk_bucket` and `aging_bucket` query parameters."""
+    raw_limit = params.get("limit", "50")
+    try:
+        limit = int(raw_limit)
+    except ValueError:
+        raise BadRequest(f"limit: must be an integer, got {raw_limit!r}") from None
+    if not 1 <= limit <= MAX_WORKLIST:
+        raise BadRequest(f"limit: must be between 1 and {MAX_WORKLIST}, got {limit}")
+    risk = params.get("risk_bucket") or None
+    if risk is not None and risk not in RISK_BUCKETS:
+        raise BadRequest(f"risk_bucket: must be one of {', '.join(RISK_BUCKETS)}, got {risk!r}")
+    aging = params.get("aging_bucket") or None
+    if aging is not None and aging not in AGING_BUCKETS:
+        raise BadRequest(f"aging_bucket: must be one of {', '.join(AGING_BUCKETS)}, got {aging!r}")
+    return {"limit": limit, "risk_bucket": risk, "aging_bucket": aging}
+
+
+async def read_customer(redis: Redis, keys: Keys, customer_id: str) -> dict[str, Any] | None:
+    """One customer's snapshot, or None if unknown."""
+    raw = await redis.get(keys.customer(customer_id))
+    return None if raw is None else dict(json.loads(raw))
+
+
+async def read_worklist(
+    redis: Redis,
+    keys: Keys,
+    *,
+    limit: int,
+    risk_bucket: str | None = None,
+    aging_bucket: str | None = None,
+) -> list[dict[str, Any]]:
+    """Customers to chase, highest priority first, with the essentials of each snapshot."""
+    if risk_bucket and aging_bucket:
+        members = await _intersection(redis, keys, risk_bucket, aging_bucket, limit)
+    elif risk_bucket:
+        members = await redis.zrevrange(keys.by_risk(risk_bucket), 0, limit - 1, withscores=True)
+    elif aging_bucket:
+        members = await redis.zrevrange(keys.by_aging(aging_bucket), 0, limit - 1, withscores=True)
+    else:
+        members = await redis.zrevrange(keys.worklist, 0, limit - 1, withscores=True)
+    if not members:
+        return []
+    ids = [m.decode() if isinstance(m, bytes) else m for m, _ in members]
+    raws = await redis.mget([keys.customer(i) for i in ids])
+    rows = []
+    for customer_id, (_, score), raw in zip(ids, members, raws, strict=True):
+        snapshot = json.loads(raw) if raw else {}
+        rows.append(
+            {
+                "customer_id": customer_id,
+                "priority": int(score),
+                "customer_name": snapshot.get("customer_name"),
+                "segment": snapshot.get("segment"),
+                "outstanding": snapshot.get("outstanding", {}),
+                "oldest_days_past_due": max(
+                    (i["days_past_due"] for i in snapshot.get("open_invoices", [])), default=0
+                ),
+                "last_change_reason": snapshot.get("last_change_reason"),
+            }
+        )
+    return rows
+
+
+async def _intersection(
+    redis: Redis, keys: Keys, risk_bucket: str, aging_bucket: str, limit: int
+) -> list[tuple[Any, float]]:
+    risk = dict(await redis.zrange(keys.by_risk(risk_bucket), 0, -1, withscores=True))
+    aging = await redis.zrange(keys.by_aging(aging_bucket), 0, -1, withscores=True)
+    both = [(m, s) for m, s in aging if m in risk]
+    both.sort(key=lambda pair: (-pair[1], pair[0]))
+    return both[:limit]
