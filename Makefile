@@ -32,12 +32,14 @@ run: venv
 test: venv
 	$(BIN)/ruff check . || { echo "make test: ruff found problems (try: $(BIN)/ruff check --fix .)" >&2; exit 1; }
 	$(BIN)/mypy || { echo "make test: mypy found type errors" >&2; exit 1; }
+	$(BIN)/lint-imports --no-cache || { echo "make test: an import breaks a layer rule (docs/architecture.md)" >&2; exit 1; }
 	$(BIN)/python -m pytest -W error $(PYTEST_ARGS) || { \
 	  rc=$$?; echo "make test: pytest failed (exit $$rc); see the report above" >&2; exit $$rc; }
 
 lint: venv
 	$(BIN)/ruff check . || { echo "make lint: ruff found problems (try: $(BIN)/ruff check --fix .)" >&2; exit 1; }
 	$(BIN)/mypy || { echo "make lint: mypy found type errors" >&2; exit 1; }
+	$(BIN)/lint-imports --no-cache || { echo "make lint: an import breaks a layer rule (docs/architecture.md)" >&2; exit 1; }
 
 # The scale-out run alone (it is part of `make test` too), e.g. to repeat it after a change.
 test-scale-out: venv
@@ -66,7 +68,8 @@ soak: venv $(PERF_STAMP)
 
 # `make bench [RUNS=3] [BENCH_ARGS="--customers 5000 --state-customers 50000"]`: arpulse against the
 # raw Kafka client on one broker, latency at half load, memory per customer, restart time; writes
-# build/bench/bench.json and bench.png (docs/performance.md, "The benchmark"). BENCH_ARGS="--quick": a smoke run.
+# build/bench/bench.json and bench.png (docs/performance.md, "The benchmark").
+# BENCH_ARGS="--quick": a smoke run.
 RUNS ?= 3
 BENCH_ARGS ?=
 

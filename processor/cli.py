@@ -9,7 +9,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from processor.errors import ConfigError
 
@@ -127,7 +127,7 @@ def _worklist(args: argparse.Namespace) -> int:
     except BadRequest as exc:
         raise ConfigError(str(exc)) from None
 
-    async def lookup() -> list[dict[str, object]]:
+    async def lookup() -> list[dict[str, Any]]:
         redis = Redis.from_url(settings.redis_url.get_secret_value())
         try:
             return await read_worklist(redis, Keys(settings.redis_prefix), **query)

@@ -56,9 +56,9 @@ class WakeIndex:
         self._heaps.pop(partition, None)
         self._current.pop(partition, None)
 
-    def partitions(self) -> set[int]:
+    def partitions(self) -> frozenset[int]:
         """Partitions the index holds."""
-        return set(self._current)
+        return frozenset(self._current)
 
     def pop_due(self, partition: int, now: datetime, limit: int) -> list[tuple[bytes, datetime]]:
         """Up to `limit` customers due by `now`; they leave the index until decided again."""

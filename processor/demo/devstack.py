@@ -152,7 +152,7 @@ def _kafka_answers(bootstrap: str, cluster_id: str) -> bool:
     """
     import asyncio
 
-    from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
+    from aiokafka.admin import AIOKafkaAdminClient
 
     async def probe() -> str:
         client = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2000)

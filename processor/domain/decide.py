@@ -39,7 +39,6 @@ __all__ = [
     "advance",
     "business_date",
     "decide",
-    "handle",
     "on_event",
     "wake",
 ]
@@ -72,20 +71,6 @@ def business_date(now: datetime, policy: Policy) -> date:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     return now.astimezone(policy_plan(policy).zone).date()
-
-
-def handle(state: CustomerState, fact: Fact, *, now: datetime, policy: Policy) -> Decision | None:
-    """Apply one fact and decide; None when the event was already applied (nothing to do).
-
-    The decision is made at `now`, or at the customer's last decision if that is later: one
-    customer's decisions never go back in time. Call ``advance`` first so that what time alone
-    brought before the event is decided before it. Raises DomainError when the fact contradicts
-    the ledger (the state is then unchanged).
-    """
-    after = apply(state, fact)
-    if after is state:
-        return None
-    return _decide_fact(state, after, fact, now, policy)
 
 
 def _decide_fact(

@@ -58,28 +58,9 @@ class Contacts:
     last_contact: Mapping[str, date]
 
 
-def step_date(invoice: Invoice, step: LadderStep) -> date:
-    """The business date a step falls on for an invoice."""
-    return invoice.due_date + timedelta(days=step.offset_days)
-
-
-def pending_steps(
-    state: CustomerState, risk_bucket: str, policy: Policy
-) -> list[tuple[Invoice, LadderStep]]:
-    """Steps of the ladder not yet taken for invoices still owed (in any future or past day)."""
-    ledger = state.ledger
-    pending = []
-    for invoice in ledger.open_invoices():
-        done = state.done_steps.get(invoice.invoice_id, frozenset())
-        for step in policy.ladder.for_risk(risk_bucket):
-            # A step dated before the invoice existed never applies to it.
-            if step.id not in done and step_date(invoice, step) >= invoice.issued_on:
-                pending.append((invoice, step))
-    return pending
-
-
 def due_steps(
     state: CustomerState,
+    facts: LedgerFacts,
     flagged: Mapping[str, DetectedBy],
     risk_bucket: str,
     today: date,
@@ -93,17 +74,6 @@ def due_steps(
     held by a cooldown until the next rung came) are superseded, never sent in a burst; and a
     rung taken on a channel under one bucket's ladder is not taken again under another's.
     """
-    return _due_steps(state, ledger_facts(state.ledger), flagged, risk_bucket, today, policy)
-
-
-def _due_steps(
-    state: CustomerState,
-    facts: LedgerFacts,
-    flagged: Mapping[str, DetectedBy],
-    risk_bucket: str,
-    today: date,
-    policy: Policy,
-) -> list[DueStep]:
     if not facts.open:
         return []
     plan = policy_plan(policy)
@@ -156,21 +126,6 @@ def chased_currencies(ledger: Ledger, policy: Policy) -> set[str]:
     }
 
 
-def plan_contacts(
-    state: CustomerState,
-    flagged: Mapping[str, DetectedBy],
-    assessment: Assessment,
-    cause: Cause,
-    now: datetime,
-    today: date,
-    policy: Policy,
-) -> Contacts:
-    """The ladder actions due on `today`, after the minimum amount, cooldowns and merging."""
-    return planned_contacts(
-        state, ledger_facts(state.ledger), flagged, assessment, cause, now, today, policy
-    )
-
-
 def planned_contacts(
     state: CustomerState,
     facts: LedgerFacts,
@@ -181,8 +136,8 @@ def planned_contacts(
     today: date,
     policy: Policy,
 ) -> Contacts:
-    """`plan_contacts` with the ledger's derived facts at hand."""
-    due = _due_steps(state, facts, flagged, assessment.segment.risk_bucket, today, policy)
+    """The ladder actions due on `today`, after the minimum amount, cooldowns and merging."""
+    due = due_steps(state, facts, flagged, assessment.segment.risk_bucket, today, policy)
     if not due:
         return Contacts(actions=(), done_steps=state.done_steps, last_contact=state.last_contact)
     groups: dict[tuple[str, str], list[DueStep]] = {}

@@ -175,15 +175,6 @@ class Ladder(_Frozen):
         steps: tuple[LadderStep, ...] = getattr(self, risk_bucket)
         return steps
 
-    def rungs_taken(self, step_ids: frozenset[str]) -> frozenset[tuple[int, str]]:
-        """(offset, channel) of steps taken, in any bucket's ladder (unknown ids are skipped)."""
-        return frozenset(
-            (step.offset_days, step.channel)
-            for bucket in (self.low, self.medium, self.high)
-            for step in bucket
-            if step.id in step_ids
-        )
-
 
 class QuietHours(_Frozen):
     """When customers are not contacted, on their own clock: `not_before` moves past it."""

@@ -59,11 +59,6 @@ def aging_bucket(days: int) -> str:
     return "120+"
 
 
-def behavior_figures(ledger: Ledger, today: date, policy: BehaviorPolicy) -> BehaviorFigures:
-    """Days late per invoice settled within the window (late beyond the tolerance)."""
-    return _figures(ledger_facts(ledger), today.toordinal(), policy)
-
-
 def _figures(facts: LedgerFacts, today: int, policy: BehaviorPolicy) -> BehaviorFigures:
     since = today - policy.window_days
     paid = 0
@@ -100,11 +95,6 @@ def behavior_class(figures: BehaviorFigures, policy: BehaviorPolicy) -> str:
     ):
         return "habitually_late"
     return "occasionally_late"
-
-
-def value_tier(ledger: Ledger, today: date, policy: ValueTierPolicy) -> str:
-    """The highest tier reached in any currency by the amount invoiced within the window."""
-    return _tier(ledger_facts(ledger), today.toordinal(), policy)
 
 
 def _tier(facts: LedgerFacts, today: int, policy: ValueTierPolicy) -> str:

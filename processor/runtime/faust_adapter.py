@@ -51,7 +51,8 @@ PROBE_TIMEOUT_SECONDS = 10.0
 
 def committed_offset(app: faust.App, tp: TP) -> int | None:
     """The offset Faust's consumer last committed for `tp` (None: nothing committed yet)."""
-    committed: int | None = app.consumer._committed_offset.get(tp)
+    consumer: Any = app.consumer  # the attribute is on Faust's Consumer, not its ConsumerT
+    committed: int | None = consumer._committed_offset.get(tp)
     return committed
 
 
@@ -77,14 +78,20 @@ def as_current_event(event: Any) -> Iterator[None]:
 
 def recovery_done(app: faust.App) -> bool:
     """Whether table recovery has completed and no later recovery is under way."""
-    recovery = app.tables.recovery
+    recovery = _recovery(app)
     # `completed` stays set through later recoveries, hence `in_recovery` as well
     return bool(recovery.completed.is_set()) and not recovery.in_recovery
 
 
 def recovery_ever_completed(app: faust.App) -> bool:
     """Whether the first table recovery has completed (health reports it)."""
-    return bool(app.tables.recovery.completed.is_set())
+    return bool(_recovery(app).completed.is_set())
+
+
+def _recovery(app: faust.App) -> Any:
+    """Table recovery's service (on Faust's TableManager, not its TableManagerT)."""
+    tables: Any = app.tables
+    return tables.recovery
 
 
 def active_partitions(app: faust.App, topics: Any) -> set[int]:

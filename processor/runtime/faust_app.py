@@ -19,8 +19,6 @@ from processor.runtime.faust_adapter import correct_recovery_end_offsets, set_fe
 from processor.runtime.scheduling import scheduler_loop
 from processor.runtime.worker import Worker
 
-RAW = {"key_serializer": "raw", "value_serializer": "raw"}
-
 
 class TableStore:
     """The Faust table as the pipeline's state store (keys and values are bytes)."""
@@ -113,35 +111,48 @@ def register(worker: Worker, *, on_stop: Callable[[], Awaitable[None]] | None = 
     """
     settings, app = worker.settings, worker.app
     sources = [*settings.input_topics, settings.rekey_topic]
-    inputs = app.topic(*sources, partitions=settings.partitions, allow_empty=True, **RAW)
+    inputs = app.topic(
+        *sources,
+        partitions=settings.partitions,
+        allow_empty=True,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
     app.agent(inputs, name="arpulse.consume", concurrency=1)(consumer_agent(worker))
     wake_topic = app.topic(
-        settings.wake_topic, partitions=settings.partitions, allow_empty=True, **RAW
+        settings.wake_topic,
+        partitions=settings.partitions,
+        allow_empty=True,
+        key_serializer="raw",
+        value_serializer="raw",
     )
     app.agent(wake_topic, name="arpulse.wake", concurrency=1)(wake_agent(worker))
 
-    @app.task
     async def start_projection() -> None:
         await worker.projection.start()
 
-    @app.task
     async def watch() -> None:
         await watch_broker(worker)
 
-    @app.task
     async def schedule() -> None:
         await scheduler_loop(worker)
 
-    @app.task
     async def drain() -> None:
         await drain_loop(worker)
 
-    @app.on_partitions_revoked.connect  # type: ignore[misc]
     async def forget_revoked(app: faust.App, revoked: Any, **kwargs: Any) -> None:
         worker.revoked({tp.partition for tp in revoked})
 
-    @app.on_before_shutdown.connect  # type: ignore[misc]
     async def stop_projection(app: faust.App, **kwargs: Any) -> None:
         await worker.projection.stop()
         if on_stop is not None:
             await on_stop()
+
+    for task in (start_projection, watch, schedule, drain):
+        app.task(task)
+    # Faust's signal types ask for receivers that take a `signal` keyword; its senders pass it
+    # among **kwargs, which these take.
+    revoked_signal: Any = app.on_partitions_revoked
+    revoked_signal.connect(forget_revoked)
+    shutdown_signal: Any = app.on_before_shutdown
+    shutdown_signal.connect(stop_projection)

@@ -6,7 +6,7 @@ Shared by the HTTP handlers and the `arpulse customer` / `arpulse worklist` comm
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import Redis
 
@@ -54,14 +54,15 @@ async def read_worklist(
     aging_bucket: str | None = None,
 ) -> list[dict[str, Any]]:
     """Customers to chase, highest priority first, with the essentials of each snapshot."""
+    members: list[tuple[Any, float]]
     if risk_bucket and aging_bucket:
         members = await _intersection(redis, keys, risk_bucket, aging_bucket, limit)
     elif risk_bucket:
-        members = await redis.zrevrange(keys.by_risk(risk_bucket), 0, limit - 1, withscores=True)
+        members = await _top(redis, keys.by_risk(risk_bucket), limit)
     elif aging_bucket:
-        members = await redis.zrevrange(keys.by_aging(aging_bucket), 0, limit - 1, withscores=True)
+        members = await _top(redis, keys.by_aging(aging_bucket), limit)
     else:
-        members = await redis.zrevrange(keys.worklist, 0, limit - 1, withscores=True)
+        members = await _top(redis, keys.worklist, limit)
     if not members:
         return []
     ids = [m.decode() if isinstance(m, bytes) else m for m, _ in members]
@@ -85,11 +86,22 @@ async def read_worklist(
     return rows
 
 
+async def _top(redis: Redis, key: str, limit: int) -> list[tuple[Any, float]]:
+    """The `limit` highest-scored members of a sorted set, with their scores."""
+    return _scored(await redis.zrevrange(key, 0, limit - 1, withscores=True))
+
+
 async def _intersection(
     redis: Redis, keys: Keys, risk_bucket: str, aging_bucket: str, limit: int
 ) -> list[tuple[Any, float]]:
-    risk = dict(await redis.zrange(keys.by_risk(risk_bucket), 0, -1, withscores=True))
-    aging = await redis.zrange(keys.by_aging(aging_bucket), 0, -1, withscores=True)
+    """Members of both the risk and the aging worklist, highest priority first."""
+    risk = dict(_scored(await redis.zrange(keys.by_risk(risk_bucket), 0, -1, withscores=True)))
+    aging = _scored(await redis.zrange(keys.by_aging(aging_bucket), 0, -1, withscores=True))
     both = [(m, s) for m, s in aging if m in risk]
     both.sort(key=lambda pair: (-pair[1], pair[0]))
     return both[:limit]
+
+
+def _scored(reply: object) -> list[tuple[Any, float]]:
+    """A sorted-set reply asked `withscores`: (member, score) pairs (redis-py types it loosely)."""
+    return cast(list[tuple[Any, float]], reply)

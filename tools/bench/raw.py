@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from decimal import Decimal
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # type: ignore[import-untyped]
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 FETCH_MAX_RECORDS = 5000
 STALL_TIMEOUT_S = 60.0  # nothing consumed for this long: the run is broken

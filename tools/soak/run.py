@@ -47,12 +47,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from aiokafka import (  # type: ignore[import-untyped]
+from aiokafka import (
     AIOKafkaConsumer,
     AIOKafkaProducer,
     TopicPartition,
 )
-from aiokafka.errors import KafkaError  # type: ignore[import-untyped]
+from aiokafka.errors import KafkaError
 
 from processor.core.clock import SimulatedClock
 from processor.demo.devstack import DevStack, StackError

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from processor.core.policy_file import load_policy
 from processor.core.state_codec import FORMAT, decode_state, encode_state
-from processor.domain.decide import handle, on_event
+from processor.domain.decide import on_event
 from processor.domain.ledger import ArchivedInvoice, Opening
 from processor.domain.state import CustomerState
 from tests.support.builders import CUSTOMER, at, day, due, inv, pay
@@ -26,9 +26,9 @@ def test_state_codec_round_trips_a_rich_state() -> None:
         (due("A", on=30), at(31)),
         (pay("P1", "130.00", on=40, invoice_id="A"), at(40)),
     ]:
-        decision = handle(state, fact, now=now, policy=policy)
-        assert decision is not None
-        state = decision.state
+        progress = on_event(state, fact, now=now, policy=policy)
+        assert progress.applied
+        state = progress.state
     assert (
         state.flags
         and state.done_steps

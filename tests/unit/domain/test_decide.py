@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from processor.domain.decide import Cause, Decision, decide, handle, on_event
+from processor.domain.decide import Cause, Decision, decide, on_event
 from processor.domain.facts import Fact
 from processor.domain.policy import Policy
 from processor.domain.state import CustomerState
@@ -184,4 +184,7 @@ def test_output_ids_depend_on_the_decision_not_on_time(policy: Policy) -> None:
 
 def test_a_duplicate_event_decides_nothing(policy: Policy) -> None:
     state, _ = run(policy, (inv("A", due=30), at(0)))
-    assert handle(state, inv("A", due=30), now=at(1), policy=policy) is None
+    progress = on_event(state, inv("A", due=30), now=at(1), policy=policy)
+    assert not progress.applied
+    assert progress.decisions == ()
+    assert progress.state is state

@@ -14,6 +14,7 @@ import pytest
 from processor.domain.contact import not_before
 from processor.domain.decide import Decision, advance, on_event
 from processor.domain.facts import Fact
+from processor.domain.plan import policy_plan
 from processor.domain.policy import Policy, QuietHours
 from processor.domain.schedule import next_wake, start_of_day
 from processor.domain.state import CustomerState
@@ -325,4 +326,4 @@ def test_moving_to_another_ladder_does_not_repeat_a_rung_on_the_same_channel(
         (day(31), "high.d1.reminder", ("A",)),
     ]
     # What a taken step stands for, whichever ladder it came from: a rung on a channel.
-    assert policy.ladder.rungs_taken(frozenset({"medium.pre3.reminder"})) == {(-3, "email")}
+    assert policy_plan(policy).rungs["medium.pre3.reminder"] == (-3, "email")

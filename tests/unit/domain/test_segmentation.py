@@ -13,7 +13,6 @@ from processor.domain.segmentation import (
     aging_bucket,
     assess,
     behavior_class,
-    value_tier,
 )
 from processor.domain.state import CustomerState, apply
 from tests.support.builders import CUSTOMER, day, inv, pay
@@ -99,7 +98,7 @@ def test_value_tier_by_amount_invoiced_per_currency(
         inv(f"I{n}", amount, issued=n, due=n + 30, currency=currency)
         for n, amount in enumerate(amounts)
     ]
-    assert value_tier(ledger(*facts), day(60), policy.value_tier) == tier
+    assert assess(ledger(*facts), day(60), policy).segment.value_tier == tier
 
 
 @pytest.mark.parametrize(
