@@ -9,9 +9,31 @@ STAMP  := $(VENV)/.installed
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: venv run test test-scale-out lint schemas clean
+.PHONY: venv run test test-scale-out lint schemas clean system-redis system-promtool
 
 venv: $(STAMP)
+
+# System programs from Debian's packages: redis-server (the demo and the tests start their own
+# server on a free port) and promtool (the tests check the Prometheus rules). Installed with
+# apt-get when missing and running as root; otherwise the message says what to install.
+# $(call deb_package,COMMAND,PACKAGE)
+define deb_package
+	@command -v $(1) >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "make: $(1) is missing; install Debian's package: sudo apt-get install -y $(2)" >&2; exit 1; fi; \
+	  echo "installing Debian's package $(2) (for $(1))"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q --no-install-recommends $(2) >/dev/null 2>&1 \
+	    || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $(2); } \
+	    || { echo "make: 'apt-get install $(2)' failed (see above); install it by hand" >&2; exit 1; }; \
+	  command -v $(1) >/dev/null 2>&1 || { echo "make: $(2) is installed but $(1) is not on PATH" >&2; exit 1; }; }
+endef
+
+system-redis:
+	$(call deb_package,redis-server,redis-server)
+
+system-promtool:
+	$(call deb_package,promtool,prometheus)
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 13))' 2>/dev/null || { \
@@ -26,10 +48,10 @@ $(STAMP): pyproject.toml
 	  echo "make venv: 'pip install -e .[dev]' failed; see pip's output above" >&2; exit 1; }
 	@touch $@
 
-run: venv
+run: venv system-redis
 	$(BIN)/arpulse demo $(ARGS) || { echo "make run: 'arpulse demo $(ARGS)' failed" >&2; exit 1; }
 
-test: venv
+test: venv system-redis system-promtool
 	$(BIN)/ruff check . || { echo "make test: ruff found problems (try: $(BIN)/ruff check --fix .)" >&2; exit 1; }
 	$(BIN)/mypy || { echo "make test: mypy found type errors" >&2; exit 1; }
 	$(BIN)/lint-imports --no-cache || { echo "make test: an import breaks a layer rule (docs/architecture.md)" >&2; exit 1; }
@@ -42,7 +64,7 @@ lint: venv
 	$(BIN)/lint-imports --no-cache || { echo "make lint: an import breaks a layer rule (docs/architecture.md)" >&2; exit 1; }
 
 # The scale-out run alone (it is part of `make test` too), e.g. to repeat it after a change.
-test-scale-out: venv
+test-scale-out: venv system-redis
 	$(BIN)/python -m pytest -W error -m scale_out tests/integration/test_scale_out.py || { \
 	  rc=$$?; echo "make test-scale-out: the scale-out run failed (exit $$rc); see the report above" >&2; exit $$rc; }
 

@@ -56,7 +56,7 @@ def read_wake_message(value: bytes | None) -> WakeCall:
         document = json.loads(value or b"")
         customer_id = str(document["customer_id"])
         at = datetime.fromisoformat(document["at"])
-    except (KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"unreadable wake-up: {exc}") from None
     if at.tzinfo is None:
         raise ValueError("unreadable wake-up: naive instant")

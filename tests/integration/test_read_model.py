@@ -1,4 +1,5 @@
-"""The Redis projection against a real Redis: snapshots and the worklists they belong to."""
+"""The Redis read model against a real Redis: the projection writes snapshots and worklists,
+the queries and HTTP handlers read them back."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from redis.asyncio import Redis
 
 from processor.demo.devstack import DevStack
 from processor.domain.policy import AGING_BUCKETS, RISK_BUCKETS
+from processor.serving.http import ReadModelHandlers
 from processor.serving.keys import Keys
 from processor.serving.projection import RedisProjection
 from processor.serving.queries import read_customer, read_worklist
@@ -86,3 +88,22 @@ async def test_snapshots_are_written_again_after_redis_forgot_the_script(redis: 
     projection.publish(snapshot("c-1", priority=9, risk="high", aging="120+"))
     assert await projection.flush()
     assert await redis.zscore(keys.by_aging("120+"), "c-1") == 9
+
+
+async def test_the_handlers_answer_from_what_the_projection_wrote(redis: Redis) -> None:
+    keys = Keys(unique("arpulse-http"))
+    projection = RedisProjection(redis=redis, keys=keys)
+    projection.publish(snapshot("c-high", priority=80, risk="high", aging="91-120"))
+    projection.publish(snapshot("c-low", priority=10, risk="low", aging="1-30"))
+    assert await projection.flush()
+    read_model = ReadModelHandlers(redis=redis, keys=keys)
+
+    found = await read_model.customer({}, {"customer_id": "c-high"})
+    assert (found.status, found.body["segment"]["priority"]) == (200, 80)
+    missing = await read_model.customer({}, {"customer_id": "nobody"})
+    assert (missing.status, missing.body) == (404, {"error": "customer 'nobody' not found"})
+
+    everyone = await read_model.worklist({"limit": "10"}, {})
+    assert [row["customer_id"] for row in everyone.body["items"]] == ["c-high", "c-low"]
+    high = await read_model.worklist({"risk_bucket": "high"}, {})
+    assert (high.body["count"], high.body["risk_bucket"]) == (1, "high")
