@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from processor.core.portfolio import Portfolio
+from processor.domain.state import CLASS_DIMENSIONS
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-TRANSITION_DIMENSIONS = ("aging_bucket", "behavior", "value_tier", "risk_bucket")
+TRANSITION_DIMENSIONS = CLASS_DIMENSIONS  # transitions counted per class dimension
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,10 +78,9 @@ class EventProcessor:
 
     A batch is input events or wake-ups (a message on the wake topic). It is decided message by
     message, in order, against working copies of the states; then every output is published and
-    acknowledged at once; only then are the states stored, once per customer. One wait for the
-    broker per batch instead of one per message is what lets a worker with a backlog run at the
-    speed of its CPU, and a crash anywhere before the store replays the whole batch, which
-    re-publishes the same outputs under the same ids.
+    acknowledged at once; only then are the states stored, once per customer (the module's rule).
+    One wait for the broker per batch instead of one per message is what lets a worker with a
+    backlog run at the speed of its CPU.
     """
 
     def __init__(

@@ -1,12 +1,13 @@
 """The scheduler: wakes customers when time alone has something for them, on the owner only.
 
-Each customer's next wake-up is computed by the domain (`next_wake`) and stored with its state in
-the changelog-backed table, so it survives restarts and follows partitions. The worker keeps an
-index of those instants per owned partition: a min-heap of (instant, customer) with lazy deletion,
-plus the current instant per customer. A tick pops only what is due, so its cost grows with the
-work due, never with the number of customers. A due customer is not decided here: a wake-up
-message goes to the internal wake topic on the customer's partition, and the agent consuming it
-decides under the same per-partition lock as events, inside Faust's stream (table writes need it).
+Each customer's next wake-up is computed when its state is stored (`processor.core.wakes`) and
+stored with it in the changelog-backed table, so it survives restarts and follows partitions. The
+worker keeps an index of those instants per owned partition: a min-heap of (instant, customer)
+with lazy deletion, plus the current instant per customer. A tick pops only what is due, so its
+cost grows with the work due, never with the number of customers. A due customer is not decided
+here: a wake-up message goes to the internal wake topic on the customer's partition, and the
+partition's owner decides it in its drain loop, after that partition's events and in the same
+batch runner (`processor.runtime.drain`).
 
 Wake-ups of a partition wait while its inputs have unprocessed messages (at most
 `scheduler_max_defer_seconds`): an event already in the backlog, a payment say, is applied first.

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from processor.domain.segmentation import Assessment
-from processor.domain.state import CustomerState
+from processor.domain.state import SEGMENT_DIMENSIONS, CustomerState
 from schemas.events import money_text
 
 _SHARE = Decimal("0.001")
@@ -40,13 +40,7 @@ def customer_snapshot(
         "customer_name": state.customer_name,
         "segment": None
         if segment is None
-        else {
-            "aging_bucket": segment.aging_bucket,
-            "behavior": segment.behavior,
-            "value_tier": segment.value_tier,
-            "risk_bucket": segment.risk_bucket,
-            "priority": segment.priority,
-        },
+        else {dimension: getattr(segment, dimension) for dimension in SEGMENT_DIMENSIONS},
         "risk_score": assessment.risk_score,
         "open_invoices": open_invoices,
         "outstanding": {

@@ -23,6 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
+from processor.errors import ArpulseError
+
 log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 30.0
@@ -30,7 +32,7 @@ STOP_TIMEOUT_S = 10.0
 _PORT_ATTEMPTS = 3  # a free port can be taken by someone else before the server binds it
 
 
-class StackError(RuntimeError):
+class StackError(ArpulseError):
     """A local server could not be found, started or reached."""
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from processor.domain.state import CLASS_DIMENSIONS
+
 _COLORS = {"FLAG": "33", "ACTION": "36", "SEGMENT": "35", "DEAD": "31", "THANKS": "32"}
 
 
@@ -48,7 +50,7 @@ def render(event: dict[str, Any], *, color: bool = False, all_segments: bool = F
         moves = ", ".join(
             f"{d} {previous.get(d, '-')}→{current[d]}"
             for d in event["changed"]
-            if d in ("risk_bucket", "aging_bucket", "behavior", "value_tier")
+            if d in CLASS_DIMENSIONS
         )
         return _paint("SEGMENT", f"{who:<12} {moves}", color)
     if kind == "dead_letter":

@@ -28,7 +28,13 @@ from processor.core.clock import SimulatedClock
 from processor.demo.devstack import DevStack, StackError, free_port
 from processor.demo.portfolio import PortfolioEvent, bad_events, portfolio
 from processor.demo.render import render
+from processor.errors import ArpulseError
 from schemas import topics
+
+
+class DemoError(ArpulseError):
+    """The demo's worker did not start or stopped."""
+
 
 PARTITIONS = 4
 RUN_DIR = Path("var/demo")
@@ -71,7 +77,7 @@ def run_demo(*, customers: int, days_per_second: float) -> int:
         )
     except KeyboardInterrupt:
         print("\nstopping...")
-    except RuntimeError as exc:
+    except ArpulseError as exc:  # a server or the worker failed: the message says which
         print(f"arpulse demo: {exc}", file=sys.stderr)
         return 1
     finally:
@@ -123,7 +129,7 @@ def _wait_ready(worker: subprocess.Popen[bytes], port: int, timeout: float = 90.
     while time.monotonic() < deadline:
         if worker.poll() is not None:
             tail = (RUN_DIR / "worker.log").read_text(errors="replace").splitlines()[-20:]
-            raise RuntimeError("the worker exited:\n" + "\n".join(tail))
+            raise DemoError("the worker exited:\n" + "\n".join(tail))
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
                 if response.status == 200:
@@ -133,7 +139,7 @@ def _wait_ready(worker: subprocess.Popen[bytes], port: int, timeout: float = 90.
             pass
         print(".", end="", flush=True)
         time.sleep(0.5)
-    raise RuntimeError(
+    raise DemoError(
         f"the worker was not ready after {timeout:.0f}s; see {RUN_DIR / 'worker.log'}"
     )
 

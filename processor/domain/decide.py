@@ -28,7 +28,13 @@ from processor.domain.reasons import days, situation
 from processor.domain.retention import compact
 from processor.domain.schedule import next_wake
 from processor.domain.segmentation import Assessment, assessed
-from processor.domain.state import CustomerState, DetectedBy, Segment, apply
+from processor.domain.state import (
+    SEGMENT_DIMENSIONS,
+    CustomerState,
+    DetectedBy,
+    Segment,
+    apply,
+)
 
 __all__ = [
     "ActionRequest",
@@ -43,7 +49,7 @@ __all__ = [
     "wake",
 ]
 
-DIMENSIONS = ("aging_bucket", "behavior", "value_tier", "risk_bucket", "priority")
+DIMENSIONS = SEGMENT_DIMENSIONS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

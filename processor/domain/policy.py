@@ -21,7 +21,9 @@ from pydantic import (
     model_validator,
 )
 
-AGING_BUCKETS = ("current", "1-30", "31-60", "61-90", "91-120", "120+")
+# The contract's aging buckets: (most days past due in the bucket, name); beyond the last, "120+".
+AGING_EDGES = ((0, "current"), (30, "1-30"), (60, "31-60"), (90, "61-90"), (120, "91-120"))
+AGING_BUCKETS = (*(name for _, name in AGING_EDGES), "120+")
 BEHAVIORS = ("new", "on_time", "occasionally_late", "habitually_late")
 VALUE_TIERS = ("small", "mid", "key")
 RISK_BUCKETS = ("low", "medium", "high")

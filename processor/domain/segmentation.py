@@ -12,10 +12,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from processor.domain.ledger import ZERO, Invoice, Ledger
 from processor.domain.plan import LedgerFacts, ledger_facts
-from processor.domain.policy import BehaviorPolicy, Policy, ValueTierPolicy
+from processor.domain.policy import AGING_EDGES, BehaviorPolicy, Policy, ValueTierPolicy
 from processor.domain.state import CustomerState, Segment
-
-_AGING_EDGES = ((0, "current"), (30, "1-30"), (60, "31-60"), (90, "61-90"), (120, "91-120"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,7 +51,7 @@ def days_past_due(invoice: Invoice, today: date) -> int:
 
 def aging_bucket(days: int) -> str:
     """The contract's aging bucket for a number of days past due."""
-    for upper, name in _AGING_EDGES:
+    for upper, name in AGING_EDGES:
         if days <= upper:
             return name
     return "120+"

@@ -17,6 +17,12 @@ from processor.domain.ledger import Ledger, fact_date, record
 DetectedBy = Literal["due_date_event", "clock", "late_payment"]
 
 
+# The segmentation dimensions, in the contract's order (a segment change names those that moved).
+SEGMENT_DIMENSIONS = ("aging_bucket", "behavior", "value_tier", "risk_bucket", "priority")
+# The dimensions that are classes (not a number): transitions between them are counted.
+CLASS_DIMENSIONS = SEGMENT_DIMENSIONS[:4]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Segment:
     """A customer's place on every segmentation dimension."""

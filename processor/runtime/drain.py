@@ -125,7 +125,7 @@ async def drain_partition(worker: Worker, partition: int) -> bool:
     outputs were being published is not stored: a table write from here could land after the new
     owner's and overwrite newer state. (Faust's stream queue can still hand over messages of a
     revoked partition after the buffer was dropped.) Unprocessed messages stay unacknowledged and
-    are delivered again to the owner, who re-publishes the same outputs under the same ids.
+    are delivered again to the owner (the pipeline's publish-then-store rule makes that safe).
     """
     inbox = worker.inbox
     async with inbox.lock(partition):

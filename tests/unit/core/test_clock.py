@@ -11,18 +11,6 @@ from processor.core.clock import SimulatedClock
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
 
-def hours(n: float) -> datetime:
-    return T0 + timedelta(hours=n)
-
-
-class FixedClock:
-    def __init__(self, now: datetime) -> None:
-        self.moment = now
-
-    def now(self) -> datetime:
-        return self.moment
-
-
 def test_the_simulated_clock_runs_from_its_start_at_its_speed() -> None:
     real = [1000.0]
     anchor = datetime.fromtimestamp(1000.0, UTC)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from processor.core.in_memory import FixedClock
 from processor.core.scheduler import Scheduler, WakeIndex
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -13,14 +14,6 @@ T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
 def hours(n: float) -> datetime:
     return T0 + timedelta(hours=n)
-
-
-class FixedClock:
-    def __init__(self, now: datetime) -> None:
-        self.moment = now
-
-    def now(self) -> datetime:
-        return self.moment
 
 
 def test_the_index_pops_only_what_is_due_in_time_order() -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any, get_args
 
 import pytest
 
+from processor.domain.policy import AGING_BUCKETS, BEHAVIORS, RISK_BUCKETS, VALUE_TIERS
+from processor.domain.state import SEGMENT_DIMENSIONS
 from schemas import events
 from schemas.export import SCHEMA_DIR, render, schema_documents
 from schemas.validation import Rejected, parse_input
@@ -120,3 +123,18 @@ def test_every_contract_event_type_has_a_schema_file() -> None:
         "collection.action_requested",
         "dead_letter",
     }
+
+
+@pytest.mark.parametrize(
+    ("literal", "domain"),
+    [
+        (events.AgingBucket, AGING_BUCKETS),
+        (events.Behavior, BEHAVIORS),
+        (events.ValueTier, VALUE_TIERS),
+        (events.RiskBucket, RISK_BUCKETS),
+        (events.Dimension, SEGMENT_DIMENSIONS),
+    ],
+)
+def test_the_contract_names_the_segments_the_domain_decides(literal: Any, domain: Any) -> None:
+    """The wire contract spells each segmentation value out; the domain has the same, in order."""
+    assert get_args(literal) == tuple(domain)
