@@ -5,7 +5,7 @@ them in one canonical pass ordered by business date, never by arrival order. Tha
 it order-tolerant: a payment that arrives before its invoice, or a due notice after the payment,
 ends in exactly the state the in-order stream gives.
 
-Allocation rules (documented in the README):
+Allocation rules (documented in docs/contract.md):
 - a payment naming an invoice pays that invoice (from the later of its received date and the
   invoice's issue date); any excess is cash on account;
 - a payment without an invoice, and cash on account, pay the customer's open invoices of the

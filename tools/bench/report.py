@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-# The targets (see the README's Benchmark section).
+# The targets (see docs/performance.md, "The benchmark").
 RATIO_TARGET = 0.5  # arpulse events/s over raw events/s, at least
 P99_TARGET_MS = 250.0  # end-to-end p99 at half of arpulse's maximum, at most
 KB_PER_CUSTOMER_TARGET = 2.0  # resident memory per customer of state, at most

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import Path
 
 from processor.core.policy_file import load_policy
 from processor.core.state_codec import FORMAT, decode_state, encode_state
@@ -12,8 +11,6 @@ from processor.domain.decide import on_event
 from processor.domain.ledger import ArchivedInvoice, Opening
 from processor.domain.state import CustomerState
 from tests.support.builders import CUSTOMER, at, day, due, inv, pay
-
-README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_state_codec_round_trips_a_rich_state() -> None:
