@@ -1,4 +1,7 @@
-"""ISO 4217 active currency codes: the contract accepts only these in `currency` fields."""
+"""ISO 4217 active currency codes and their minor units: the contract accepts only these."""
+
+from collections.abc import Mapping
+from types import MappingProxyType
 
 ISO_4217_CODES: frozenset[str] = frozenset(
     """
@@ -12,3 +15,20 @@ ISO_4217_CODES: frozenset[str] = frozenset(
     VED VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG ZWL
     """.split()  # noqa: SIM905 (one block reads better than 180 lines)
 )
+
+_CODES_BY_MINOR_UNITS = {
+    0: "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF",
+    3: "BHD IQD JOD KWD LYD OMR TND",
+    4: "CLF UYW",
+}
+MINOR_UNITS: Mapping[str, int] = MappingProxyType(
+    {code: units for units, codes in _CODES_BY_MINOR_UNITS.items() for code in codes.split()}
+)
+"""ISO 4217 minor units of the codes above whose minor unit is not 2 (the usual cents)."""
+
+DEFAULT_MINOR_UNITS = 2
+
+
+def minor_units(code: str) -> int:
+    """Decimal places an amount in `code` may have (ISO 4217; 2 unless listed in MINOR_UNITS)."""
+    return MINOR_UNITS.get(code, DEFAULT_MINOR_UNITS)

@@ -1,4 +1,4 @@
-"""Pydantic models of every event in the wire contract (version 1).
+"""Pydantic models of every event in the wire contract (version 1, with the additions of 1.1).
 
 Input models tolerate unknown fields (producers evolve first); output models forbid them so
 arpulse can never publish something the contract does not describe. Every model is frozen.
@@ -7,9 +7,11 @@ arpulse can never publish something the contract does not describe. Every model 
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -20,14 +22,20 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from schemas.currencies import ISO_4217_CODES
+from schemas.currencies import ISO_4217_CODES, minor_units
 
 SCHEMA_VERSION: Literal[1] = 1
-_DECIMAL_TEXT = re.compile(r"^-?\d{1,18}(\.\d{1,6})?$")
+_Location = tuple[str | int, ...]
+# ASCII digits only: `\d` would also match Arabic-Indic and other Unicode digits, which
+# `Decimal` reads as numbers but no consumer of the contract would.
+_DECIMAL_TEXT = re.compile(r"^-?[0-9]{1,18}(\.[0-9]{1,6})?$")
 
 
 def _decimal_from_text(value: Any) -> Any:
@@ -36,7 +44,7 @@ def _decimal_from_text(value: Any) -> Any:
         return value
     if not isinstance(value, str):
         raise ValueError('must be a decimal string such as "1250.00", not a JSON number')
-    if not _DECIMAL_TEXT.match(value):
+    if not _DECIMAL_TEXT.fullmatch(value):  # fullmatch: `$` alone lets a trailing newline in
         raise ValueError(f'must be a decimal string such as "1250.00", got {value!r}')
     return Decimal(value)
 
@@ -52,11 +60,72 @@ def money_text(value: Decimal) -> str:
     return format(value, "f")
 
 
+def fits_minor_units(amount: Decimal, currency: str) -> bool:
+    """True when `amount` has no more decimals than `currency`'s ISO 4217 minor unit.
+
+    Value-based, like quantizing to the minor unit and comparing: ``100.000`` USD fits (it is
+    100.00), ``100.005`` USD and ``1000.5`` JPY do not. Read off the digits, so no decimal
+    context can round a long amount into fitting.
+    """
+    _, digits, exponent = amount.as_tuple()
+    if not isinstance(exponent, int):  # NaN or infinity
+        return False
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return amount == 0 or exponent + trailing_zeros >= -minor_units(currency)
+
+
+def _problem(
+    loc: _Location, kind: str, template: str, given: object, /, **context: Any
+) -> InitErrorDetails:
+    """One error at `loc`, for a check that needs several fields (see `_raise_at`)."""
+    return InitErrorDetails(type=PydanticCustomError(kind, template, context), loc=loc, input=given)
+
+
+def _raise_at(model: BaseModel, problems: list[InitErrorDetails]) -> None:
+    """Raise field-located errors from a model validator.
+
+    A ValueError raised there has an empty `loc`, so the dead letter could not name the field;
+    pydantic-core merges a ValidationError raised in a validator into its own, locations kept.
+    """
+    if problems:
+        raise ValidationError.from_exception_data(type(model).__name__, problems)
+
+
+def _minor_units_problem(loc: _Location, amount: Decimal, currency: str) -> InitErrorDetails | None:
+    if fits_minor_units(amount, currency):
+        return None
+    text = money_text(amount)
+    template = "{amount} has more decimals than {currency} allows ({minor_units})"
+    units = minor_units(currency)
+    return _problem(
+        loc, "minor_units", template, text, amount=text, currency=currency, minor_units=units
+    )
+
+
+def _date_problem(loc: _Location, template: str, value: date, other: date) -> InitErrorDetails:
+    """A date out of order with another (`template` names them `{value}` and `{other}`)."""
+    return _problem(loc, "date_order", template, str(value), value=str(value), other=str(other))
+
+
+def _no_repeats(values: list[str]) -> list[str]:
+    """An id listed twice would be counted twice."""
+    repeated = sorted(value for value, count in Counter(values).items() if count > 1)
+    if repeated:
+        raise ValueError(f"{', '.join(map(repr, repeated))} listed more than once")
+    return values
+
+
 Money = Annotated[
     Decimal,
     BeforeValidator(_decimal_from_text),
     PlainSerializer(money_text, return_type=str, when_used="always"),
-    Field(json_schema_extra={"type": "string", "pattern": _DECIMAL_TEXT.pattern}),
+    Field(
+        description=(
+            "Decimal string; no more decimals than the ISO 4217 minor unit of its currency"
+            " (USD 2, JPY 0, KWD 3)"
+        ),
+        json_schema_extra={"type": "string", "pattern": _DECIMAL_TEXT.pattern},
+    ),
 ]
 PositiveMoney = Annotated[Money, Field(gt=0)]
 NonNegativeMoney = Annotated[Money, Field(ge=0)]
@@ -65,6 +134,20 @@ Currency = Annotated[
 ]
 Identifier = Annotated[str, Field(min_length=1, max_length=128)]
 CausedBy = Annotated[str, Field(min_length=1, max_length=160)]
+PlanId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=120,
+        description="At most 120 characters, so that an instalment's `<plan_id>#<n>` fits 128",
+    ),
+]
+InvoiceIds = Annotated[
+    list[Identifier],
+    Field(min_length=1, max_length=100, json_schema_extra={"uniqueItems": True}),
+    AfterValidator(_no_repeats),
+]
+Reason = Annotated[str, Field(max_length=256)]
 
 AgingBucket = Literal["current", "1-30", "31-60", "61-90", "91-120", "120+"]
 Behavior = Literal["new", "on_time", "occasionally_late", "habitually_late"]
@@ -72,12 +155,31 @@ ValueTier = Literal["small", "mid", "key"]
 RiskBucket = Literal["low", "medium", "high"]
 Dimension = Literal["aging_bucket", "behavior", "value_tier", "risk_bucket", "priority"]
 ActionName = Literal[
-    "reminder", "call_task", "payment_plan_offer", "credit_hold", "agency_referral", "thank_you"
+    "reminder",
+    "call_task",
+    "payment_plan_offer",
+    "credit_hold",
+    "agency_referral",
+    "thank_you",
+    "dispute_review",
+    "reconcile_payment",
+    "promise_follow_up",
+    "write_off_review",
+    "credit_hold_release",
+    "agency_recall",
 ]
 Channel = Literal["email", "sms", "phone", "letter", "agency", "internal"]
 Tone = Literal["friendly", "firm", "final"]
 Stage = Literal["preventive", "early_delinquency", "late_delinquency"]
 DetectedBy = Literal["due_date_event", "clock", "late_payment"]
+WriteOffReason = Literal["bad_debt", "small_balance", "settlement", "other"]
+ReversalReason = Literal["nsf", "chargeback", "refund", "error"]
+DisputeOutcome = Literal["upheld", "rejected"]
+PromiseSource = Literal["collector", "portal", "email"]
+HoldReason = Literal["legal", "bankruptcy", "account_manager", "other"]
+ContactResult = Literal["delivered", "bounced", "opened", "replied", "no_answer", "reached"]
+CommitmentKind = Literal["promise", "instalment"]
+CommitmentStatus = Literal["kept", "broken"]
 
 
 class _Event(BaseModel):
@@ -88,6 +190,21 @@ class _Event(BaseModel):
     event_id: Identifier
     occurred_at: AwareDatetime
     customer_id: Identifier
+
+    def _money(self) -> Iterable[tuple[_Location, Decimal, str]]:
+        """Each amount the event carries in a currency it names: (location, amount, currency)."""
+        return ()
+
+    @model_validator(mode="after")
+    def _money_fits_its_currency(self) -> Self:
+        """Contract semantics 8: more decimals than the currency has are refused, not rounded."""
+        problems = [
+            problem
+            for loc, amount, currency in self._money()
+            if (problem := _minor_units_problem(loc, amount, currency)) is not None
+        ]
+        _raise_at(self, problems)
+        return self
 
 
 class _InputEvent(_Event):
@@ -154,6 +271,9 @@ class InvoiceIssued(_InputEvent):
             raise ValueError(f"{due_date} is before issued_on {issued_on}")
         return due_date
 
+    def _money(self) -> Iterable[tuple[_Location, Decimal, str]]:
+        return [(("amount",), self.amount, self.currency)]
+
 
 class PaymentReceived(_InputEvent):
     """A payment arrived (`ar.payment-received`); without `invoice_id`: oldest due first."""
@@ -166,6 +286,9 @@ class PaymentReceived(_InputEvent):
     invoice_id: Identifier | None = None
     method: Annotated[str, Field(max_length=64)] | None = None
 
+    def _money(self) -> Iterable[tuple[_Location, Decimal, str]]:
+        return [(("amount",), self.amount, self.currency)]
+
 
 class DueDatePassed(_InputEvent):
     """The platform says an invoice's due date has passed (`ar.due-date-passed`)."""
@@ -173,6 +296,195 @@ class DueDatePassed(_InputEvent):
     event_type: Literal["invoice.due_date_passed"]
     invoice_id: Identifier
     due_date: date
+
+
+class CreditNoteIssued(_InputEvent):
+    """Part of what a customer owes is credited (`ar.invoice-adjustments`).
+
+    Without `invoice_id` it is a customer credit, applied like cash on account.
+    """
+
+    event_type: Literal["credit_note.issued"]
+    credit_note_id: Identifier
+    amount: PositiveMoney
+    currency: Currency
+    issued_on: date
+    invoice_id: Identifier | None = None
+    reason: Reason | None = None
+
+    def _money(self) -> Iterable[tuple[_Location, Decimal, str]]:
+        return [(("amount",), self.amount, self.currency)]
+
+
+class InvoiceVoided(_InputEvent):
+    """An invoice is cancelled: never owed, never paid, no sign of behaviour (adjustments)."""
+
+    event_type: Literal["invoice.voided"]
+    invoice_id: Identifier
+    voided_on: date
+    reason: Reason | None = None
+
+
+class InvoiceWrittenOff(_InputEvent):
+    """What is left of an invoice is no longer chased (`ar.invoice-adjustments`)."""
+
+    event_type: Literal["invoice.written_off"]
+    invoice_id: Identifier
+    written_off_on: date
+    amount: PositiveMoney | None = Field(
+        None,
+        description=(
+            "In the invoice's currency (the processor checks its minor unit);"
+            " absent: all still outstanding"
+        ),
+    )
+    reason: WriteOffReason | None = None
+
+
+class DueDateChanged(_InputEvent):
+    """An invoice's due date moved, earlier or later (`ar.invoice-adjustments`)."""
+
+    event_type: Literal["invoice.due_date_changed"]
+    invoice_id: Identifier
+    due_date: Annotated[date, Field(description="The new due date")]
+    changed_on: date
+    reason: Reason | None = None
+
+
+class PaymentReversed(_InputEvent):
+    """A payment bounced or was refunded: what it paid is owed again (`ar.payment-received`)."""
+
+    event_type: Literal["payment.reversed"]
+    payment_id: Identifier
+    reversed_on: date
+    reason: ReversalReason
+
+
+class DisputeOpened(_InputEvent):
+    """The customer contests an invoice, or part of it (`ar.collection-updates`)."""
+
+    event_type: Literal["dispute.opened"]
+    dispute_id: Identifier
+    invoice_id: Identifier
+    opened_on: date
+    amount: PositiveMoney | None = Field(
+        None,
+        description=(
+            "The disputed part, in the invoice's currency (the processor checks its minor unit);"
+            " absent: all outstanding"
+        ),
+    )
+    reason: Reason | None = None
+
+
+class DisputeResolved(_InputEvent):
+    """A dispute ended: `upheld` (an adjustment follows) or `rejected` (collection resumes)."""
+
+    event_type: Literal["dispute.resolved"]
+    dispute_id: Identifier
+    resolved_on: date
+    outcome: DisputeOutcome
+
+
+class PromiseToPayMade(_InputEvent):
+    """The customer promised to pay `amount` by `promised_on` (`ar.collection-updates`)."""
+
+    event_type: Literal["promise_to_pay.made"]
+    promise_id: Identifier
+    amount: PositiveMoney
+    currency: Currency
+    promised_on: Annotated[date, Field(description="The date the customer will pay by")]
+    made_on: date
+    invoice_ids: InvoiceIds | None = None
+    source: PromiseSource | None = None
+
+    def _money(self) -> Iterable[tuple[_Location, Decimal, str]]:
+        return [(("amount",), self.amount, self.currency)]
+
+    @model_validator(mode="after")
+    def _paid_by_not_before_made(self) -> Self:
+        """A promise to have paid in the past is no promise."""
+        if self.promised_on < self.made_on:
+            template = "{value} is before made_on {other}"
+            _raise_at(
+                self, [_date_problem(("promised_on",), template, self.promised_on, self.made_on)]
+            )
+        return self
+
+
+class Instalment(BaseModel):
+    """One instalment of a payment plan, in the plan's currency."""
+
+    model_config = ConfigDict(frozen=True, strict=True, extra="ignore")
+
+    due_date: date
+    amount: PositiveMoney
+
+
+class PaymentPlanAgreed(_InputEvent):
+    """Invoices are to be paid in instalments (`ar.collection-updates`).
+
+    Due dates strictly increase and none is before `agreed_on`, so `<plan_id>#<n>` (n from 1,
+    in due-date order) names one instalment for good.
+    """
+
+    event_type: Literal["payment_plan.agreed"]
+    plan_id: PlanId
+    currency: Currency
+    invoice_ids: InvoiceIds
+    instalments: Annotated[list[Instalment], Field(min_length=1, max_length=120)]
+    agreed_on: date
+
+    def _money(self) -> Iterable[tuple[_Location, Decimal, str]]:
+        return [
+            (("instalments", n, "amount"), instalment.amount, self.currency)
+            for n, instalment in enumerate(self.instalments)
+        ]
+
+    @model_validator(mode="after")
+    def _instalments_in_order(self) -> Self:
+        """A plan's schedule runs forward from the day it was agreed."""
+        problems = []
+        previous: date | None = None
+        for n, instalment in enumerate(self.instalments):
+            due, loc = instalment.due_date, ("instalments", n, "due_date")
+            if due < self.agreed_on:
+                template = "{value} is before agreed_on {other}"
+                problems.append(_date_problem(loc, template, due, self.agreed_on))
+            elif previous is not None and due <= previous:
+                template = "{value} is not after the previous instalment's {other}"
+                problems.append(_date_problem(loc, template, due, previous))
+            previous = due
+        _raise_at(self, problems)
+        return self
+
+
+class HoldSet(_InputEvent):
+    """Collection is paused for one invoice or, without `invoice_id`, the whole customer."""
+
+    event_type: Literal["collection.hold_set"]
+    hold_id: Identifier
+    invoice_id: Identifier | None = None
+    until: date | None = Field(None, description="Last day of the hold; absent: until released")
+    reason: HoldReason
+
+
+class HoldReleased(_InputEvent):
+    """A hold ended; collection resumes at the rung the invoice has reached."""
+
+    event_type: Literal["collection.hold_released"]
+    hold_id: Identifier
+
+
+class ContactOutcome(_InputEvent):
+    """What became of a requested action's contact, as the notification service saw it."""
+
+    event_type: Literal["contact.outcome"]
+    action_event_id: Annotated[
+        Identifier, Field(description="The `event_id` of the action it reports on")
+    ]
+    outcome: ContactResult
+    at: AwareDatetime
 
 
 class Segment(BaseModel):
@@ -198,6 +510,9 @@ class LatePaymentFlagged(_OutputEvent):
     currency: Currency
     detected_by: DetectedBy
     caused_by: CausedBy
+
+    def _money(self) -> Iterable[tuple[_Location, Decimal, str]]:
+        return [(("amount_outstanding",), self.amount_outstanding, self.currency)]
 
 
 class SegmentChanged(_OutputEvent):
@@ -229,6 +544,49 @@ class CollectionActionRequested(_OutputEvent):
     reason: Annotated[str, Field(min_length=1)]
     caused_by: CausedBy
     not_before: AwareDatetime | None = None
+    payment_ids: list[Identifier] | None = Field(
+        None,
+        description=(
+            "The payments a `reconcile_payment` task is about (cash that could not be applied);"
+            " null for every other action"
+        ),
+    )
+
+    def _money(self) -> Iterable[tuple[_Location, Decimal, str]]:
+        return [(("amount_outstanding",), self.amount_outstanding, self.currency)]
+
+
+class ActionWithdrawn(_OutputEvent):
+    """An action still waiting for its `not_before` became moot (`ar.collection-actions`)."""
+
+    event_type: Literal["collection.action_withdrawn"] = "collection.action_withdrawn"
+    withdraws: Annotated[Identifier, Field(description="The `event_id` of the withdrawn action")]
+    invoice_ids: list[Identifier]
+    reason: Annotated[str, Field(min_length=1)]
+    caused_by: CausedBy
+
+
+class CommitmentStatusChanged(_OutputEvent):
+    """A promise or a plan instalment was kept or broken; once per status (collection actions)."""
+
+    event_type: Literal["commitment.status_changed"] = "commitment.status_changed"
+    commitment_id: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=160,
+            description="A `promise_id`, or `<plan_id>#<n>` for a plan's n-th instalment",
+        ),
+    ]
+    kind: CommitmentKind
+    status: CommitmentStatus
+    amount: NonNegativeMoney
+    currency: Currency
+    due: date
+    caused_by: CausedBy
+
+    def _money(self) -> Iterable[tuple[_Location, Decimal, str]]:
+        return [(("amount",), self.amount, self.currency)]
 
 
 class DeadLetter(_OutputEvent):
@@ -248,18 +606,55 @@ class DeadLetter(_OutputEvent):
     failed_at: AwareDatetime
 
 
-InputEvent = InvoiceIssued | PaymentReceived | DueDatePassed
-OutputEvent = LatePaymentFlagged | SegmentChanged | CollectionActionRequested | DeadLetter
+InputEvent = (
+    InvoiceIssued
+    | PaymentReceived
+    | DueDatePassed
+    | CreditNoteIssued
+    | InvoiceVoided
+    | InvoiceWrittenOff
+    | DueDateChanged
+    | PaymentReversed
+    | DisputeOpened
+    | DisputeResolved
+    | PromiseToPayMade
+    | PaymentPlanAgreed
+    | HoldSet
+    | HoldReleased
+    | ContactOutcome
+)
+OutputEvent = (
+    LatePaymentFlagged
+    | SegmentChanged
+    | CollectionActionRequested
+    | ActionWithdrawn
+    | CommitmentStatusChanged
+    | DeadLetter
+)
 
-INPUT_MODELS: dict[str, type[InvoiceIssued] | type[PaymentReceived] | type[DueDatePassed]] = {
+INPUT_MODELS: dict[str, type[InputEvent]] = {
     "invoice.issued": InvoiceIssued,
     "payment.received": PaymentReceived,
     "invoice.due_date_passed": DueDatePassed,
+    "credit_note.issued": CreditNoteIssued,
+    "invoice.voided": InvoiceVoided,
+    "invoice.written_off": InvoiceWrittenOff,
+    "invoice.due_date_changed": DueDateChanged,
+    "payment.reversed": PaymentReversed,
+    "dispute.opened": DisputeOpened,
+    "dispute.resolved": DisputeResolved,
+    "promise_to_pay.made": PromiseToPayMade,
+    "payment_plan.agreed": PaymentPlanAgreed,
+    "collection.hold_set": HoldSet,
+    "collection.hold_released": HoldReleased,
+    "contact.outcome": ContactOutcome,
 }
 OUTPUT_MODELS: dict[str, type[_OutputEvent]] = {
     "late_payment.flagged": LatePaymentFlagged,
     "customer.segment_changed": SegmentChanged,
     "collection.action_requested": CollectionActionRequested,
+    "collection.action_withdrawn": ActionWithdrawn,
+    "commitment.status_changed": CommitmentStatusChanged,
     "dead_letter": DeadLetter,
 }
 ALL_MODELS: dict[str, type[_Event]] = {**INPUT_MODELS, **OUTPUT_MODELS}

@@ -41,6 +41,7 @@ from processor.core.wakes import WakePlanner, read_wake_message
 from processor.domain.decide import Decision, advance, business_date, on_event
 from processor.domain.errors import DomainError
 from processor.domain.ids import stable_id
+from processor.domain.ledger import Retraction
 from processor.domain.policy import Policy
 from processor.domain.segmentation import exposure
 from processor.domain.state import CustomerState
@@ -104,10 +105,8 @@ class EventProcessor:
         self._store = store
         self._outbox = outbox
         self._projection = projection
-        self._all_types = frozenset(settings.input_topics.values())
-        self._expected = {
-            topic: frozenset({kind}) for topic, kind in settings.input_topics.items()
-        }
+        self._all_types = frozenset().union(*settings.input_topics.values())
+        self._expected = settings.input_topics
         # The drain loop runs partitions concurrently, and a batch may span partitions: one lock
         # per partition keeps each read-decide-publish-store atomic.
         self._locks: dict[int, asyncio.Lock] = {}
@@ -210,6 +209,8 @@ class EventProcessor:
         if not progress.applied:
             return "duplicate"
         self._record(batch, message.partition, key, progress.decisions, message.produced_at)
+        for retraction in progress.decisions[-1].retracted:
+            self._retract(batch, message, retraction, parsed.customer_id, parsed.event_id)
         return "applied"
 
     def _state(self, batch: Batch, key: bytes, customer_id: str) -> CustomerState:
@@ -325,6 +326,7 @@ class EventProcessor:
                 customer_snapshot(
                     state,
                     last.assessment,
+                    owed=last.owed,
                     today=state.assessed_on or business_date(at, self._policy),
                     at=at,
                 )
@@ -365,6 +367,22 @@ class EventProcessor:
             )
             for a in decision.actions
         ]
+        outgoing += [
+            Outgoing(
+                s.topic_collection_actions,
+                key,
+                translate.to_bytes(translate.withdrawal_event(w, customer_id=customer_id, at=now)),
+            )
+            for w in decision.withdrawals
+        ]
+        outgoing += [
+            Outgoing(
+                s.topic_collection_actions,
+                key,
+                translate.to_bytes(translate.commitment_event(c, customer_id=customer_id, at=now)),
+            )
+            for c in decision.statuses
+        ]
         return outgoing
 
     def _count(self, decision: Decision, produced_at: float | None) -> None:
@@ -402,6 +420,45 @@ class EventProcessor:
                 ((ORIGIN_HEADER, origin.encode("utf-8")),),
             )
         )
+
+    def _retract(
+        self,
+        batch: Batch,
+        message: Inbound,
+        retraction: Retraction,
+        customer_id: str,
+        found_by: str,
+    ) -> None:
+        """Dead-letter an earlier fact the message contradicted (contract semantics 7).
+
+        Its payload is its own event as arpulse recorded it; the position is the message that
+        found the contradiction out (the earlier one's position is not kept).
+        """
+        kind = translate.EVENT_TYPE_OF[type(retraction.fact)]
+        topic = next(t for t, kinds in self._settings.input_topics.items() if kind in kinds)
+        now = self._clock.now()
+        letter = events.DeadLetter(
+            event_id=stable_id("dead", "retracted", retraction.fact.event_id),
+            occurred_at=now,
+            customer_id=customer_id,
+            source_topic=topic,
+            partition=message.partition,
+            offset=message.offset,
+            key=customer_id,
+            payload=translate.fact_payload(retraction.fact).decode("utf-8"),
+            error=f"{retraction.field}: {retraction.problem} (retracted when event "
+            f"{found_by} arrived)",
+            failed_at=now,
+        )
+        log.info("retracted %s: %s", retraction.fact.event_id, letter.error)
+        batch.outgoing.append(
+            Outgoing(
+                self._settings.topic_dead_letter,
+                customer_id.encode("utf-8"),
+                translate.to_bytes(letter),
+            )
+        )
+        batch.dead_letters.append(reason_label(retraction.field))
 
     def _dead_letter(
         self,

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     topic_invoice_issued: str = topics.INVOICE_ISSUED
     topic_payment_received: str = topics.PAYMENT_RECEIVED
     topic_due_date_passed: str = topics.DUE_DATE_PASSED
+    topic_invoice_adjustments: str = topics.INVOICE_ADJUSTMENTS
+    topic_collection_updates: str = topics.COLLECTION_UPDATES
     topic_late_payment_flags: str = topics.LATE_PAYMENT_FLAGS
     topic_customer_segments: str = topics.CUSTOMER_SEGMENTS
     topic_collection_actions: str = topics.COLLECTION_ACTIONS
@@ -174,13 +176,16 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def input_topics(self) -> dict[str, str]:
-        """Input topic name -> the event type that belongs on it."""
-        return {
-            self.topic_invoice_issued: "invoice.issued",
-            self.topic_payment_received: "payment.received",
-            self.topic_due_date_passed: "invoice.due_date_passed",
+    def input_topics(self) -> dict[str, frozenset[str]]:
+        """Input topic name -> the event types that belong on it (contract 1.1)."""
+        names = {
+            topics.INVOICE_ISSUED: self.topic_invoice_issued,
+            topics.PAYMENT_RECEIVED: self.topic_payment_received,
+            topics.DUE_DATE_PASSED: self.topic_due_date_passed,
+            topics.INVOICE_ADJUSTMENTS: self.topic_invoice_adjustments,
+            topics.COLLECTION_UPDATES: self.topic_collection_updates,
         }
+        return {names[default]: frozenset(kinds) for default, kinds in topics.EVENT_TYPES.items()}
 
     @property
     def output_topics(self) -> tuple[str, ...]:

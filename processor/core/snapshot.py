@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from processor.domain.owed import Owing
 from processor.domain.segmentation import Assessment
 from processor.domain.state import SEGMENT_DIMENSIONS, CustomerState
 from schemas.events import money_text
@@ -14,26 +16,43 @@ _SHARE = Decimal("0.001")
 
 
 def customer_snapshot(
-    state: CustomerState, assessment: Assessment, *, today: date, at: datetime
+    state: CustomerState,
+    assessment: Assessment,
+    *,
+    today: date,
+    at: datetime,
+    owed: Mapping[str, Owing] | None = None,
 ) -> dict[str, Any]:
-    """A JSON-ready view of one customer; money as decimal strings, dates as ISO strings."""
+    """A JSON-ready view of one customer; money as decimal strings, dates as ISO strings.
+
+    `owed` (what may be chased of each open invoice) adds `to_collect` and `not_chased` to
+    each open invoice: what a collector may ask for, and why the rest is paused.
+    """
     ledger = state.ledger
     figures = assessment.figures
     open_invoices = []
     for inv in ledger.open_invoices():
         balance = ledger.balances[inv.invoice_id]
-        open_invoices.append(
-            {
-                "invoice_id": inv.invoice_id,
-                "amount": money_text(inv.amount),
-                "outstanding": money_text(balance.outstanding),
-                "currency": inv.currency,
-                "issued_on": inv.issued_on.isoformat(),
-                "due_date": inv.due_date.isoformat(),
-                "days_past_due": max(0, (today - inv.due_date).days),
-                "flagged": state.flags.get(inv.invoice_id),
-            }
-        )
+        row: dict[str, Any] = {
+            "invoice_id": inv.invoice_id,
+            "amount": money_text(inv.amount),
+            "outstanding": money_text(balance.outstanding),
+            "currency": inv.currency,
+            "issued_on": inv.issued_on.isoformat(),
+            "due_date": inv.due_date.isoformat(),
+            "days_past_due": max(0, (today - inv.due_date).days),
+            "flagged": state.flags.get(inv.invoice_id),
+        }
+        if balance.credited or balance.written_off:
+            row["credited"] = money_text(balance.credited)
+            row["written_off"] = money_text(balance.written_off)
+        if inv.issued_due is not None:
+            row["issued_due_date"] = inv.issued_due.isoformat()
+        owing = None if owed is None else owed.get(inv.invoice_id)
+        if owing is not None:
+            row["to_collect"] = money_text(owing.chaseable)
+            row["not_chased"] = list(owing.paused)
+        open_invoices.append(row)
     segment = state.segment
     return {
         "customer_id": state.customer_id,
@@ -47,7 +66,33 @@ def customer_snapshot(
             c: money_text(a) for c, a in sorted(ledger.outstanding_by_currency().items())
         },
         "credit": {c: money_text(a) for c, a in ledger.credit.items()},
-        "held_payments": list(ledger.held),
+        "held_payments": [k[2:] for k in ledger.held if k.startswith("p:")],
+        "unapplied": [
+            {
+                "source": u.source,
+                "id": u.source_id,
+                "amount": money_text(u.amount),
+                "currency": u.currency,
+                "received_on": u.received_on.isoformat(),
+                "invoice_id": u.invoice_id,
+                "reason": u.reason,
+            }
+            for u in ledger.unapplied()
+        ],
+        "disputes": [
+            {
+                "dispute_id": d.dispute_id,
+                "invoice_id": d.invoice_id,
+                "amount": None if d.amount is None else money_text(d.amount),
+                "opened_on": None if d.opened_on is None else d.opened_on.isoformat(),
+                "outcome": d.outcome,
+            }
+            for d in sorted(state.collection.disputes.values(), key=lambda d: d.dispute_id)
+        ],
+        "commitments": dict(sorted(state.statuses.items())),
+        "holds": sorted(
+            h.hold_id for h in state.collection.holds.values() if h.active(today)
+        ),
         "payment_behavior": {
             "paid_invoices": figures.paid_invoices,
             "late_invoices": figures.late_invoices,

@@ -18,34 +18,59 @@ other ids (or a held fact's id seen on another date) to their day, and `unseen` 
 whose id is not among them (states written by hand; retention keeps every held fact's id). A
 record is that JSON document, or its zlib compression (which never starts with `{`) when that
 is smaller. Formats 1 and 2 still decode.
+
+Format 4 adds contract 1.1's lifecycle, each key written only when it holds something (a record
+of a customer with only invoices and payments is format 3's plus each invoice's `occurred_at`):
+invoice rows gain `occurred_at` and, when adjusted, the issued due date, the credited and
+written-off amounts and how the invoice was closed; `cn` credit notes, `wo` write-offs, `void`
+voids, `dchg` due-date changes, `rev` reversals; `held` names its sources (`p:`/`c:`); `col` the
+disputes, promises, plans, holds, contacts sent, bounced channels and reached rungs; `st` the
+commitment statuses published, `tk` the once-only tasks raised, `fc` first contacts. Format 3
+records decode as the same state with none of these.
 """
 
 from __future__ import annotations
 
 import json
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from processor.domain.collection import (
+    EMPTY,
+    Collection,
+    Dispute,
+    Hold,
+    Plan,
+    Promise,
+    Sent,
+)
+from processor.domain.facts import Instalment
 from processor.domain.ledger import (
     ZERO,
     ArchivedInvoice,
     Balance,
+    ClosedBy,
+    CreditNote,
+    DueChange,
     DueNotice,
     Invoice,
     Ledger,
     Opening,
     Payment,
+    Reversal,
+    Void,
+    WriteOff,
     settle,
 )
 from processor.domain.retention import dated_seen, fact_dates
 from processor.domain.segmentation import Exposure, exposure
 from processor.domain.state import CustomerState, Segment
 
-FORMAT = 3
-READABLE = frozenset({1, 2, FORMAT})
+FORMAT = 4
+READABLE = frozenset({1, 2, 3, FORMAT})
 # A record is compressed from this size (bytes) on, when compressing makes it smaller.
 COMPRESS_FROM = 1024
 # The preset dictionary compressed records are made with: part of format 3, never to be changed
@@ -57,8 +82,8 @@ _ZDICT = (
     b'"seg":["current","1-30","31-60","61-90","91-120","120+","new","on_time",'
     b'"occasionally_late","habitually_late","small","mid","key","low","medium","high"],'
     b'"why":"aging_bucket current\\u2192, behavior , value_tier , risk_bucket , priority : '
-    b'oldest unpaid invoice is days past due; no unpaid invoice is past due; nothing unpaid; '
-    b'new (0 of 0 paid invoices late); on time ( of paid invoices late, average days late); '
+    b"oldest unpaid invoice is days past due; no unpaid invoice is past due; nothing unpaid; "
+    b"new (0 of 0 paid invoices late); on time ( of paid invoices late, average days late); "
     b'risk score , small value","at":"T00:00:00+00:00","contact":{"email":"phone":"letter":},'
     b'"tz":null,"exp":["low",[["current","USD","EUR","GBP","wake":null,"pv":null}'
     b'{"v":3,"id":"","name":"","inv":[["INV-","evt-",null,null],"-issued","-paid","-due",'
@@ -114,19 +139,31 @@ def encode_state(
         b = balances[i.invoice_id]
         paid = str(b.paid)
         amount = str(i.amount)
-        invoices.append(
-            [
-                i.invoice_id,
-                i.event_id,
-                amount,
-                i.currency,
-                _day(i.issued_on),
-                _day(i.due_date),
-                1 if paid == amount else 0 if paid == "0" else paid,
-                _oday(b.last_paid_on),
-                _oday(b.settled_on),
+        row: list[Any] = [
+            i.invoice_id,
+            i.event_id,
+            amount,
+            i.currency,
+            _day(i.issued_on),
+            _day(i.due_date),
+            1 if paid == amount else 0 if paid == "0" else paid,
+            _oday(b.last_paid_on),
+            _oday(b.settled_on),
+            None if i.occurred_at is None else i.occurred_at.isoformat(),
+        ]
+        if (
+            i.issued_due is not None
+            or b.credited
+            or b.written_off
+            or b.closed_by != _default_closed(b.outstanding)
+        ):
+            row += [
+                _oday(i.issued_due),
+                str(b.credited),
+                str(b.written_off),
+                b.closed_by,
             ]
-        )
+        invoices.append(row)
     seen, unseen = _seen_v3(state)
     document: dict[str, Any] = {
         "v": FORMAT,
@@ -137,12 +174,12 @@ def encode_state(
             [p.payment_id, p.event_id, str(p.amount), p.currency, _day(p.received_on), p.invoice_id]
             for p in ledger.payments.values()
         ],
-        "due": [[k, n.event_id, _day(n.due_date)] for k, n in ledger.due_notices.items()],
+        "due": [_notice_row(k, n) for k, n in ledger.due_notices.items()],
         "credit": {currency: str(amount) for currency, amount in ledger.credit.items()},
         "held": ledger.held,
         "arch": _oday(ledger.archived_through),
         "open": {currency: str(amount) for currency, amount in ledger.opening_credit.items()},
-        "paid": {k: [str(o.paid), _oday(o.last_paid_on)] for k, o in ledger.opening_paid.items()},
+        "paid": {k: _opening_row(o) for k, o in ledger.opening_paid.items()},
         "gone": {k: [a.currency, _day(a.settled_on)] for k, a in ledger.archived_invoices.items()},
         "seen": seen,
         "unseen": unseen,
@@ -158,6 +195,7 @@ def encode_state(
         "wake": None if wake is None or wake.at is None else wake.at.isoformat(),
         "pv": None if wake is None else wake.policy_version,
     }
+    _encode_lifecycle(state, document)
     raw = _json_encode(document).encode("ascii")
     if len(raw) >= COMPRESS_FROM:
         packer = zlib.compressobj(1, zdict=_ZDICT)
@@ -165,6 +203,214 @@ def encode_state(
         if len(packed) < len(raw):
             return packed
     return raw
+
+
+def _default_closed(outstanding: Decimal) -> ClosedBy | None:
+    return "paid" if outstanding == ZERO else None
+
+
+def _notice_row(invoice_id: str, notice: DueNotice) -> list[Any]:
+    row: list[Any] = [invoice_id, notice.event_id, _day(notice.due_date)]
+    if notice.occurred_at is not None:
+        row.append(notice.occurred_at.isoformat())
+    return row
+
+
+def _opening_row(opening: Opening) -> list[Any]:
+    row: list[Any] = [str(opening.paid), _oday(opening.last_paid_on)]
+    if opening.credited:
+        row.append(str(opening.credited))
+    return row
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _from_iso(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _from_money(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _encode_lifecycle(state: CustomerState, document: dict[str, Any]) -> None:
+    """Format 4's keys, each only when it holds something."""
+    ledger = state.ledger
+    if ledger.credit_notes:
+        document["cn"] = [
+            [
+                c.credit_note_id,
+                c.event_id,
+                str(c.amount),
+                c.currency,
+                _day(c.issued_on),
+                c.invoice_id,
+                c.reason,
+            ]
+            for c in ledger.credit_notes.values()
+        ]
+    if ledger.write_offs:
+        document["wo"] = [
+            [
+                w.event_id,
+                w.invoice_id,
+                _day(w.written_off_on),
+                _money(w.amount),
+                w.reason,
+                _iso(w.occurred_at),
+            ]
+            for w in ledger.write_offs.values()
+        ]
+    if ledger.voids:
+        document["void"] = {
+            k: [v.event_id, _day(v.voided_on), v.reason, _iso(v.occurred_at)]
+            for k, v in ledger.voids.items()
+        }
+    if ledger.due_changes:
+        document["dchg"] = {
+            k: [c.event_id, _day(c.due_date), _day(c.changed_on), c.reason, _iso(c.occurred_at)]
+            for k, c in ledger.due_changes.items()
+        }
+    if ledger.reversals:
+        document["rev"] = {
+            k: [r.event_id, _day(r.reversed_on), r.reason] for k, r in ledger.reversals.items()
+        }
+    collection = state.collection
+    if not collection.empty or collection.sent:
+        document["col"] = _collection_doc(collection)
+    if state.statuses:
+        document["st"] = dict(sorted(state.statuses.items()))
+    if state.tasks:
+        document["tk"] = sorted(state.tasks)
+    if state.first_contact:
+        document["fc"] = {k: _day(v) for k, v in state.first_contact.items()}
+
+
+def _collection_doc(c: Collection) -> dict[str, Any]:
+    doc: dict[str, Any] = {}
+    if c.disputes:
+        doc["d"] = {
+            k: [
+                d.invoice_id,
+                _oday(d.opened_on),
+                _money(d.amount),
+                d.reason,
+                _oday(d.resolved_on),
+                d.outcome,
+            ]
+            for k, d in c.disputes.items()
+        }
+    if c.promises:
+        doc["pr"] = {
+            k: [
+                str(p.amount),
+                p.currency,
+                _day(p.promised_on),
+                _day(p.made_on),
+                list(p.invoice_ids),
+                p.source,
+            ]
+            for k, p in c.promises.items()
+        }
+    if c.plans:
+        doc["pl"] = {
+            k: [
+                p.currency,
+                list(p.invoice_ids),
+                [[_day(i.due_date), str(i.amount)] for i in p.instalments],
+                _day(p.agreed_on),
+            ]
+            for k, p in c.plans.items()
+        }
+    if c.holds:
+        doc["h"] = {
+            k: [_oday(h.set_on), h.invoice_id, _oday(h.until), h.reason, _oday(h.released_on)]
+            for k, h in c.holds.items()
+        }
+    if c.sent:
+        doc["s"] = {
+            k: [s.action, s.channel, s.rule_id, list(s.invoice_ids), s.offset, _iso(s.not_before)]
+            for k, s in c.sent.items()
+        }
+    if c.bounced:
+        doc["b"] = sorted(c.bounced)
+    if c.reached:
+        doc["r"] = {k: sorted(v) for k, v in c.reached.items()}
+    return doc
+
+
+def _decode_collection(doc: dict[str, Any] | None) -> Collection:
+    if not doc:
+        return EMPTY
+    return Collection(
+        disputes={
+            k: Dispute(
+                dispute_id=k,
+                invoice_id=inv,
+                opened_on=_from_oday(opened),
+                amount=_from_money(amount),
+                reason=reason,
+                resolved_on=_from_oday(resolved),
+                outcome=outcome,
+            )
+            for k, (inv, opened, amount, reason, resolved, outcome) in doc.get("d", {}).items()
+        },
+        promises={
+            k: Promise(
+                promise_id=k,
+                amount=Decimal(amount),
+                currency=currency,
+                promised_on=_from_day(promised),
+                made_on=_from_day(made),
+                invoice_ids=tuple(invoices),
+                source=source,
+            )
+            for k, (amount, currency, promised, made, invoices, source) in doc.get("pr", {}).items()
+        },
+        plans={
+            k: Plan(
+                plan_id=k,
+                currency=currency,
+                invoice_ids=tuple(invoices),
+                instalments=tuple(
+                    Instalment(due_date=_from_day(day), amount=Decimal(amount))
+                    for day, amount in parts
+                ),
+                agreed_on=_from_day(agreed),
+            )
+            for k, (currency, invoices, parts, agreed) in doc.get("pl", {}).items()
+        },
+        holds={
+            k: Hold(
+                hold_id=k,
+                set_on=_from_oday(set_on),
+                invoice_id=inv,
+                until=_from_oday(until),
+                reason=reason,
+                released_on=_from_oday(released),
+            )
+            for k, (set_on, inv, until, reason, released) in doc.get("h", {}).items()
+        },
+        sent={
+            k: Sent(
+                action=action,
+                channel=channel,
+                rule_id=rule,
+                invoice_ids=tuple(invoices),
+                offset=offset,
+                not_before=_from_iso(nb),
+            )
+            for k, (action, channel, rule, invoices, offset, nb) in doc.get("s", {}).items()
+        },
+        bounced=frozenset(doc.get("b", ())),
+        reached={k: frozenset(v) for k, v in doc.get("r", {}).items()},
+    )
 
 
 def _seen_v3(state: CustomerState) -> tuple[dict[str, int], list[str]]:
@@ -220,7 +466,7 @@ def decode_state(raw: bytes) -> CustomerState:
     """Rebuild a state written by `encode_state` (this release's format, or format 1 or 2)."""
     doc = _document(raw)
     version = doc.get("v")
-    if version == FORMAT:
+    if version in (3, FORMAT):
         return _decode_v3(doc)
     if version not in READABLE:
         raise ValueError(f"unsupported state format {version!r}")
@@ -228,10 +474,21 @@ def decode_state(raw: bytes) -> CustomerState:
 
 
 def _decode_v3(doc: dict[str, Any]) -> CustomerState:
+    """Formats 3 and 4 (format 3 has none of the lifecycle keys)."""
     invoices = {}
     balances = {}
-    for invoice_id, event_id, amount_text, currency, issued, due, paid, last, settled in doc["inv"]:
+    for row in doc["inv"]:
+        invoice_id, event_id, amount_text, currency, issued, due, paid, last, settled = row[:9]
+        occurred = row[9] if len(row) > 9 else None
         amount = Decimal(amount_text)
+        paid_amount = ZERO if paid == 0 else Decimal(amount_text if paid == 1 else paid)
+        issued_due, credited, written_off = None, ZERO, ZERO
+        if len(row) > 10:
+            issued_due, credited, written_off = row[10], Decimal(row[11]), Decimal(row[12])
+        outstanding = amount - paid_amount - credited - written_off
+        closed_by: ClosedBy | None = row[13] if len(row) > 10 else _default_closed(outstanding)
+        if closed_by == "voided":
+            outstanding = ZERO
         invoices[invoice_id] = Invoice(
             invoice_id=invoice_id,
             event_id=event_id,
@@ -239,14 +496,21 @@ def _decode_v3(doc: dict[str, Any]) -> CustomerState:
             currency=currency,
             issued_on=_from_day(issued),
             due_date=_from_day(due),
+            occurred_at=_from_iso(occurred),
+            issued_due=_from_oday(issued_due),
         )
-        paid_amount = ZERO if paid == 0 else Decimal(amount_text if paid == 1 else paid)
         balances[invoice_id] = Balance(
             paid=paid_amount,
-            outstanding=amount - paid_amount,
+            outstanding=outstanding,
             last_paid_on=_from_oday(last),
             settled_on=_from_oday(settled),
+            credited=credited,
+            written_off=written_off,
+            closed_by=closed_by,
         )
+    held = tuple(doc["held"])
+    if doc["v"] == 3:
+        held = tuple(f"p:{k}" for k in held)
     ledger = Ledger(
         invoices=invoices,
         payments={
@@ -261,17 +525,68 @@ def _decode_v3(doc: dict[str, Any]) -> CustomerState:
             for payment_id, event_id, amount, currency, received, invoice_id in doc["pay"]
         },
         due_notices={
-            invoice_id: DueNotice(event_id=event_id, due_date=_from_day(due))
-            for invoice_id, event_id, due in doc["due"]
+            row[0]: DueNotice(
+                event_id=row[1],
+                due_date=_from_day(row[2]),
+                occurred_at=_from_iso(row[3]) if len(row) > 3 else None,
+            )
+            for row in doc["due"]
         },
         balances=balances,
         credit={c: Decimal(a) for c, a in doc["credit"].items()},
-        held=tuple(doc["held"]),
+        held=held,
+        credit_notes={
+            k: CreditNote(
+                credit_note_id=k,
+                event_id=evt,
+                amount=Decimal(amount),
+                currency=currency,
+                issued_on=_from_day(day),
+                invoice_id=inv,
+                reason=reason,
+            )
+            for k, evt, amount, currency, day, inv, reason in doc.get("cn", ())
+        },
+        write_offs={
+            evt: WriteOff(
+                event_id=evt,
+                invoice_id=inv,
+                written_off_on=_from_day(day),
+                amount=_from_money(amount),
+                reason=reason,
+                occurred_at=_from_iso(occ),
+            )
+            for evt, inv, day, amount, reason, occ in doc.get("wo", ())
+        },
+        voids={
+            k: Void(
+                event_id=evt, voided_on=_from_day(day), reason=reason, occurred_at=_from_iso(occ)
+            )
+            for k, (evt, day, reason, occ) in doc.get("void", {}).items()
+        },
+        due_changes={
+            k: DueChange(
+                event_id=evt,
+                due_date=_from_day(due),
+                changed_on=_from_day(changed),
+                reason=reason,
+                occurred_at=_from_iso(occ),
+            )
+            for k, (evt, due, changed, reason, occ) in doc.get("dchg", {}).items()
+        },
+        reversals={
+            k: Reversal(event_id=evt, reversed_on=_from_day(day), reason=reason)
+            for k, (evt, day, reason) in doc.get("rev", {}).items()
+        },
         archived_through=_from_oday(doc["arch"]),
         opening_credit={c: Decimal(a) for c, a in doc["open"].items()},
         opening_paid={
-            k: Opening(paid=Decimal(paid), last_paid_on=_from_oday(on))
-            for k, (paid, on) in doc["paid"].items()
+            k: Opening(
+                paid=Decimal(row[0]),
+                last_paid_on=_from_oday(row[1]),
+                credited=Decimal(row[2]) if len(row) > 2 else ZERO,
+            )
+            for k, row in doc["paid"].items()
         },
         archived_invoices={
             k: ArchivedInvoice(currency=currency, settled_on=_from_day(on))
@@ -297,6 +612,10 @@ def _decode_v3(doc: dict[str, Any]) -> CustomerState:
         decided_at=None if at is None else datetime.fromisoformat(at),
         last_contact={k: _from_day(v) for k, v in doc["contact"].items()},
         customer_timezone=doc["tz"],
+        collection=_decode_collection(doc.get("col")),
+        statuses=doc.get("st", {}),
+        tasks=frozenset(doc.get("tk", ())),
+        first_contact={k: _from_day(v) for k, v in doc.get("fc", {}).items()},
     )
 
 
@@ -351,7 +670,7 @@ def _decode_v2(doc: dict[str, Any]) -> CustomerState:
             for k, (currency, on) in doc.get("gone", {}).items()
         },
     )
-    ledger = settle(opening, invoices=invoices, payments=payments)
+    ledger = settle(replace(opening, invoices=invoices, payments=payments))
     seen = dated_seen(ledger, doc["seen"])  # format 1: every id, undated
     seen.update((k, date.fromisoformat(on)) for k, on in doc.get("seen_on", {}).items())
     seg = doc["seg"]

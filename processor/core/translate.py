@@ -3,48 +3,86 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from processor.domain.decide import ActionRequest, LateFlag, SegmentChange
-from processor.domain.facts import DueDatePassed, Fact, InvoiceIssued, PaymentReceived
+from processor.domain import facts
+from processor.domain.decide import (
+    ActionRequest,
+    CommitmentStatus,
+    LateFlag,
+    SegmentChange,
+    Withdrawal,
+)
 from processor.domain.state import Segment
 from schemas import events
 
+# Input model -> domain fact: the fields are named alike, so one table says which is which.
+_FACTS: dict[type[events.InputEvent], type[facts.Fact]] = {
+    events.InvoiceIssued: facts.InvoiceIssued,
+    events.PaymentReceived: facts.PaymentReceived,
+    events.DueDatePassed: facts.DueDatePassed,
+    events.CreditNoteIssued: facts.CreditNoteIssued,
+    events.InvoiceVoided: facts.InvoiceVoided,
+    events.InvoiceWrittenOff: facts.InvoiceWrittenOff,
+    events.DueDateChanged: facts.DueDateChanged,
+    events.PaymentReversed: facts.PaymentReversed,
+    events.DisputeOpened: facts.DisputeOpened,
+    events.DisputeResolved: facts.DisputeResolved,
+    events.PromiseToPayMade: facts.PromiseMade,
+    events.PaymentPlanAgreed: facts.PlanAgreed,
+    events.HoldSet: facts.HoldSet,
+    events.HoldReleased: facts.HoldReleased,
+    events.ContactOutcome: facts.ContactOutcome,
+}
+EVENT_TYPE_OF: dict[type[facts.Fact], str] = {
+    fact: model.model_fields["event_type"].annotation.__args__[0]  # type: ignore[union-attr]
+    for model, fact in _FACTS.items()
+}
+_MODEL_OF = {fact: model for model, fact in _FACTS.items()}
+_COMMON = frozenset({"event_type", "schema_version"})
 
-def to_fact(event: events.InputEvent) -> Fact:
+
+def to_fact(event: events.InputEvent) -> facts.Fact:
     """The domain fact an input event states."""
-    if isinstance(event, events.InvoiceIssued):
-        return InvoiceIssued(
-            event_id=event.event_id,
-            customer_id=event.customer_id,
-            occurred_at=event.occurred_at,
-            invoice_id=event.invoice_id,
-            amount=event.amount,
-            currency=event.currency,
-            issued_on=event.issued_on,
-            due_date=event.due_date,
-            customer_name=event.customer_name,
-            terms=event.terms,
-            customer_timezone=event.customer_timezone,
+    kind = _FACTS[type(event)]
+    values: dict[str, Any] = {
+        name: getattr(event, name) for name in kind.__dataclass_fields__ if hasattr(event, name)
+    }
+    if isinstance(event, events.PromiseToPayMade):
+        values["invoice_ids"] = tuple(event.invoice_ids or ())
+    elif isinstance(event, events.PaymentPlanAgreed):
+        values["invoice_ids"] = tuple(event.invoice_ids)
+        values["instalments"] = tuple(
+            facts.Instalment(due_date=i.due_date, amount=i.amount) for i in event.instalments
         )
-    if isinstance(event, events.PaymentReceived):
-        return PaymentReceived(
-            event_id=event.event_id,
-            customer_id=event.customer_id,
-            occurred_at=event.occurred_at,
-            payment_id=event.payment_id,
-            amount=event.amount,
-            currency=event.currency,
-            received_on=event.received_on,
-            invoice_id=event.invoice_id,
-            method=event.method,
-        )
-    return DueDatePassed(
-        event_id=event.event_id,
-        customer_id=event.customer_id,
-        occurred_at=event.occurred_at,
-        invoice_id=event.invoice_id,
-        due_date=event.due_date,
+    return kind(**values)
+
+
+def fact_event(fact: facts.Fact) -> events.InputEvent:
+    """The contract event that states a domain fact (what a retracted fact is dead-lettered as)."""
+    model = _MODEL_OF[type(fact)]
+    values: dict[str, Any] = {
+        name: getattr(fact, name)
+        for name in model.model_fields
+        if name not in _COMMON and hasattr(fact, name)
+    }
+    if isinstance(fact, facts.PromiseMade):
+        values["invoice_ids"] = list(fact.invoice_ids) or None
+    elif isinstance(fact, facts.PlanAgreed):
+        values["invoice_ids"] = list(fact.invoice_ids)
+        values["instalments"] = [
+            {"due_date": i.due_date.isoformat(), "amount": str(i.amount)} for i in fact.instalments
+        ]
+    values = {k: v for k, v in values.items() if v is not None}
+    return model.model_validate(
+        {**values, "event_type": EVENT_TYPE_OF[type(fact)], "schema_version": 1}, strict=False
     )
+
+
+def fact_payload(fact: facts.Fact) -> bytes:
+    """A fact's event as JSON bytes, for a dead letter."""
+    event = fact_event(fact)
+    return event.model_dump_json(exclude_none=True).encode("utf-8")
 
 
 def segment_model(segment: Segment) -> events.Segment:
@@ -112,6 +150,40 @@ def action_event(
         reason=action.reason,
         caused_by=action.caused_by,
         not_before=action.not_before,
+        payment_ids=list(action.payment_ids) or None,
+    )
+
+
+def withdrawal_event(
+    withdrawal: Withdrawal, *, customer_id: str, at: datetime
+) -> events.ActionWithdrawn:
+    """`collection.action_withdrawn` for a domain withdrawal."""
+    return events.ActionWithdrawn(
+        event_id=withdrawal.event_id,
+        occurred_at=at,
+        customer_id=customer_id,
+        withdraws=withdrawal.withdraws,
+        invoice_ids=list(withdrawal.invoice_ids),
+        reason=withdrawal.reason,
+        caused_by=withdrawal.caused_by,
+    )
+
+
+def commitment_event(
+    status: CommitmentStatus, *, customer_id: str, at: datetime
+) -> events.CommitmentStatusChanged:
+    """`commitment.status_changed` for a promise or instalment kept or broken."""
+    return events.CommitmentStatusChanged(
+        event_id=status.event_id,
+        occurred_at=at,
+        customer_id=customer_id,
+        commitment_id=status.commitment_id,
+        kind=status.kind,  # type: ignore[arg-type]
+        status=status.status,  # type: ignore[arg-type]
+        amount=status.amount,
+        currency=status.currency,
+        due=status.due,
+        caused_by=status.caused_by,
     )
 
 

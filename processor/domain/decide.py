@@ -13,15 +13,25 @@ from the state and the decision's instant alone.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
+from processor.domain.commitments import Commitment, broken_in_window, commitments
 from processor.domain.contact import not_before
 from processor.domain.facts import DueDatePassed, Fact
 from processor.domain.ids import stable_id
 from processor.domain.ladder import planned_contacts
-from processor.domain.ledger import ZERO, Invoice, Ledger
-from processor.domain.outputs import ActionRequest, Cause, LateFlag, SegmentChange
+from processor.domain.ledger import ZERO, Invoice, Ledger, Retraction
+from processor.domain.lifecycle import lifecycle
+from processor.domain.outputs import (
+    ActionRequest,
+    Cause,
+    CommitmentStatus,
+    LateFlag,
+    SegmentChange,
+    Withdrawal,
+)
+from processor.domain.owed import Owing, owing
 from processor.domain.plan import LedgerFacts, ledger_facts, policy_plan
 from processor.domain.policy import Policy
 from processor.domain.reasons import days, situation
@@ -33,19 +43,23 @@ from processor.domain.state import (
     CustomerState,
     DetectedBy,
     Segment,
-    apply,
+    check_repeat,
+    fold,
 )
 
 __all__ = [
     "ActionRequest",
     "Cause",
+    "CommitmentStatus",
     "Decision",
     "LateFlag",
     "SegmentChange",
+    "Withdrawal",
     "advance",
     "business_date",
     "decide",
     "on_event",
+    "standing",
     "wake",
 ]
 
@@ -61,6 +75,12 @@ class Decision:
     flags: tuple[LateFlag, ...] = ()
     segment_change: SegmentChange | None = None
     actions: tuple[ActionRequest, ...] = ()
+    withdrawals: tuple[Withdrawal, ...] = ()
+    statuses: tuple[CommitmentStatus, ...] = ()
+    # Earlier facts the event contradicted and undid: dead-lettered by the shell.
+    retracted: tuple[Retraction, ...] = ()
+    # What may be chased of each open invoice (the snapshot shows it).
+    owed: Mapping[str, Owing] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,10 +116,14 @@ def on_event(state: CustomerState, fact: Fact, *, now: datetime, policy: Policy)
     Raises DomainError when the fact contradicts the ledger; nothing is then decided.
     """
     if fact.event_id in state.seen:
+        check_repeat(state, fact)
         return Progress(state=state)
     wakes = advance(state, now, policy=policy)
     current = wakes[-1].state if wakes else state
-    decision = _decide_fact(current, apply(current, fact), fact, now, policy)
+    after, retracted = fold(current, fact)
+    decision = _decide_fact(current, after, fact, now, policy)
+    if retracted:
+        decision = replace(decision, retracted=retracted)
     return Progress(state=decision.state, decisions=(*wakes, decision), applied=True)
 
 
@@ -136,9 +160,10 @@ def decide(
     flagged = after.flags
     if flags:
         flagged = {**flagged, **{f.invoice_id: f.detected_by for f in flags}}
-    assessment = assessed(facts, today, policy)
+    collection = after.collection
+    assessment, owed, found = standing(after, today, policy)
     change = _segment_change(after, assessment, cause)
-    contacts = planned_contacts(after, facts, flagged, assessment, cause, now, today, policy)
+    contacts = planned_contacts(after, facts, flagged, assessment, cause, now, today, policy, owed)
     thanks = _thank_yous(before, after, flagged, assessment, cause, now, policy)
     done = contacts.done_steps
     if thanks:
@@ -146,6 +171,18 @@ def decide(
         for action in thanks:
             for invoice_id in action.invoice_ids:
                 done[invoice_id] = done.get(invoice_id, frozenset()) | {action.rule_id}
+    first_contact = contacts.first_contact
+    if first_contact:  # escalation notice matters only while an invoice is owed
+        balances = after.ledger.balances
+        first_contact = {
+            k: v
+            for k, v in first_contact.items()
+            if (b := balances.get(k)) is not None and not b.is_paid
+        }
+    decided = replace(after, done_steps=done, first_contact=first_contact)
+    life = lifecycle(
+        before, decided, contacts.actions, found, owed, assessment, cause, now, today, policy
+    )
     state = CustomerState(
         customer_id=after.customer_id,
         customer_name=after.customer_name,
@@ -159,6 +196,12 @@ def decide(
         decided_at=now,
         last_contact=contacts.last_contact,
         customer_timezone=after.customer_timezone,
+        collection=collection
+        if life.sent is collection.sent or life.sent == collection.sent
+        else replace(collection, sent=life.sent),
+        statuses=life.status_memory,
+        tasks=life.tasks,
+        first_contact=first_contact,
     )
     if after.assessed_on is None or today > after.assessed_on:
         state = compact(state, today=today, policy=policy.history)
@@ -167,8 +210,32 @@ def decide(
         assessment=assessment,
         flags=flags,
         segment_change=change,
-        actions=(*contacts.actions, *thanks) if thanks else contacts.actions,
+        actions=(*contacts.actions, *thanks, *life.actions),
+        withdrawals=life.withdrawals,
+        statuses=life.statuses,
+        owed=owed,
     )
+
+
+def standing(
+    state: CustomerState, today: date, policy: Policy
+) -> tuple[Assessment, dict[str, Owing], list[Commitment]]:
+    """Where the customer stands on `today`.
+
+    Its assessment, what may be chased of each open invoice, and its commitments: the snapshot
+    shows the same figures the decision used.
+    """
+    facts = ledger_facts(state.ledger)
+    collection = state.collection
+    found = (
+        commitments(state.ledger, collection, today, policy.collection.promise_grace_days)
+        if collection.promises or collection.plans
+        else []
+    )
+    broken = broken_in_window(found, today, policy.behavior.window_days) if found else 0
+    assessment = assessed(facts, today, policy, broken=broken)
+    owed = owing(state.ledger, collection, facts.open, found, today, policy)
+    return assessment, owed, found
 
 
 def _detection(ledger: Ledger, invoice: Invoice, today: date, policy: Policy) -> DetectedBy | None:
@@ -265,6 +332,7 @@ def _thank_yous(
             and old.outstanding > ZERO
             and new is not None
             and new.is_paid
+            and new.closed_by == "paid"
             and new.settled_on is not None
             and new.settled_on > after.ledger.invoices[invoice_id].due_date
             and rule.rule_id not in after.done_steps.get(invoice_id, frozenset())

@@ -20,17 +20,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from processor.domain.contact import may_contact, not_before
+from processor.domain.contact import cooldown_ends, may_contact, not_before
 from processor.domain.ids import stable_id
 from processor.domain.ledger import ZERO, Invoice, Ledger
 from processor.domain.outputs import ActionRequest, Cause
-from processor.domain.plan import LedgerFacts, ledger_facts, policy_plan
+from processor.domain.owed import Owing
+from processor.domain.plan import LedgerFacts, OpenInvoice, RungPlan, ledger_facts, policy_plan
 from processor.domain.policy import LadderStep, Policy
 from processor.domain.reasons import days, situation
 from processor.domain.segmentation import Assessment
 from processor.domain.state import CustomerState, DetectedBy
 
 _NOTHING: frozenset[str] = frozenset()
+_NO_RUNGS: frozenset[int] = frozenset()
+ESCALATIONS = frozenset({"credit_hold", "agency_referral"})
+CUSTOMER_FACING = frozenset({"email", "sms", "phone", "letter"})
 
 _DETECTION_TEXT = {
     "due_date_event": "per the platform's due-date notice",
@@ -46,7 +50,10 @@ class DueStep:
     invoice: Invoice
     step: LadderStep
     on: date
-    outstanding: Decimal
+    outstanding: Decimal  # what may be chased (the outstanding amount less what is paused)
+    first_seen_late: bool = False
+    owing: Owing | None = None
+    bounced: str | None = None  # the channel the step was meant for, when it bounced
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,6 +63,7 @@ class Contacts:
     actions: tuple[ActionRequest, ...]
     done_steps: Mapping[str, frozenset[str]]
     last_contact: Mapping[str, date]
+    first_contact: Mapping[str, date]
 
 
 def due_steps(
@@ -65,55 +73,133 @@ def due_steps(
     risk_bucket: str,
     today: date,
     policy: Policy,
+    owed: Mapping[str, Owing] | None = None,
 ) -> list[DueStep]:
     """The steps of each unpaid invoice's current rung that are not taken yet.
 
     A step is reached on its day: a preventive one up to the due date, a later one once the
     invoice is known to be late. Only the invoice's most advanced reached rung is taken; earlier
     rungs it skipped (an invoice first seen late, a move to another risk bucket's ladder, a step
-    held by a cooldown until the next rung came) are superseded, never sent in a burst; and a
-    rung taken on a channel under one bucket's ladder is not taken again under another's.
+    held by a cooldown until the next rung came, a pause by a dispute, promise, plan or hold) are
+    superseded, never sent in a burst; and a rung taken on a channel under one bucket's ladder is
+    not taken again under another's. `owed` says what may be chased (`processor.domain.owed`): an
+    invoice with nothing to chase has no due step; one covered by unapplied cash only reminders;
+    a rung the customer was reached on is not contacted again; a bounced channel is replaced by
+    an internal task. An escalation (credit hold, agency referral) needs a customer-facing
+    contact about the invoice `collection.escalation_notice_days` before: without one (an
+    invoice first seen late) the rung before escalation is taken instead.
     """
     if not facts.open:
         return []
-    plan = policy_plan(policy)
-    ladder = plan.ladders[risk_bucket]
-    today_day = today.toordinal()
-    done_steps = state.done_steps
+    ladder = policy_plan(policy).ladders[risk_bucket]
     due = []
     for row in facts.open:
-        invoice = row.invoice
-        past_due = today_day - row.due
+        owing = None if owed is None else owed.get(row.invoice.invoice_id)
+        if owing is not None and owing.chaseable <= ZERO:
+            continue
+        past_due = today.toordinal() - row.due
         # Reached: dated by today and not before the invoice existed; up to the due date only
         # preventive steps (offset <= 0), after it only later ones, once lateness is known.
         if past_due <= 0:
-            index = ladder.rung_index(row.issued - row.due, past_due)
-        elif invoice.invoice_id in flagged:
-            index = ladder.rung_index(max(row.issued - row.due, 1), past_due)
+            lower = row.issued - row.due
+        elif row.invoice.invoice_id in flagged:
+            lower = max(row.issued - row.due, 1)
         else:
             continue
-        if index < 0:
-            continue
-        done = done_steps.get(invoice.invoice_id, _NOTHING)
-        steps = [step for step in ladder.steps_at[index] if step.id not in done]
-        if not steps:
-            continue
-        rung = ladder.offsets[index]
-        if done:
-            # A move to another bucket's ladder does not repeat a rung already taken on a
-            # channel.
-            taken = {
-                taken_rung[1]
-                for step_id in done
-                if (taken_rung := plan.rungs.get(step_id)) is not None and taken_rung[0] == rung
-            }
-            steps = [step for step in steps if step.channel not in taken]
-        on = invoice.due_date + timedelta(days=rung)
-        due += [
-            DueStep(invoice=invoice, step=step, on=on, outstanding=row.outstanding)
-            for step in steps
-        ]
+        index = ladder.rung_index(lower, past_due)
+        if index >= 0:
+            due += _rung_steps(state, row, owing, ladder, lower, index, today, policy)
     return due
+
+
+def _rung_steps(
+    state: CustomerState,
+    row: OpenInvoice,
+    owing: Owing | None,
+    ladder: RungPlan,
+    lower: int,
+    index: int,
+    today: date,
+    policy: Policy,
+) -> list[DueStep]:
+    """The steps of the rung an invoice has reached that are still to take (see `due_steps`)."""
+    plan = policy_plan(policy)
+    invoice = row.invoice
+    done = state.done_steps.get(invoice.invoice_id, _NOTHING)
+    steps = _open_steps(ladder.steps_at[index], done, owing)
+    first_seen_late = False
+    if any(step.action in ESCALATIONS for step in steps):
+        first = state.first_contact.get(invoice.invoice_id)
+        if first is None and not _contacted(done, plan.rungs):
+            # First seen late: the last rung before escalation comes first.
+            first_seen_late = True
+            index = _before_escalation(ladder, lower, index, done, owing)
+            if index < 0:
+                return []
+            steps = _open_steps(ladder.steps_at[index], done, owing)
+        elif first is not None and (today - first).days < policy.collection.escalation_notice_days:
+            steps = [step for step in steps if step.action not in ESCALATIONS]
+        # (no first contact dated but one taken: contacted before they were dated, long ago)
+    rung = ladder.offsets[index]
+    if not steps or rung in state.collection.reached.get(invoice.invoice_id, _NO_RUNGS):
+        return []
+    if done:
+        # A move to another bucket's ladder does not repeat a rung already taken on a channel.
+        taken = {
+            taken_rung[1]
+            for step_id in done
+            if (taken_rung := plan.rungs.get(step_id)) is not None and taken_rung[0] == rung
+        }
+        steps = [step for step in steps if step.channel not in taken]
+    bounced = state.collection.bounced
+    return [
+        DueStep(
+            invoice=invoice,
+            step=_rerouted(step, bounced),
+            on=invoice.due_date + timedelta(days=rung),
+            outstanding=row.outstanding if owing is None else owing.chaseable,
+            first_seen_late=first_seen_late,
+            owing=owing,
+            bounced=step.channel if step.channel in bounced else None,
+        )
+        for step in steps
+    ]
+
+
+def _contacted(done: frozenset[str], rungs: Mapping[str, tuple[int, str]]) -> bool:
+    """True when a step taken for the invoice reached the customer (not internal, not agency)."""
+    return any(
+        (rung := rungs.get(step)) is not None and rung[1] in CUSTOMER_FACING for step in done
+    )
+
+
+def _open_steps(
+    steps: tuple[LadderStep, ...], done: frozenset[str], owing: Owing | None
+) -> list[LadderStep]:
+    """The steps of a rung not taken yet (only reminders while unapplied cash covers it)."""
+    found = [step for step in steps if step.id not in done]
+    if owing is not None and owing.reminder_only:
+        found = [step for step in found if step.action == "reminder"]
+    return found
+
+
+def _before_escalation(
+    ladder: RungPlan, lower: int, index: int, done: frozenset[str], owing: Owing | None
+) -> int:
+    """The most advanced reached rung at or before `index` with a step that does not escalate."""
+    while index >= 0 and ladder.offsets[index] >= lower:
+        steps = _open_steps(ladder.steps_at[index], done, owing)
+        if any(step.action not in ESCALATIONS for step in steps):
+            return index
+        index -= 1
+    return -1
+
+
+def _rerouted(step: LadderStep, bounced: frozenset[str]) -> LadderStep:
+    """A step on a channel that bounced becomes a collector's task (internal)."""
+    if step.channel not in bounced:
+        return step
+    return step.model_copy(update={"channel": "internal"})
 
 
 def chased_currencies(ledger: Ledger, policy: Policy) -> set[str]:
@@ -135,11 +221,17 @@ def planned_contacts(
     now: datetime,
     today: date,
     policy: Policy,
+    owed: Mapping[str, Owing] | None = None,
 ) -> Contacts:
     """The ladder actions due on `today`, after the minimum amount, cooldowns and merging."""
-    due = due_steps(state, facts, flagged, assessment.segment.risk_bucket, today, policy)
+    due = due_steps(state, facts, flagged, assessment.segment.risk_bucket, today, policy, owed)
     if not due:
-        return Contacts(actions=(), done_steps=state.done_steps, last_contact=state.last_contact)
+        return Contacts(
+            actions=(),
+            done_steps=state.done_steps,
+            last_contact=state.last_contact,
+            first_contact=state.first_contact,
+        )
     groups: dict[tuple[str, str], list[DueStep]] = {}
     chased = chased_currencies(state.ledger, policy)
     for item in due:
@@ -149,9 +241,15 @@ def planned_contacts(
             continue
         groups.setdefault((item.step.channel, item.invoice.currency), []).append(item)
     if not groups:
-        return Contacts(actions=(), done_steps=state.done_steps, last_contact=state.last_contact)
+        return Contacts(
+            actions=(),
+            done_steps=state.done_steps,
+            last_contact=state.last_contact,
+            first_contact=state.first_contact,
+        )
     done = dict(state.done_steps)
     last_contact = dict(state.last_contact)
+    first_contact = dict(state.first_contact)
     actions = []
     for (channel_name, _currency), group in sorted(groups.items()):
         action = _contact(state, group, flagged, assessment, cause, now, today, policy)
@@ -159,7 +257,14 @@ def planned_contacts(
         last_contact[channel_name] = today
         for invoice_id, step_id in action.steps:
             done[invoice_id] = done.get(invoice_id, frozenset()) | {step_id}
-    return Contacts(actions=tuple(actions), done_steps=done, last_contact=last_contact)
+            if channel_name in CUSTOMER_FACING:
+                first_contact.setdefault(invoice_id, today)
+    return Contacts(
+        actions=tuple(actions),
+        done_steps=done,
+        last_contact=last_contact,
+        first_contact=first_contact,
+    )
 
 
 def _lead(group: list[DueStep], policy: Policy) -> DueStep:
@@ -200,7 +305,9 @@ def _contact(
         priority=assessment.segment.priority,
         rule_id=step.id,
         policy_version=policy.version,
-        reason=_reason(group, lead, amount, currency, flagged, assessment, today, policy),
+        reason=_reason(
+            group, lead, amount, currency, flagged, assessment, today, policy, state.last_contact
+        ),
         caused_by=cause.id,
         not_before=not_before(step.channel, now, zone, policy.contact.quiet_hours),
         steps=steps,
@@ -216,22 +323,38 @@ def _reason(
     assessment: Assessment,
     today: date,
     policy: Policy,
+    last_contact: Mapping[str, date],
 ) -> str:
     """Which facts fired which rule, in sentences a collector can read."""
     parts = [_invoice_clause(item, flagged, today) for item in sorted(group, key=_by_invoice)]
     subject = "; ".join(parts)
     step = lead.step
     what = f"{step.tone} {step.action.replace('_', ' ')} by {step.channel}"
-    held = ""
-    if lead.on < today:
-        held = f" It was due on {lead.on} and held by the contact rules until today."
+    notes = ""
+    if lead.bounced is not None:
+        notes += (
+            f" The customer's {lead.bounced} bounced before, so a collector must reach them "
+            "another way."
+        )
+    if any(d.first_seen_late for d in group):
+        notes += (
+            " The invoice was first seen this late and never contacted: the ladder starts at the"
+            " rung that fits its age before any escalation (credit hold, agency referral), which"
+            f" waits {days(policy.collection.escalation_notice_days)} after this contact."
+        )
+    elif lead.on < today:
+        ends = cooldown_ends(lead.step.channel, last_contact, policy.contact)
+        if ends is not None and ends > lead.on:
+            notes += f" It was due on {lead.on} and held by the contact rules until today."
+        else:
+            notes += f" Its rung was due on {lead.on}; earlier rungs are superseded, not sent."
     merged = ""
     if len(group) > 1:
         merged = f" One contact covers {len(group)} due steps ({amount} {currency} in total)."
     return (
         f"{subject}. Customer is {assessment.segment.risk_bucket} risk: "
         f"{situation(assessment)}. Rule {step.id} (policy {policy.version}, "
-        f"{_offset_text(step.offset_days)}): {what}.{merged}{held}"
+        f"{_offset_text(step.offset_days)}): {what}.{merged}{notes}"
     )
 
 
@@ -242,6 +365,14 @@ def _by_invoice(item: DueStep) -> tuple[str, str]:
 def _invoice_clause(item: DueStep, flagged: Mapping[str, DetectedBy], today: date) -> str:
     invoice = item.invoice
     owed = f"{item.outstanding} {invoice.currency} outstanding"
+    owing = item.owing
+    if owing is not None and owing.paused:
+        owed = (
+            f"{item.outstanding} {invoice.currency} to collect of {owing.outstanding} "
+            f"outstanding; not chased: {'; '.join(owing.paused)}"
+        )
+    elif owing is not None and owing.reminder_only:
+        owed += "; unapplied cash of the customer's may cover it, so only a reminder"
     late_by = (today - invoice.due_date).days
     if late_by <= 0:
         when = "due today" if late_by == 0 else f"due in {days(-late_by)} on {invoice.due_date}"

@@ -1,43 +1,73 @@
-"""A customer's receivables ledger as a pure fold: ``apply(state, fact) -> state``.
+"""A customer's receivables ledger as a pure fold: ``record(ledger, fact) -> ledger``.
 
-The ledger keeps the facts (invoices, payments, due notices) and derives every balance from
-them in one canonical pass ordered by business date, never by arrival order. That is what makes
-it order-tolerant: a payment that arrives before its invoice, or a due notice after the payment,
+The ledger keeps the money facts (invoices, payments, credit notes, write-offs, voids, due-date
+changes, reversals, due notices) and derives every balance from them in one canonical pass
+ordered by business date, never by arrival order. That is what makes it order-tolerant: a
+payment before its invoice, a reversal before its payment or a credit note before its invoice
 ends in exactly the state the in-order stream gives.
 
-Allocation rules (documented in docs/contract.md):
-- a payment naming an invoice pays that invoice (from the later of its received date and the
-  invoice's issue date); any excess is cash on account;
-- a payment without an invoice, and cash on account, pay the customer's open invoices of the
-  same currency, oldest due date first;
-- cash on account is kept per currency and is applied to the next invoice of that currency;
-- a payment naming an invoice not seen yet is held until that invoice arrives.
+Outstanding = amount - payments - credits - write-offs; a reversed payment pays nothing from its
+reversal date on; a voided invoice owes nothing and what was applied to it goes back to the pool.
+Allocation rules (docs/contract.md):
+- a payment or credit note naming an invoice pays that invoice (from the later of its own date
+  and the invoice's issue date); any excess goes to the customer's open invoices of that
+  currency, oldest due date first, and the rest is cash on account;
+- a payment or credit note without an invoice, cash on account, and what a void or a reversal
+  frees go the same way: open invoices of the currency, oldest due date first;
+- a payment or credit note naming an invoice not seen yet, or one in another currency, is
+  unapplied cash: kept, shown, not spent, until its invoice arrives (or for ever if the currency
+  differs: someone must reconcile it);
+- a write-off takes what is still owed (or its `amount`, at most that) on its date;
+- a reversal undoes exactly what its payment paid, on whichever invoices it went to;
+- a due-date change moves the invoice's due date (the latest change wins); a due notice that
+  matches neither the issued nor the current due date contradicts the invoice.
+
+Two versions of one invoice: the one earlier in business time (`occurred_at`, then `event_id`)
+stands, the other is refused (`DomainError`) or, when it came first, retracted (`Retraction`:
+the shell dead-letters it). A companion that contradicts an invoice it arrived before (a due
+notice with another date, a due-date change before the issue date, an amount finer than the
+invoice's currency) is retracted when the invoice arrives: the invoice always stands.
 
 Retention (`processor.domain.retention`) may archive the past. The derivation then starts at
 `archived_through` from what the archived facts left: the cash on account (`opening_credit`) and
-what was paid on invoices still owing (`opening_paid`). An archived invoice leaves its id and
-currency for a while (`archived_invoices`), so that a later payment naming it is still applied
-as the whole history would apply it. A new fact dated on or before `archived_through` is refused,
-since it could re-deliver an archived one, unless it can be applied exactly: a payment for an
-invoice still held that it does not overpay.
+what was applied to invoices still owing (`opening_paid`). Archived invoices leave their id and
+currency (`archived_invoices`), so that a later payment naming one is still applied as the whole
+history would apply it. A new fact dated on or before `archived_through` is refused, since it
+could re-deliver an archived one, unless it can be applied exactly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from datetime import date
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
 from processor.domain.errors import DomainError
-from processor.domain.facts import DueDatePassed, Fact, InvoiceIssued, PaymentReceived
+from processor.domain.facts import (
+    CreditNoteIssued,
+    DueDateChanged,
+    DueDatePassed,
+    InvoiceIssued,
+    InvoiceVoided,
+    InvoiceWrittenOff,
+    MoneyFact,
+    PaymentReceived,
+    PaymentReversed,
+)
+from processor.domain.money import fits
 
 ZERO = Decimal("0")
+# The source key of what archived history left (cash, for the rules: never a reversal's target).
+OPENING = "p*opening"
+
+ClosedBy = Literal["paid", "credited", "written_off", "voided"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Invoice:
-    """An issued invoice (a fact)."""
+    """An issued invoice, with its current due date (`issued_due`: as issued, when moved)."""
 
     invoice_id: str
     event_id: str
@@ -45,6 +75,13 @@ class Invoice:
     currency: str
     issued_on: date
     due_date: date
+    occurred_at: datetime | None = None
+    issued_due: date | None = None
+
+    @property
+    def original_due(self) -> date:
+        """The due date the invoice was issued with."""
+        return self.due_date if self.issued_due is None else self.issued_due
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,26 +97,90 @@ class Payment:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class DueNotice:
-    """The platform's due-date-passed notice for an invoice (a fact)."""
+class CreditNote:
+    """An issued credit note (a fact): applied like a payment, counted as credit, not cash."""
+
+    credit_note_id: str
+    event_id: str
+    amount: Decimal
+    currency: str
+    issued_on: date
+    invoice_id: str | None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WriteOff:
+    """A write-off of an invoice (a fact); `amount` None: everything still owed."""
+
+    event_id: str
+    invoice_id: str
+    written_off_on: date
+    amount: Decimal | None
+    reason: str | None
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Void:
+    """An invoice's void (a fact)."""
+
+    event_id: str
+    voided_on: date
+    reason: str | None
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DueChange:
+    """The due-date change in force for an invoice (the latest by `changed_on`, then id)."""
 
     event_id: str
     due_date: date
+    changed_on: date
+    reason: str | None
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reversal:
+    """A payment's reversal (a fact)."""
+
+    event_id: str
+    reversed_on: date
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DueNotice:
+    """The platform's due-date-passed notice for an invoice (`occurred_at`: kept to retract it)."""
+
+    event_id: str
+    due_date: date
+    occurred_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Balance:
-    """What is paid and owed on one invoice (derived)."""
+    """What is applied to and owed on one invoice (derived)."""
 
     paid: Decimal
     outstanding: Decimal
     last_paid_on: date | None = None
     settled_on: date | None = None
+    credited: Decimal = ZERO
+    written_off: Decimal = ZERO
+    closed_by: ClosedBy | None = None
 
     @property
     def is_paid(self) -> bool:
-        """True once nothing is owed."""
+        """True once nothing is owed (paid, credited, written off or voided)."""
         return self.outstanding == ZERO
+
+    @property
+    def voided(self) -> bool:
+        """True when the invoice was voided: it is in no figure."""
+        return self.closed_by == "voided"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,10 +193,33 @@ class ArchivedInvoice:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Opening:
-    """What archived payments paid on an invoice still owing when its history was archived."""
+    """What archived payments and credits applied to an invoice still owing when archived."""
 
     paid: Decimal
     last_paid_on: date | None
+    credited: Decimal = ZERO
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unapplied:
+    """Cash (or credit) that could not be applied: why, and how much."""
+
+    source: str  # "payment" or "credit_note"
+    source_id: str
+    amount: Decimal
+    currency: str
+    received_on: date
+    invoice_id: str | None
+    reason: Literal["unknown_invoice", "currency"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Retraction:
+    """A fact recorded earlier that the invoice it named contradicts: dead-letter it, undone."""
+
+    fact: MoneyFact
+    field: str
+    problem: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, weakref_slot=True)
@@ -107,14 +231,20 @@ class Ledger:
     due_notices: Mapping[str, DueNotice] = field(default_factory=dict)
     balances: Mapping[str, Balance] = field(default_factory=dict)
     credit: Mapping[str, Decimal] = field(default_factory=dict)
+    # Payments and credit notes off the timeline ("p:<id>" / "c:<id>"): see `unapplied()`.
     held: tuple[str, ...] = ()
+    credit_notes: Mapping[str, CreditNote] = field(default_factory=dict)
+    write_offs: Mapping[str, WriteOff] = field(default_factory=dict)  # by event id
+    voids: Mapping[str, Void] = field(default_factory=dict)  # by invoice id
+    due_changes: Mapping[str, DueChange] = field(default_factory=dict)  # by invoice id
+    reversals: Mapping[str, Reversal] = field(default_factory=dict)  # by payment id
     # Retention: facts dated on or before this day were archived (None: nothing archived) ...
     archived_through: date | None = None
     # ... leaving this cash on account per currency, where the derivation of the rest starts,
     opening_credit: Mapping[str, Decimal] = field(default_factory=dict)
-    # ... and this paid on (kept) invoices that still owed something then, by archived payments.
+    # ... and this applied to (kept) invoices that still owed something then.
     opening_paid: Mapping[str, Opening] = field(default_factory=dict)
-    # Archived invoices a later payment may still name (pruned after another retention period).
+    # Archived invoices a later payment may still name.
     archived_invoices: Mapping[str, ArchivedInvoice] = field(default_factory=dict)
 
     def open_invoices(self) -> list[Invoice]:
@@ -133,28 +263,92 @@ class Ledger:
                 totals[inv.currency] = totals.get(inv.currency, ZERO) + owed
         return totals
 
+    def unapplied(self) -> list[Unapplied]:
+        """The cash and credit that could not be applied (unknown invoice, other currency)."""
+        found = []
+        for key in self.held:
+            kind, source_id = key[0], key[2:]
+            if kind == "p":
+                p = self.payments[source_id]
+                source, amount, currency, on, named = (
+                    "payment",
+                    p.amount,
+                    p.currency,
+                    p.received_on,
+                    p.invoice_id,
+                )
+            else:
+                c = self.credit_notes[source_id]
+                source, amount, currency, on, named = (
+                    "credit_note",
+                    c.amount,
+                    c.currency,
+                    c.issued_on,
+                    c.invoice_id,
+                )
+            if named is not None and source == "payment" and source_id in self.reversals:
+                continue  # reversed: it was never cash
+            target = None if named is None else self.invoices.get(named)
+            found.append(
+                Unapplied(
+                    source=source,
+                    source_id=source_id,
+                    amount=amount,
+                    currency=currency,
+                    received_on=on,
+                    invoice_id=named,
+                    reason="unknown_invoice" if target is None else "currency",
+                )
+            )
+        return found
+
+    @property
+    def plain(self) -> bool:
+        """True with only invoices, payments and due notices (the quick paths apply)."""
+        return not (
+            self.credit_notes or self.write_offs or self.voids or self.due_changes or self.reversals
+        )
+
 
 def _due_order(invoice: Invoice) -> tuple[date, date, str]:
     return (invoice.due_date, invoice.issued_on, invoice.invoice_id)
 
 
-def fact_date(ledger: Ledger, fact: Fact) -> date:
-    """The business date a fact takes on the ledger's timeline (what retention archives by).
+def fact_date(ledger: Ledger, fact: MoneyFact) -> date:
+    """The business date a money fact takes on the ledger's timeline (what retention archives by).
 
-    An invoice: its issue date. A due notice: its due date. A payment: its received date, or
-    its invoice's issue date if that is later (it cannot pay an invoice before it exists).
+    An invoice: its issue date. A due notice: its due date. A payment or credit note: its own
+    date, or its invoice's issue date if that is later (it cannot pay an invoice before it
+    exists); likewise a write-off, void or due-date change. A reversal: its date, or its
+    payment's if later.
     """
     if isinstance(fact, InvoiceIssued):
         return fact.issued_on
+    if isinstance(fact, DueDatePassed):
+        return fact.due_date
+    if isinstance(fact, PaymentReversed):
+        payment = ledger.payments.get(fact.payment_id)
+        if payment is None:
+            return fact.reversed_on
+        return max(fact.reversed_on, payment_date(payment, ledger) or payment.received_on)
     if isinstance(fact, PaymentReceived):
-        target = None if fact.invoice_id is None else ledger.invoices.get(fact.invoice_id)
-        return fact.received_on if target is None else max(fact.received_on, target.issued_on)
-    return fact.due_date
+        on = fact.received_on
+    elif isinstance(fact, CreditNoteIssued):
+        on = fact.issued_on
+    elif isinstance(fact, InvoiceVoided):
+        on = fact.voided_on
+    elif isinstance(fact, InvoiceWrittenOff):
+        on = fact.written_off_on
+    else:
+        on = fact.changed_on
+    target = None if fact.invoice_id is None else ledger.invoices.get(fact.invoice_id)
+    return on if target is None else max(on, target.issued_on)
 
 
-def record(ledger: Ledger, fact: Fact) -> Ledger:
-    """Add one fact to the ledger and re-derive balances; raises DomainError on a contradiction.
+def record(ledger: Ledger, fact: MoneyFact) -> tuple[Ledger, tuple[Retraction, ...]]:
+    """Add one fact and re-derive balances; returns the ledger and any facts it retracts.
 
+    Raises DomainError when the fact itself contradicts what is held (nothing changes then).
     A fact that repeats one already held (same business id, same content) changes nothing.
     A fact dated on or before `archived_through` is refused (see `_refuse_archived`).
     """
@@ -162,38 +356,65 @@ def record(ledger: Ledger, fact: Fact) -> Ledger:
     if isinstance(fact, InvoiceIssued):
         return _record_invoice(ledger, fact)
     if isinstance(fact, PaymentReceived):
-        return _record_payment(ledger, fact)
-    return _record_due_notice(ledger, fact)
+        return _record_payment(ledger, fact), ()
+    if isinstance(fact, DueDatePassed):
+        return _record_due_notice(ledger, fact), ()
+    if isinstance(fact, CreditNoteIssued):
+        return _record_credit_note(ledger, fact), ()
+    if isinstance(fact, PaymentReversed):
+        return _record_reversal(ledger, fact), ()
+    return _record_invoice_change(ledger, fact), ()
 
 
-def _refuse_archived(ledger: Ledger, fact: Fact) -> None:
+# The business-date field of each money fact, as a refusal names it.
+_DATE_FIELD: dict[type, str] = {
+    InvoiceIssued: "issued_on",
+    PaymentReceived: "received_on",
+    DueDatePassed: "due_date",
+    CreditNoteIssued: "issued_on",
+    InvoiceVoided: "voided_on",
+    InvoiceWrittenOff: "written_off_on",
+    DueDateChanged: "changed_on",
+    PaymentReversed: "reversed_on",
+}
+
+
+def _refuse_archived(ledger: Ledger, fact: MoneyFact) -> None:
     """Refuse a fact dated in the archived past: it may re-deliver a fact no longer held.
 
     Its effect would fall before the opening balances (or it would re-apply an archived payment),
     so it can be neither applied exactly nor recognised as a repeat. What the ledger still holds
-    is let through (a repeat of a kept invoice or payment, a kept invoice's due notice), and so
-    is a payment for a kept invoice that it does not overpay: that is applied exactly.
+    is let through (a repeat of a kept invoice or payment, a fact about a kept invoice), and so
+    is a payment for a kept invoice that it does not overpay: that is applied exactly. A void of
+    an archived invoice is refused whatever its date: what it would undo is gone.
     """
+    if isinstance(fact, InvoiceVoided) and fact.invoice_id in ledger.archived_invoices:
+        raise DomainError(
+            "invoice_id",
+            f"invoice {fact.invoice_id!r} was settled and archived (policy history.retain_days);"
+            " a void that late must be handled by hand",
+        )
     through = ledger.archived_through
-    if through is None or fact_date(ledger, fact) > through:
+    if through is None or fact_date(ledger, fact) > through or _still_held(ledger, fact, through):
         return
-    if isinstance(fact, PaymentReceived):
-        if fact.payment_id in ledger.payments or _absorbed(ledger, fact, through):
-            return
-        name, value = "received_on", fact.received_on
-    else:
-        if fact.invoice_id in ledger.invoices:
-            return  # a repeat of a kept invoice, or its due notice: no balance depends on it
-        if isinstance(fact, InvoiceIssued):
-            name, value = "issued_on", fact.issued_on
-        else:
-            name, value = "due_date", fact.due_date
+    name = _DATE_FIELD[type(fact)]
     raise DomainError(
         name,
-        f"{value} is on or before {through}, the end of this customer's archived history "
-        "(policy history.retain_days); a fact that old can no longer be told apart from a "
-        "re-delivery of an archived one",
+        f"{getattr(fact, name)} is on or before {through}, the end of this customer's archived "
+        "history (policy history.retain_days); a fact that old can no longer be told apart from "
+        "a re-delivery of an archived one",
     )
+
+
+def _still_held(ledger: Ledger, fact: MoneyFact, through: date) -> bool:
+    """True when an early-dated fact is about what the ledger still holds (applied exactly)."""
+    if isinstance(fact, PaymentReceived):
+        return fact.payment_id in ledger.payments or _absorbed(ledger, fact, through)
+    if isinstance(fact, CreditNoteIssued):
+        return fact.credit_note_id in ledger.credit_notes
+    if isinstance(fact, PaymentReversed):
+        return fact.payment_id in ledger.payments
+    return fact.invoice_id in ledger.invoices
 
 
 def _absorbed(ledger: Ledger, fact: PaymentReceived, through: date) -> bool:
@@ -205,35 +426,71 @@ def _absorbed(ledger: Ledger, fact: PaymentReceived, through: date) -> bool:
     payments the opening balances hold were all for other invoices, or unnamed.
     """
     invoice = None if fact.invoice_id is None else ledger.invoices.get(fact.invoice_id)
-    if invoice is None or invoice.currency != fact.currency:
+    if invoice is None or invoice.currency != fact.currency or not ledger.plain:
         return False
     opening = ledger.opening_paid.get(invoice.invoice_id)
-    owed = invoice.amount - (ZERO if opening is None else opening.paid)
+    owed = invoice.amount - (ZERO if opening is None else opening.paid + opening.credited)
     for payment in ledger.payments.values():
         if payment.invoice_id == invoice.invoice_id and payment.received_on <= through:
             owed -= payment.amount
     return fact.amount <= owed
 
 
-def _record_invoice(ledger: Ledger, fact: InvoiceIssued) -> Ledger:
-    invoice = Invoice(
-        invoice_id=fact.invoice_id,
-        event_id=fact.event_id,
-        amount=fact.amount,
-        currency=fact.currency,
-        issued_on=fact.issued_on,
-        due_date=fact.due_date,
+def _version_key(invoice: Invoice) -> tuple[datetime | None, str]:
+    return (invoice.occurred_at, invoice.event_id)
+
+
+def _earlier(fact: InvoiceIssued, known: Invoice) -> bool:
+    """True when `fact` is the earlier version in business time (occurred_at, then event_id)."""
+    if known.occurred_at is None:
+        return False  # a version recorded before versions were kept stands
+    return (fact.occurred_at, fact.event_id) < (known.occurred_at, known.event_id)
+
+
+def _supersedes(known: Invoice, fact: InvoiceIssued) -> Retraction | None:
+    """Another version of a held invoice: which one stands.
+
+    None if it is the same; the retraction of the held one if the new one is earlier in business
+    time; DomainError if the held one stands.
+    """
+    if (known.amount, known.currency, known.issued_on, known.original_due) == (
+        fact.amount,
+        fact.currency,
+        fact.issued_on,
+        fact.due_date,
+    ):
+        return None
+    if not _earlier(fact, known):
+        raise DomainError(
+            "invoice_id",
+            f"invoice {fact.invoice_id!r} was already issued with different terms "
+            f"({_describe(known)}; event {known.event_id}); the version earlier in business "
+            "time stands, and an issued invoice changes only by a credit note or a due-date "
+            "change",
+        )
+    return Retraction(
+        fact=_invoice_fact(known, fact.customer_id),
+        field="invoice_id",
+        problem=(
+            f"invoice {fact.invoice_id!r} was issued earlier in business time with "
+            f"different terms ({_describe(fact)}; event {fact.event_id}), which stands"
+        ),
     )
+
+
+def _describe(invoice: Invoice | InvoiceIssued) -> str:
+    due = invoice.original_due if isinstance(invoice, Invoice) else invoice.due_date
+    return f"{invoice.amount} {invoice.currency}, issued {invoice.issued_on}, due {due}"
+
+
+def _record_invoice(ledger: Ledger, fact: InvoiceIssued) -> tuple[Ledger, tuple[Retraction, ...]]:
     known = ledger.invoices.get(fact.invoice_id)
+    retracted: list[Retraction] = []
     if known is not None:
-        if replace(known, event_id=fact.event_id) != invoice:
-            raise DomainError(
-                "invoice_id",
-                f"invoice {fact.invoice_id!r} was already issued with different terms "
-                f"({known.amount} {known.currency}, issued {known.issued_on}, "
-                f"due {known.due_date})",
-            )
-        return ledger
+        superseded = _supersedes(known, fact)
+        if superseded is None:
+            return ledger, ()
+        retracted.append(superseded)
     archived = ledger.archived_invoices.get(fact.invoice_id)
     if archived is not None:
         raise DomainError(
@@ -241,26 +498,189 @@ def _record_invoice(ledger: Ledger, fact: InvoiceIssued) -> Ledger:
             f"invoice {fact.invoice_id!r} was already issued, and settled on {archived.settled_on}"
             " (archived)",
         )
-    for payment in ledger.payments.values():
-        if payment.invoice_id == fact.invoice_id and payment.currency != fact.currency:
-            raise DomainError(
-                "currency",
-                f"invoice {fact.invoice_id!r} is in {fact.currency} but payment "
-                f"{payment.payment_id!r} already received for it is in {payment.currency}",
-            )
-    notice = ledger.due_notices.get(fact.invoice_id)
-    if notice is not None and notice.due_date != fact.due_date:
-        raise DomainError(
-            "due_date",
-            f"invoice {fact.invoice_id!r} is due {fact.due_date} but its due-date-passed notice "
-            f"said {notice.due_date}",
-        )
+    issued = Invoice(
+        invoice_id=fact.invoice_id,
+        event_id=fact.event_id,
+        amount=fact.amount,
+        currency=fact.currency,
+        issued_on=fact.issued_on,
+        due_date=fact.due_date,
+        occurred_at=fact.occurred_at,
+    )
+    invoice, companions = _companions(ledger, issued, fact.customer_id, fact.event_id)
+    retracted += companions.retracted
+    due_notices, write_offs, due_changes = (
+        companions.due_notices,
+        companions.write_offs,
+        companions.due_changes,
+    )
     invoices = {**ledger.invoices, fact.invoice_id: invoice}
-    if _comes_last(ledger, (invoice.issued_on, 0, invoice.invoice_id)) and not any(
-        ledger.payments[held].invoice_id == invoice.invoice_id for held in ledger.held
+    updated = _with(
+        ledger,
+        invoices=invoices,
+        due_notices=due_notices,
+        write_offs=write_offs,
+        due_changes=due_changes,
+    )
+    if (
+        known is None
+        and ledger.plain
+        and not updated.due_changes
+        and not updated.write_offs
+        and _strictly_last(ledger, invoice.issued_on)
+        and not any(key[2:] and _names(ledger, key, invoice.invoice_id) for key in ledger.held)
     ):
-        return _settle_last_invoice(ledger, invoices, invoice)
-    return settle(ledger, invoices=invoices)
+        return _settle_last_invoice(updated, invoice), tuple(retracted)
+    return settle(updated), tuple(retracted)
+
+
+@dataclass(slots=True)
+class _Companions:
+    """An arriving invoice's companions, with those that contradict it taken out."""
+
+    due_notices: dict[str, DueNotice]
+    write_offs: dict[str, WriteOff]
+    due_changes: dict[str, DueChange]
+    retracted: list[Retraction]
+
+
+def _companions(
+    ledger: Ledger, issued: Invoice, customer_id: str, event_id: str
+) -> tuple[Invoice, _Companions]:
+    """Check the facts that named an invoice before it arrived: the invoice always stands.
+
+    A due-date change before its issue date, a due notice matching neither due date, a write-off
+    finer than its currency: each is retracted (semantics 7). Returns the invoice with the due
+    date in force, and what is left.
+    """
+    invoice_id = issued.invoice_id
+    found = _Companions(
+        dict(ledger.due_notices), dict(ledger.write_offs), dict(ledger.due_changes), []
+    )
+    change = found.due_changes.get(invoice_id)
+    if change is not None and change.due_date < issued.issued_on:
+        del found.due_changes[invoice_id]
+        found.retracted.append(
+            Retraction(
+                fact=_change_fact(change, invoice_id, customer_id),
+                field="due_date",
+                problem=f"{change.due_date} is before invoice {invoice_id!r}'s issue date "
+                f"{issued.issued_on}",
+            )
+        )
+        change = None
+    invoice = _with_due(issued, change)
+    notice = found.due_notices.get(invoice_id)
+    if notice is not None and notice.due_date not in (invoice.due_date, issued.due_date):
+        del found.due_notices[invoice_id]
+        found.retracted.append(
+            Retraction(
+                fact=DueDatePassed(
+                    event_id=notice.event_id,
+                    customer_id=customer_id,
+                    occurred_at=notice.occurred_at or datetime.min,
+                    invoice_id=invoice_id,
+                    due_date=notice.due_date,
+                ),
+                field="due_date",
+                problem=f"{notice.due_date} does not match invoice {invoice_id!r}'s due "
+                f"date {invoice.due_date} (the invoice, event {event_id}, stands)",
+            )
+        )
+    elif notice is not None and notice.occurred_at is not None:
+        found.due_notices[invoice_id] = DueNotice(
+            event_id=notice.event_id, due_date=notice.due_date
+        )
+    for key, off in list(found.write_offs.items()):
+        if (
+            off.invoice_id == invoice_id
+            and off.amount is not None
+            and not fits(off.amount, issued.currency)
+        ):
+            del found.write_offs[key]
+            found.retracted.append(
+                Retraction(
+                    fact=_write_off_fact(off, customer_id),
+                    field="amount",
+                    problem=f"{off.amount} has more decimals than invoice {invoice_id!r}'s "
+                    f"currency {issued.currency} allows",
+                )
+            )
+    return invoice, found
+
+
+def _names(ledger: Ledger, key: str, invoice_id: str) -> bool:
+    """True when the held source `key` names `invoice_id`."""
+    if key[0] == "p":
+        return ledger.payments[key[2:]].invoice_id == invoice_id
+    return ledger.credit_notes[key[2:]].invoice_id == invoice_id
+
+
+def _with_due(invoice: Invoice, change: DueChange | None) -> Invoice:
+    """The invoice with the due-date change in force applied (as issued without one)."""
+    if change is None or change.due_date == invoice.original_due:
+        return _issued(invoice)
+    return Invoice(
+        invoice_id=invoice.invoice_id,
+        event_id=invoice.event_id,
+        amount=invoice.amount,
+        currency=invoice.currency,
+        issued_on=invoice.issued_on,
+        due_date=change.due_date,
+        occurred_at=invoice.occurred_at,
+        issued_due=invoice.original_due,
+    )
+
+
+def _issued(invoice: Invoice) -> Invoice:
+    if invoice.issued_due is None:
+        return invoice
+    return Invoice(
+        invoice_id=invoice.invoice_id,
+        event_id=invoice.event_id,
+        amount=invoice.amount,
+        currency=invoice.currency,
+        issued_on=invoice.issued_on,
+        due_date=invoice.issued_due,
+        occurred_at=invoice.occurred_at,
+    )
+
+
+def _invoice_fact(invoice: Invoice, customer_id: str) -> InvoiceIssued:
+    return InvoiceIssued(
+        event_id=invoice.event_id,
+        customer_id=customer_id,
+        occurred_at=invoice.occurred_at or datetime.min,
+        invoice_id=invoice.invoice_id,
+        amount=invoice.amount,
+        currency=invoice.currency,
+        issued_on=invoice.issued_on,
+        due_date=invoice.original_due,
+    )
+
+
+def _change_fact(change: DueChange, invoice_id: str, customer_id: str) -> DueDateChanged:
+    return DueDateChanged(
+        event_id=change.event_id,
+        customer_id=customer_id,
+        occurred_at=change.occurred_at or datetime.min,
+        invoice_id=invoice_id,
+        due_date=change.due_date,
+        changed_on=change.changed_on,
+        reason=change.reason,
+    )
+
+
+def _write_off_fact(off: WriteOff, customer_id: str) -> InvoiceWrittenOff:
+    return InvoiceWrittenOff(
+        event_id=off.event_id,
+        customer_id=customer_id,
+        occurred_at=off.occurred_at or datetime.min,
+        invoice_id=off.invoice_id,
+        written_off_on=off.written_off_on,
+        amount=off.amount,
+        reason=off.reason,
+    )
 
 
 def _record_payment(ledger: Ledger, fact: PaymentReceived) -> Ledger:
@@ -274,35 +694,131 @@ def _record_payment(ledger: Ledger, fact: PaymentReceived) -> Ledger:
     )
     known = ledger.payments.get(fact.payment_id)
     if known is not None:
-        if replace(known, event_id=fact.event_id) != payment:
+        if (known.amount, known.currency, known.received_on, known.invoice_id) != (
+            payment.amount,
+            payment.currency,
+            payment.received_on,
+            payment.invoice_id,
+        ):
             raise DomainError(
                 "payment_id",
                 f"payment {fact.payment_id!r} was already received with different details "
                 f"({known.amount} {known.currency} on {known.received_on})",
             )
         return ledger
-    if fact.invoice_id is not None:
-        invoice = ledger.invoices.get(fact.invoice_id) or ledger.archived_invoices.get(
-            fact.invoice_id
-        )
-        if invoice is not None and invoice.currency != fact.currency:
-            raise DomainError(
-                "currency",
-                f"payment is in {fact.currency} but invoice {fact.invoice_id!r} "
-                f"is in {invoice.currency}",
-            )
     payments = {**ledger.payments, fact.payment_id: payment}
-    when = payment_date(payment, ledger.invoices, ledger.archived_invoices)
-    if when is None:  # held until its invoice arrives: nothing else changes
-        return _with(ledger, payments=payments, held=tuple(sorted((*ledger.held, fact.payment_id))))
-    if _comes_last(ledger, (when, 1, payment.payment_id)):
-        return _settle_last_payment(ledger, payments, payment, when)
-    return settle(ledger, payments=payments)
+    updated = _with(ledger, payments=payments)
+    when = payment_date(payment, updated)
+    if when is None:  # unapplied until its invoice arrives (or for good: another currency)
+        return _with(updated, held=tuple(sorted((*ledger.held, f"p:{fact.payment_id}"))))
+    if (
+        ledger.plain
+        and payment.payment_id not in ledger.reversals
+        and _comes_last(ledger, (when, 2, payment.payment_id))
+    ):
+        return _settle_last_payment(updated, payment, when)
+    return settle(updated)
+
+
+def _record_credit_note(ledger: Ledger, fact: CreditNoteIssued) -> Ledger:
+    note = CreditNote(
+        credit_note_id=fact.credit_note_id,
+        event_id=fact.event_id,
+        amount=fact.amount,
+        currency=fact.currency,
+        issued_on=fact.issued_on,
+        invoice_id=fact.invoice_id,
+        reason=fact.reason,
+    )
+    known = ledger.credit_notes.get(fact.credit_note_id)
+    if known is not None:
+        if (known.amount, known.currency, known.issued_on, known.invoice_id) != (
+            note.amount,
+            note.currency,
+            note.issued_on,
+            note.invoice_id,
+        ):
+            raise DomainError(
+                "credit_note_id",
+                f"credit note {fact.credit_note_id!r} was already issued with different details "
+                f"({known.amount} {known.currency} on {known.issued_on})",
+            )
+        return ledger
+    return settle(_with(ledger, credit_notes={**ledger.credit_notes, fact.credit_note_id: note}))
+
+
+def _record_reversal(ledger: Ledger, fact: PaymentReversed) -> Ledger:
+    if fact.payment_id in ledger.reversals:
+        return ledger  # reversed already: a second report of it changes nothing
+    reversal = Reversal(event_id=fact.event_id, reversed_on=fact.reversed_on, reason=fact.reason)
+    return settle(_with(ledger, reversals={**ledger.reversals, fact.payment_id: reversal}))
+
+
+def _record_invoice_change(
+    ledger: Ledger, fact: InvoiceVoided | InvoiceWrittenOff | DueDateChanged
+) -> Ledger:
+    invoice = ledger.invoices.get(fact.invoice_id)
+    if fact.invoice_id in ledger.archived_invoices:
+        return ledger  # settled and archived: nothing is owed for a write-off or a new date
+    if isinstance(fact, InvoiceVoided):
+        if fact.invoice_id in ledger.voids:
+            return ledger
+        void = Void(
+            event_id=fact.event_id,
+            voided_on=fact.voided_on,
+            reason=fact.reason,
+            occurred_at=fact.occurred_at,
+        )
+        return settle(_with(ledger, voids={**ledger.voids, fact.invoice_id: void}))
+    if isinstance(fact, InvoiceWrittenOff):
+        if (
+            invoice is not None
+            and fact.amount is not None
+            and not fits(fact.amount, invoice.currency)
+        ):
+            raise DomainError(
+                "amount",
+                f"{fact.amount} has more decimals than invoice {fact.invoice_id!r}'s currency "
+                f"{invoice.currency} allows",
+            )
+        off = WriteOff(
+            event_id=fact.event_id,
+            invoice_id=fact.invoice_id,
+            written_off_on=fact.written_off_on,
+            amount=fact.amount,
+            reason=fact.reason,
+            occurred_at=fact.occurred_at,
+        )
+        return settle(_with(ledger, write_offs={**ledger.write_offs, fact.event_id: off}))
+    if invoice is not None and fact.due_date < invoice.issued_on:
+        raise DomainError(
+            "due_date",
+            f"{fact.due_date} is before invoice {fact.invoice_id!r}'s issue date "
+            f"{invoice.issued_on}",
+        )
+    change = DueChange(
+        event_id=fact.event_id,
+        due_date=fact.due_date,
+        changed_on=fact.changed_on,
+        reason=fact.reason,
+        occurred_at=fact.occurred_at,
+    )
+    current = ledger.due_changes.get(fact.invoice_id)
+    if current is not None and (current.changed_on, current.event_id) > (
+        change.changed_on,
+        change.event_id,
+    ):
+        return ledger  # a later change is in force already
+    due_changes = {**ledger.due_changes, fact.invoice_id: change}
+    invoices = ledger.invoices
+    if invoice is not None:
+        invoices = {**invoices, fact.invoice_id: _with_due(invoice, change)}
+    return settle(_with(ledger, invoices=invoices, due_changes=due_changes))
 
 
 def _record_due_notice(ledger: Ledger, fact: DueDatePassed) -> Ledger:
     invoice = ledger.invoices.get(fact.invoice_id)
-    if invoice is not None and invoice.due_date != fact.due_date:
+    if invoice is not None and fact.due_date not in (invoice.due_date, invoice.original_due):
         raise DomainError(
             "due_date",
             f"{fact.due_date} does not match invoice {fact.invoice_id!r}'s due date "
@@ -310,8 +826,31 @@ def _record_due_notice(ledger: Ledger, fact: DueDatePassed) -> Ledger:
         )
     if fact.invoice_id in ledger.due_notices:
         return ledger
-    notice = DueNotice(event_id=fact.event_id, due_date=fact.due_date)
+    notice = DueNotice(
+        event_id=fact.event_id,
+        due_date=fact.due_date,
+        occurred_at=fact.occurred_at if invoice is None else None,
+    )
     return _with(ledger, due_notices={**ledger.due_notices, fact.invoice_id: notice})
+
+
+@dataclass(slots=True)
+class _Applied:
+    """What one source (payment, credit note, opening) applied to an invoice, and when last."""
+
+    amount: Decimal
+    on: date | None
+
+
+@dataclass(slots=True)
+class _Cash:
+    """Cash on account from one source, waiting for an invoice of its currency."""
+
+    key: str
+    amount: Decimal
+
+
+_Pool = dict[str, list[_Cash]]
 
 
 @dataclass(slots=True)
@@ -322,48 +861,88 @@ class _Open:
     paid: Decimal = ZERO
     last_paid_on: date | None = None
     settled_on: date | None = None
+    credited: Decimal = ZERO
+    written_off: Decimal = ZERO
+    closed_by: ClosedBy | None = None
+    # What each source applied here: key ("p:<id>", "c:<id>", OPENING).
+    sources: dict[str, _Applied] = field(default_factory=dict)
+    opening_last_paid: date | None = None
 
     @property
     def owed(self) -> Decimal:
-        return self.invoice.amount - self.paid
+        if self.closed_by == "voided":
+            return ZERO
+        return self.invoice.amount - self.paid - self.credited - self.written_off
 
-    def pay(self, amount: Decimal, on: date) -> Decimal:
-        """Apply up to `amount`; return what is left over."""
+    def pay(self, amount: Decimal, on: date, key: str) -> Decimal:
+        """Apply up to `amount` from source `key`; return what is left over."""
+        if self.closed_by == "voided":
+            return amount
         take = min(amount, self.owed)
         if take <= ZERO:
             return amount
-        self.paid += take
-        self.last_paid_on = on if self.last_paid_on is None else max(self.last_paid_on, on)
+        cash = key[0] == "p"
+        if cash:
+            self.paid += take
+            self.last_paid_on = on if self.last_paid_on is None else max(self.last_paid_on, on)
+        else:
+            self.credited += take
+        entry = self.sources.get(key)
+        if entry is None:
+            self.sources[key] = _Applied(take, on)
+        else:
+            entry.amount += take
+            entry.on = on
         if self.owed == ZERO:
             # The latest payment on it: `on` in a pass in date order, also when it starts from
             # opening balances and a payment dated before them completes the invoice.
-            self.settled_on = self.last_paid_on
+            if cash:
+                self.settled_on = self.last_paid_on
+                self.closed_by = "paid"
+            else:
+                self.settled_on = on if self.last_paid_on is None else max(on, self.last_paid_on)
+                self.closed_by = "credited"
         return amount - take
 
+    def undo(self, key: str) -> None:
+        """Take back everything source `key` applied (its payment was reversed)."""
+        entry = self.sources.pop(key, None)
+        if entry is None:
+            return
+        amount = entry.amount
+        if key[0] == "p":
+            self.paid -= amount
+            dates = [e.on for k, e in self.sources.items() if k[0] == "p" and e.on is not None]
+            if self.opening_last_paid is not None:
+                dates.append(self.opening_last_paid)
+            self.last_paid_on = max(dates, default=None)
+        else:
+            self.credited -= amount
+        if self.owed > ZERO and self.closed_by in ("paid", "credited", "written_off"):
+            self.settled_on = None
+            self.closed_by = None
 
-def settle(
-    ledger: Ledger,
-    *,
-    invoices: Mapping[str, Invoice] | None = None,
-    payments: Mapping[str, Payment] | None = None,
-) -> Ledger:
+    def write_off(self, amount: Decimal | None, on: date) -> None:
+        """Write off `amount` (None: all that is owed), at most what is owed."""
+        owed = self.owed
+        if owed <= ZERO:
+            return
+        take = owed if amount is None else min(amount, owed)
+        self.written_off += take
+        if self.owed == ZERO:
+            self.settled_on = on
+            self.closed_by = "written_off"
+
+
+def settle(ledger: Ledger) -> Ledger:
     """Derive every balance from the facts in one pass ordered by business date.
 
-    Same-day ties put invoices before payments, so a payment can settle an invoice issued the
-    day it arrives; ids break the remaining ties so the result never depends on arrival order.
-    The pass starts from what archived history left (`opening_credit`, `opening_paid`).
+    Same-day ties put invoices first, then credit notes, payments, write-offs, reversals and
+    voids; ids break the remaining ties so the result never depends on arrival order. The pass
+    starts from what archived history left (`opening_credit`, `opening_paid`).
     """
-    invoices = ledger.invoices if invoices is None else invoices
-    payments = ledger.payments if payments is None else payments
-    working, credit, held = _derive(invoices, payments, ledger)
-    return _with(
-        ledger,
-        invoices=invoices,
-        payments=payments,
-        balances=_balances(working),
-        credit=_positive(credit),
-        held=held,
-    )
+    working, pool, held = _derive(ledger, ledger)
+    return _with(ledger, balances=_balances(working), credit=_totals(pool), held=held)
 
 
 def _with(
@@ -375,6 +954,11 @@ def _with(
     balances: Mapping[str, Balance] | None = None,
     credit: Mapping[str, Decimal] | None = None,
     held: tuple[str, ...] | None = None,
+    credit_notes: Mapping[str, CreditNote] | None = None,
+    write_offs: Mapping[str, WriteOff] | None = None,
+    voids: Mapping[str, Void] | None = None,
+    due_changes: Mapping[str, DueChange] | None = None,
+    reversals: Mapping[str, Reversal] | None = None,
 ) -> Ledger:
     """The ledger with some facts or derived values replaced (a cheaper `dataclasses.replace`)."""
     return Ledger(
@@ -384,11 +968,28 @@ def _with(
         balances=ledger.balances if balances is None else balances,
         credit=ledger.credit if credit is None else credit,
         held=ledger.held if held is None else held,
+        credit_notes=ledger.credit_notes if credit_notes is None else credit_notes,
+        write_offs=ledger.write_offs if write_offs is None else write_offs,
+        voids=ledger.voids if voids is None else voids,
+        due_changes=ledger.due_changes if due_changes is None else due_changes,
+        reversals=ledger.reversals if reversals is None else reversals,
         archived_through=ledger.archived_through,
         opening_credit=ledger.opening_credit,
         opening_paid=ledger.opening_paid,
         archived_invoices=ledger.archived_invoices,
     )
+
+
+def _strictly_last(ledger: Ledger, day: date) -> bool:
+    """True when `day` is after every entry the ledger's pass went through."""
+    for inv in ledger.invoices.values():
+        if inv.issued_on >= day:
+            return False
+    for pay in ledger.payments.values():
+        when = payment_date(pay, ledger)
+        if when is not None and when >= day:
+            return False
+    return True
 
 
 def _comes_last(ledger: Ledger, key: tuple[date, int, str]) -> bool:
@@ -401,8 +1002,8 @@ def _comes_last(ledger: Ledger, key: tuple[date, int, str]) -> bool:
         if (inv.issued_on, 0, inv.invoice_id) >= key:
             return False
     for pay in ledger.payments.values():
-        when = payment_date(pay, ledger.invoices, ledger.archived_invoices)
-        if when is not None and (when, 1, pay.payment_id) >= key:
+        when = payment_date(pay, ledger)
+        if when is not None and (when, 2, pay.payment_id) >= key:
             return False
     return True
 
@@ -414,13 +1015,14 @@ def _resumed(invoice: Invoice, balance: Balance) -> _Open:
         paid=balance.paid,
         last_paid_on=balance.last_paid_on,
         settled_on=balance.settled_on,
+        credited=balance.credited,
+        written_off=balance.written_off,
+        closed_by=balance.closed_by,
     )
 
 
-def _settle_last_invoice(
-    ledger: Ledger, invoices: Mapping[str, Invoice], invoice: Invoice
-) -> Ledger:
-    """`settle` for a new invoice that comes last on the timeline (and no held payment names).
+def _settle_last_invoice(ledger: Ledger, invoice: Invoice) -> Ledger:
+    """`settle` for a new invoice issued after every other entry (and no held payment names).
 
     The pass reaches it with the stored balances and credit, and applies the cash on account.
     """
@@ -428,22 +1030,15 @@ def _settle_last_invoice(
     working = _opened(invoice, ledger.opening_paid)
     available = credit.pop(invoice.currency, ZERO)
     if available > ZERO:
-        rest = working.pay(available, invoice.issued_on)
+        rest = working.pay(available, invoice.issued_on, OPENING)
         if rest > ZERO:
             credit[invoice.currency] = rest
     balances = dict(ledger.balances)
-    balances[invoice.invoice_id] = Balance(
-        paid=working.paid,
-        outstanding=working.owed,
-        last_paid_on=working.last_paid_on,
-        settled_on=working.settled_on,
-    )
-    return _with(ledger, invoices=invoices, balances=balances, credit=_positive(credit))
+    balances[invoice.invoice_id] = _balance(working)
+    return _with(ledger, balances=balances, credit=_positive(credit))
 
 
-def _settle_last_payment(
-    ledger: Ledger, payments: Mapping[str, Payment], payment: Payment, when: date
-) -> Ledger:
+def _settle_last_payment(ledger: Ledger, payment: Payment, when: date) -> Ledger:
     """`settle` for a new dated payment that comes last on the timeline.
 
     The pass reaches it with the stored balances and credit: it pays its invoice, then the
@@ -457,126 +1052,276 @@ def _settle_last_payment(
         for inv_id, inv in invoices.items()
         if inv.currency == payment.currency
     }
+    key = f"p:{payment.payment_id}"
     rest = payment.amount
     # None: for no invoice, or for an archived (settled) one, which takes nothing more.
     named = None if payment.invoice_id is None else working.get(payment.invoice_id)
     if named is not None:
-        rest = named.pay(rest, when)
+        rest = named.pay(rest, when, key)
     if rest > ZERO:
-        _pool(working, credit, payment.currency, rest, when)
+        pool: _Pool = {}
+        if payment.currency in credit:
+            pool[payment.currency] = [_Cash(OPENING, credit[payment.currency])]
+        _pool(working, pool, payment.currency, rest, when, key)
+        credit = {**credit, **_totals(pool)}
     updated = dict(balances)
     for inv_id, w in working.items():
         if w.paid != balances[inv_id].paid:
-            updated[inv_id] = Balance(
-                paid=w.paid,
-                outstanding=w.owed,
-                last_paid_on=w.last_paid_on,
-                settled_on=w.settled_on,
-            )
-    return _with(ledger, payments=payments, balances=updated, credit=_positive(credit))
+            updated[inv_id] = _balance(w)
+    return _with(ledger, balances=updated, credit=_positive(credit))
 
 
-def carried_forward(
-    ledger: Ledger, invoices: Mapping[str, Invoice], payments: Mapping[str, Payment]
-) -> tuple[dict[str, Decimal], dict[str, Balance]]:
-    """Derive these facts (the ones retention archives) from the ledger's opening balances.
+def carried_forward(ledger: Ledger, facts: Ledger) -> tuple[dict[str, Decimal], dict[str, Balance]]:
+    """Derive `facts` (those retention archives) from `ledger`'s opening balances.
 
     Returns the cash on account per currency and every invoice's balance once they are applied.
     """
-    working, credit, _held = _derive(invoices, payments, ledger)
-    return _positive(credit), _balances(working)
+    working, pool, _held = _derive(facts, ledger)
+    return _totals(pool), _balances(working)
+
+
+def _balance(w: _Open) -> Balance:
+    return Balance(
+        paid=w.paid,
+        outstanding=w.owed,
+        last_paid_on=w.last_paid_on,
+        settled_on=w.settled_on,
+        credited=w.credited,
+        written_off=w.written_off,
+        closed_by=w.closed_by,
+    )
 
 
 def _balances(working: Mapping[str, _Open]) -> dict[str, Balance]:
-    return {
-        inv_id: Balance(
-            paid=w.paid, outstanding=w.owed, last_paid_on=w.last_paid_on, settled_on=w.settled_on
-        )
-        for inv_id, w in working.items()
-    }
+    return {inv_id: _balance(w) for inv_id, w in working.items()}
 
 
 def _positive(credit: Mapping[str, Decimal]) -> dict[str, Decimal]:
     return {cur: amt for cur, amt in sorted(credit.items()) if amt > ZERO}
 
 
-def _derive(
-    invoices: Mapping[str, Invoice], payments: Mapping[str, Payment], opening: Ledger
-) -> tuple[dict[str, _Open], dict[str, Decimal], tuple[str, ...]]:
-    """The canonical pass from `opening`'s balances: working balances, credit, held payment ids."""
-    working = {inv_id: _opened(inv, opening.opening_paid) for inv_id, inv in invoices.items()}
-    credit: dict[str, Decimal] = dict(opening.opening_credit)
-    timeline, held = _timeline(invoices, payments, opening.archived_invoices)
+def _totals(pool: _Pool) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = {}
+    for currency, entries in pool.items():
+        total = sum((e.amount for e in entries), ZERO)
+        if total > ZERO:
+            totals[currency] = total
+    return dict(sorted(totals.items()))
 
-    for when, _rank, kind, item_id in timeline:
-        if kind == "invoice":
-            inv = invoices[item_id]
-            available = credit.pop(inv.currency, ZERO)
-            if available > ZERO:
-                rest = working[item_id].pay(available, inv.issued_on)
-                if rest > ZERO:
-                    credit[inv.currency] = rest
-            continue
-        payment = payments[item_id]
-        rest = payment.amount
-        if payment.invoice_id in working:  # not one archived (settled): that pays nothing more
-            rest = working[payment.invoice_id].pay(rest, when)
-        if rest > ZERO:
-            _pool(working, credit, payment.currency, rest, when)
-    return working, credit, held
+
+def _derive(facts: Ledger, opening: Ledger) -> tuple[dict[str, _Open], _Pool, tuple[str, ...]]:
+    """The canonical pass over `facts` from `opening`'s balances.
+
+    Returns the working balances, the cash on account per currency (by source) and the keys of
+    the unapplied sources.
+    """
+    invoices = facts.invoices
+    working = {inv_id: _opened(inv, opening.opening_paid) for inv_id, inv in invoices.items()}
+    pool: _Pool = {
+        currency: [_Cash(OPENING, amount)] for currency, amount in opening.opening_credit.items()
+    }
+    timeline, held = _timeline(facts, opening.archived_invoices)
+    for when, rank, item_id in timeline:
+        _STEPS[rank](facts, working, pool, when, item_id)
+    return working, pool, held
+
+
+def _on_invoice(
+    facts: Ledger, working: dict[str, _Open], pool: _Pool, when: date, item_id: str
+) -> None:
+    """An invoice is issued: the cash on account goes to what is open now, oldest due first."""
+    currency = facts.invoices[item_id].currency
+    for cash in pool.pop(currency, ()):
+        _pool(working, pool, currency, cash.amount, when, cash.key)
+
+
+def _on_source(
+    working: dict[str, _Open],
+    pool: _Pool,
+    when: date,
+    key: str,
+    amount: Decimal,
+    currency: str,
+    named: str | None,
+) -> None:
+    """A payment or credit note: its invoice first, then the oldest due, then on account."""
+    target = None if named is None else working.get(named)
+    if target is not None:  # not an archived (settled) one: that takes nothing more
+        amount = target.pay(amount, when, key)
+    if amount > ZERO:
+        _pool(working, pool, currency, amount, when, key)
+
+
+def _on_credit(
+    facts: Ledger, working: dict[str, _Open], pool: _Pool, when: date, item_id: str
+) -> None:
+    note = facts.credit_notes[item_id]
+    _on_source(working, pool, when, f"c:{item_id}", note.amount, note.currency, note.invoice_id)
+
+
+def _on_payment(
+    facts: Ledger, working: dict[str, _Open], pool: _Pool, when: date, item_id: str
+) -> None:
+    payment = facts.payments[item_id]
+    key = f"p:{item_id}"
+    _on_source(working, pool, when, key, payment.amount, payment.currency, payment.invoice_id)
+
+
+def _on_write_off(
+    facts: Ledger, working: dict[str, _Open], pool: _Pool, when: date, item_id: str
+) -> None:
+    off = facts.write_offs[item_id]
+    working[off.invoice_id].write_off(off.amount, when)
+
+
+def _on_reversal(
+    facts: Ledger, working: dict[str, _Open], pool: _Pool, when: date, item_id: str
+) -> None:
+    """A reversal: what the payment applied anywhere is owed again, and its cash is gone."""
+    key = f"p:{item_id}"
+    for w in working.values():
+        w.undo(key)
+    for entries in pool.values():
+        entries[:] = [e for e in entries if e.key != key]
+
+
+def _on_void(
+    facts: Ledger, working: dict[str, _Open], pool: _Pool, when: date, item_id: str
+) -> None:
+    """A void: the invoice leaves every figure; what was applied to it is freed."""
+    w = working[item_id]
+    freed = list(w.sources.items())
+    w.sources.clear()
+    w.paid = w.credited = w.written_off = ZERO
+    w.closed_by = "voided"
+    w.settled_on = when
+    for key, applied in freed:
+        _pool(working, pool, w.invoice.currency, applied.amount, when, key)
+
+
+# Timeline rank -> what its entry does (same-day order: invoices first, voids last).
+_STEPS = (_on_invoice, _on_credit, _on_payment, _on_write_off, _on_reversal, _on_void)
 
 
 def _opened(invoice: Invoice, opening_paid: Mapping[str, Opening]) -> _Open:
     carried = opening_paid.get(invoice.invoice_id)
     if carried is None:
         return _Open(invoice)
-    return _Open(invoice, paid=carried.paid, last_paid_on=carried.last_paid_on)
+    w = _Open(
+        invoice,
+        paid=carried.paid,
+        last_paid_on=carried.last_paid_on,
+        credited=carried.credited,
+        opening_last_paid=carried.last_paid_on,
+    )
+    applied = carried.paid + carried.credited
+    if applied > ZERO:
+        w.sources[OPENING] = _Applied(applied, carried.last_paid_on)
+    return w
 
 
 def _pool(
     working: Mapping[str, _Open],
-    credit: dict[str, Decimal],
+    pool: _Pool,
     currency: str,
     amount: Decimal,
     on: date,
+    key: str,
 ) -> None:
     """Pay open invoices of `currency` issued by `on`, oldest due first; keep the rest as credit."""
     for item in sorted(
-        (w for w in working.values() if w.invoice.currency == currency and w.owed > ZERO),
+        (
+            w
+            for w in working.values()
+            if w.invoice.currency == currency and w.owed > ZERO and w.invoice.issued_on <= on
+        ),
         key=lambda w: _due_order(w.invoice),
     ):
-        if item.invoice.issued_on > on:
-            continue
-        amount = item.pay(amount, on)
+        amount = item.pay(amount, on, key)
         if amount == ZERO:
             return
-    credit[currency] = credit.get(currency, ZERO) + amount
+    pool.setdefault(currency, []).append(_Cash(key, amount))
 
 
-def payment_date(
-    payment: Payment,
-    invoices: Mapping[str, Invoice],
-    archived: Mapping[str, ArchivedInvoice],
-) -> date | None:
-    """A payment's place on the timeline, or None while it is held (its invoice not seen)."""
-    if payment.invoice_id is None or payment.invoice_id in archived:
-        return payment.received_on
-    target = invoices.get(payment.invoice_id)
-    return None if target is None else max(payment.received_on, target.issued_on)
+def payment_date(payment: Payment | CreditNote, ledger: Ledger) -> date | None:
+    """A payment's (or credit note's) place on the timeline, or None while it is unapplied.
+
+    Unapplied: it names an invoice not seen yet, or one in another currency.
+    """
+    on = payment.received_on if isinstance(payment, Payment) else payment.issued_on
+    named = payment.invoice_id
+    if named is None:
+        return on
+    archived = ledger.archived_invoices.get(named)
+    if archived is not None:
+        return on if archived.currency == payment.currency else None
+    target = ledger.invoices.get(named)
+    if target is None or target.currency != payment.currency:
+        return None
+    return max(on, target.issued_on)
 
 
 def _timeline(
-    invoices: Mapping[str, Invoice],
-    payments: Mapping[str, Payment],
-    archived: Mapping[str, ArchivedInvoice],
-) -> tuple[list[tuple[date, int, str, str]], tuple[str, ...]]:
-    """Return the (business date, rank, kind, id) entries in order, and the held payment ids."""
-    entries = [(inv.issued_on, 0, "invoice", inv.invoice_id) for inv in invoices.values()]
+    facts: Ledger, archived: Mapping[str, ArchivedInvoice]
+) -> tuple[list[tuple[date, int, str]], tuple[str, ...]]:
+    """The (business date, rank, id) entries in order, and the unapplied source keys."""
+    view = Ledger(invoices=facts.invoices, archived_invoices=archived)
+    invoices = facts.invoices
+    entries = [(inv.issued_on, 0, inv.invoice_id) for inv in invoices.values()]
     held = []
-    for pay in payments.values():
-        when = payment_date(pay, invoices, archived)
+    dated: dict[str, date] = {}
+    sources: list[tuple[int, str, Payment | CreditNote]] = [
+        (1, note_id, note) for note_id, note in facts.credit_notes.items()
+    ]
+    sources += [(2, payment_id, payment) for payment_id, payment in facts.payments.items()]
+    for rank, source_id, source in sources:
+        when = payment_date(source, view)
         if when is None:
-            held.append(pay.payment_id)
+            held.append(f"{'c' if rank == 1 else 'p'}:{source_id}")
             continue
-        entries.append((when, 1, "payment", pay.payment_id))
+        if rank == 2:
+            dated[source_id] = when
+        entries.append((when, rank, source_id))
+    for event_id, off in facts.write_offs.items():
+        if (inv := invoices.get(off.invoice_id)) is not None:
+            entries.append((max(off.written_off_on, inv.issued_on), 3, event_id))
+    for payment_id, reversal in facts.reversals.items():
+        if (paid_on := dated.get(payment_id)) is not None:
+            entries.append((max(reversal.reversed_on, paid_on), 4, payment_id))
+    for invoice_id, void in facts.voids.items():
+        if (inv := invoices.get(invoice_id)) is not None:
+            entries.append((max(void.voided_on, inv.issued_on), 5, invoice_id))
     return sorted(entries), tuple(sorted(held))
+
+
+def pending_reversals(ledger: Ledger) -> list[str]:
+    """Reversals whose payment is not held (not seen yet, or archived): payment ids."""
+    return sorted(p for p in ledger.reversals if p not in ledger.payments)
+
+
+def source_dates(ledger: Ledger) -> Iterable[tuple[str, date]]:
+    """Each held money fact's event id with its business date (retention and the state codec)."""
+    invoices = ledger.invoices
+    for inv in invoices.values():
+        yield inv.event_id, inv.issued_on
+    sources: list[Payment | CreditNote] = [*ledger.payments.values()]
+    sources += ledger.credit_notes.values()
+    for source in sources:
+        when = payment_date(source, ledger)
+        own = source.received_on if isinstance(source, Payment) else source.issued_on
+        yield source.event_id, own if when is None else when
+    for notice in ledger.due_notices.values():
+        yield notice.event_id, notice.due_date
+    companions = [(o.event_id, o.invoice_id, o.written_off_on) for o in ledger.write_offs.values()]
+    companions += [(v.event_id, k, v.voided_on) for k, v in ledger.voids.items()]
+    companions += [(c.event_id, k, c.changed_on) for k, c in ledger.due_changes.items()]
+    for event_id, invoice_id, on in companions:
+        target = invoices.get(invoice_id)
+        yield event_id, on if target is None else max(on, target.issued_on)
+    for payment_id, reversal in ledger.reversals.items():
+        p = ledger.payments.get(payment_id)
+        when = None if p is None else payment_date(p, ledger)
+        yield (
+            reversal.event_id,
+            reversal.reversed_on if when is None else max(reversal.reversed_on, when),
+        )

@@ -84,3 +84,30 @@ class ActionRequest:
     not_before: datetime | None = None
     # Every (invoice, ladder step) this action carries out; a merged contact covers several.
     steps: tuple[tuple[str, str], ...] = ()
+    # The payments (or credit notes) a reconcile_payment task is about.
+    payment_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Withdrawal:
+    """An action published with `not_before` still ahead that has become moot."""
+
+    event_id: str
+    withdraws: str
+    invoice_ids: tuple[str, ...]
+    reason: str
+    caused_by: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommitmentStatus:
+    """A promise or a plan instalment was kept or broken."""
+
+    event_id: str
+    commitment_id: str
+    kind: str
+    status: str
+    amount: Decimal
+    currency: str
+    due: date
+    caused_by: str

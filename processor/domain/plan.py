@@ -51,6 +51,8 @@ class PolicyPlan:
     ladders: dict[str, RungPlan]
     # Step id -> (offset, channel), over every bucket's ladder (ids are unique across them).
     rungs: dict[str, tuple[int, str]]
+    # Step id -> its action (releases look for the credit holds and referrals taken).
+    actions: dict[str, str]
     # Step id -> the key that makes a step lead a merged contact (most advanced, most severe).
     lead_rank: dict[str, tuple[int, int, int, str]]
     # Channel -> cooldown days, for channels that have one.
@@ -77,6 +79,7 @@ def _plan(policy: Policy) -> PolicyPlan:
         zone=policy.zone,
         ladders=ladders,
         rungs={s.id: (s.offset_days, s.channel) for s in steps},
+        actions={s.id: s.action for s in steps},
         lead_rank={
             s.id: (
                 s.offset_days,
@@ -139,6 +142,10 @@ def _facts(ledger: Ledger) -> LedgerFacts:
     settled_days = []
     for invoice_id, inv in ledger.invoices.items():
         balance = balances[invoice_id]
+        closed_by = balance.closed_by
+        if closed_by == "voided":  # never owed: in no figure (only retention dates it)
+            settled_days += [balance.settled_on] if balance.settled_on else []
+            continue
         issued = inv.issued_on.toordinal()
         due = inv.due_date.toordinal()
         issued_days.append(issued)
@@ -152,7 +159,7 @@ def _facts(ledger: Ledger) -> LedgerFacts:
         if settled is not None:
             settled_days.append(settled)
             settled_day = settled.toordinal()
-            settlements.append((settled_day, settled_day - due if settled_day > due else 0))
+            settlements += _settlement(closed_by, balance.paid, settled_day, due)
             if outstanding == ZERO:
                 paid_days.append(settled_day)
             if settled_day <= due:
@@ -174,6 +181,21 @@ def _facts(ledger: Ledger) -> LedgerFacts:
         flaggable=tuple(flaggable),
         earliest_archivable=_earliest(ledger, settled_days),
     )
+
+
+def _settlement(
+    closed_by: str | None, paid: Decimal, settled_day: int, due: int
+) -> list[tuple[int, int]]:
+    """[(settlement day, days late)] as behaviour counts it; [] when it says nothing.
+
+    A write-off counts as late as it gets (not paid); an invoice credited in full with nothing
+    paid says nothing about how the customer pays.
+    """
+    if closed_by == "written_off":
+        return [(settled_day, max(1, settled_day - due))]
+    if closed_by == "credited" and paid == ZERO:
+        return []
+    return [(settled_day, settled_day - due if settled_day > due else 0)]
 
 
 def _due_order(row: OpenInvoice) -> tuple[date, date, str]:
@@ -198,6 +220,9 @@ def _earliest(ledger: Ledger, settled_days: list[date]) -> date | None:
     for payment in ledger.payments.values():
         if payment.invoice_id is None or payment.invoice_id in archived:
             days.append(payment.received_on)
+    for note in ledger.credit_notes.values():
+        if note.invoice_id is None or note.invoice_id in archived:
+            days.append(note.issued_on)
     return min(days, default=None)
 
 

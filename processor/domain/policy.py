@@ -21,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from processor.domain.money import fits, minor_unit
+
 # The contract's aging buckets: (most days past due in the bucket, name); beyond the last, "120+".
 AGING_EDGES = ((0, "current"), (30, "1-30"), (60, "31-60"), (90, "61-90"), (120, "91-120"))
 AGING_BUCKETS = (*(name for _, name in AGING_EDGES), "120+")
@@ -227,6 +229,88 @@ class ThankYouPolicy(_Frozen):
     channel: Channel = "email"
 
 
+class FollowUpRule(_Frozen):
+    """A task the lifecycle raises (not a ladder rung): its rule id, channel and tone."""
+
+    rule_id: str = Field(min_length=1, max_length=128, pattern=r"^[a-z0-9_.\-]+$")
+    channel: Channel
+    tone: Tone = "firm"
+
+
+class CollectionPolicy(_Frozen):
+    """What may be chased (contract semantics 6, 9, 10) and the tasks the lifecycle raises."""
+
+    tolerance: dict[str, Exact] = Field(
+        default_factory=dict,
+        description=(
+            "per currency: an invoice's residue below this is not chased or aged and raises one "
+            "write_off_review (unlisted: default_tolerance_minor_units of the currency)"
+        ),
+    )
+    default_tolerance_minor_units: int = Field(
+        100, ge=0, description="tolerance of a currency not listed, in its minor units"
+    )
+    promise_grace_days: int = Field(
+        2, ge=0, description="a promise or instalment is broken this many days after its date"
+    )
+    dispute_review_days: int = Field(
+        30, ge=1, description="a dispute open this long raises a second dispute_review"
+    )
+    reconcile_after_days: int = Field(
+        3, ge=0, description="unapplied cash this old raises a reconcile_payment task"
+    )
+    escalation_notice_days: int = Field(
+        14,
+        ge=0,
+        description=(
+            "a credit hold or agency referral needs a customer-facing contact about the invoice "
+            "at least this many days before (an invoice first seen late gets one first)"
+        ),
+    )
+    broken_commitment_risk_points: int = Field(
+        15, ge=0, le=100, description="risk points per broken promise or instalment in the window"
+    )
+    habitual_broken_commitments: int = Field(
+        2, ge=1, description="broken commitments in the behaviour window that make habitually_late"
+    )
+    thank_you_when_kept: bool = Field(True, description="thank the customer for a kept promise")
+    release_credit_hold: bool = Field(
+        True, description="credit_hold_release once the debt is settled"
+    )
+    recall_agency: bool = Field(True, description="agency_recall once the referred debt is settled")
+    dispute_review: FollowUpRule = FollowUpRule(rule_id="dispute.review", channel="internal")
+    dispute_overdue: FollowUpRule = FollowUpRule(rule_id="dispute.overdue", channel="internal")
+    reconcile_payment: FollowUpRule = FollowUpRule(rule_id="cash.reconcile", channel="internal")
+    write_off_review: FollowUpRule = FollowUpRule(
+        rule_id="residue.write_off_review", channel="internal"
+    )
+    promise_follow_up: FollowUpRule = FollowUpRule(rule_id="commitment.broken", channel="phone")
+    commitment_kept: FollowUpRule = FollowUpRule(
+        rule_id="thank_you.commitment_kept", channel="email", tone="friendly"
+    )
+    credit_hold_release: FollowUpRule = FollowUpRule(
+        rule_id="release.credit_hold", channel="internal", tone="friendly"
+    )
+    agency_recall: FollowUpRule = FollowUpRule(
+        rule_id="release.agency_recall", channel="agency", tone="friendly"
+    )
+
+    @field_validator("tolerance")
+    @classmethod
+    def _exact_tolerances(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        bad = sorted(c for c, amount in value.items() if not fits(amount, c))
+        if bad:
+            raise ValueError(f"more decimals than the currency allows ({', '.join(bad)})")
+        return value
+
+    def tolerance_for(self, currency: str) -> Decimal:
+        """The residue below which an invoice of `currency` is not worth chasing."""
+        listed = self.tolerance.get(currency)
+        if listed is not None:
+            return listed
+        return minor_unit(currency) * self.default_tolerance_minor_units
+
+
 class HistoryPolicy(_Frozen):
     """Retention: how much of a customer's history its state keeps (see `domain.retention`)."""
 
@@ -236,6 +320,15 @@ class HistoryPolicy(_Frozen):
         description=(
             "history older than this many days before the customer's business date is archived "
             "(what it leaves is carried forward); at least the behaviour and value-tier windows"
+        ),
+    )
+    remember_archived_days: int = Field(
+        3650,
+        gt=0,
+        description=(
+            "an archived invoice's id and currency are kept this many days after it settled, so "
+            "a late payment naming it goes on account as the whole history would send it; after "
+            "that such a payment is unapplied cash with a reconcile_payment task"
         ),
     )
 
@@ -256,6 +349,7 @@ class Policy(_Frozen):
     ladder: Ladder
     contact: ContactPolicy = ContactPolicy()
     thank_you: ThankYouPolicy = ThankYouPolicy()
+    collection: CollectionPolicy = CollectionPolicy()
     history: HistoryPolicy = HistoryPolicy()
 
     @field_validator("timezone")

@@ -36,17 +36,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import date, timedelta
 
+from processor.domain.collection import Collection
 from processor.domain.ledger import (
     ZERO,
     ArchivedInvoice,
     Balance,
-    DueNotice,
+    CreditNote,
     Invoice,
     Ledger,
     Opening,
     Payment,
     carried_forward,
     payment_date,
+    source_dates,
 )
 from processor.domain.plan import ledger_facts
 from processor.domain.policy import HistoryPolicy
@@ -55,11 +57,27 @@ from processor.domain.state import CustomerState
 
 def compact(state: CustomerState, *, today: date, policy: HistoryPolicy) -> CustomerState:
     """The state with its past before `today - retain_days` archived (or unchanged)."""
-    retain = timedelta(days=policy.retain_days)
-    cutoff = archive_cutoff(state.ledger, today - retain)
-    if cutoff is None:
+    cutoff = archive_cutoff(state.ledger, today - timedelta(days=policy.retain_days))
+    if cutoff is None or _blocked(state.ledger, cutoff):
         return state
-    return _archive(state, cutoff, forget_before=cutoff - retain)
+    forget_before = today - timedelta(days=policy.remember_archived_days)
+    return _archive(state, cutoff, forget_before)
+
+
+def _blocked(ledger: Ledger, cutoff: date) -> bool:
+    """True while a fact dated after the cut undoes one dated before it (a reversal or a void).
+
+    What the archived facts leave would then not be final: the cut waits until it passes them.
+    """
+    for payment_id, reversal in ledger.reversals.items():
+        payment = ledger.payments.get(payment_id)
+        if payment is not None and reversal.reversed_on > cutoff and payment.received_on <= cutoff:
+            return True
+    for invoice_id, void in ledger.voids.items():
+        invoice = ledger.invoices.get(invoice_id)
+        if invoice is not None and void.voided_on > cutoff and invoice.issued_on <= cutoff:
+            return True
+    return False
 
 
 def archive_cutoff(ledger: Ledger, limit: date) -> date | None:
@@ -73,27 +91,36 @@ def archive_cutoff(ledger: Ledger, limit: date) -> date | None:
     return limit if earliest is not None and earliest <= limit else None
 
 
-def _archive(state: CustomerState, cutoff: date, *, forget_before: date) -> CustomerState:
+def _archive(state: CustomerState, cutoff: date, forget_before: date) -> CustomerState:
     """Archive what is dated on or before `cutoff`, carrying forward what the rest needs."""
     ledger = state.ledger
     dated = _payment_dates(ledger)
-    early = {k: ledger.payments[k] for k, when in dated.items() if when <= cutoff}
+    credited = _credit_dates(ledger)
     issued = {k: v for k, v in ledger.invoices.items() if v.issued_on <= cutoff}
-    _credit, balances = carried_forward(ledger, issued, early)  # as of the cutoff
+    early = _sub_ledger(
+        ledger,
+        issued,
+        {k: ledger.payments[k] for k, when in dated.items() if when <= cutoff},
+        {k: ledger.credit_notes[k] for k, when in credited.items() if when <= cutoff},
+        cutoff,
+    )
+    _credit, balances = carried_forward(ledger, early)  # as of the cutoff
     old_invoices = {k: v for k, v in issued.items() if balances[k].is_paid}
     invoices = {k: v for k, v in ledger.invoices.items() if k not in old_invoices}
     # A payment for an invoice still owing stays (a re-delivery of it must be recognised), and
     # is replayed on top of what the archived facts leave. It never paid more than its invoice
     # owed (that would have settled it), so leaving it out changes nothing else.
-    old_payments = {k: v for k, v in early.items() if v.invoice_id not in invoices}
-    credit, opening = carried_forward(ledger, issued, old_payments)
-    payments = {k: v for k, v in ledger.payments.items() if k not in old_payments}
+    old_payments = {k: v for k, v in early.payments.items() if v.invoice_id not in invoices}
+    old_credits = {k: v for k, v in early.credit_notes.items() if v.invoice_id not in invoices}
+    old = _sub_ledger(ledger, issued, old_payments, old_credits, cutoff, archived=old_invoices)
+    credit, opening = carried_forward(ledger, old)
     notices = {k: v for k, v in ledger.due_notices.items() if k in invoices or v.due_date > cutoff}
     old_notices = [v for k, v in ledger.due_notices.items() if k not in notices]
     through = max(
         (
             *(v.issued_on for v in issued.values()),
             *(dated[k] for k in old_payments),
+            *(credited[k] for k in old_credits),
             *(v.due_date for v in old_notices),
         ),
         default=cutoff,  # not used: the cut archives something (`archive_cutoff`)
@@ -101,35 +128,79 @@ def _archive(state: CustomerState, cutoff: date, *, forget_before: date) -> Cust
     archived = replace(
         ledger,
         invoices=invoices,
-        payments=payments,
+        payments={k: v for k, v in ledger.payments.items() if k not in old_payments},
+        credit_notes={k: v for k, v in ledger.credit_notes.items() if k not in old_credits},
+        write_offs={k: v for k, v in ledger.write_offs.items() if v.invoice_id not in old_invoices},
+        voids={k: v for k, v in ledger.voids.items() if k not in old_invoices},
+        due_changes={k: v for k, v in ledger.due_changes.items() if k not in old_invoices},
+        reversals={k: v for k, v in ledger.reversals.items() if k not in old_payments},
         due_notices=notices,
         # Later balances, the credit and the held payments derive unchanged (module docstring).
         balances={k: v for k, v in ledger.balances.items() if k in invoices},
         archived_through=through,
         opening_credit=credit,
         opening_paid={
-            k: Opening(paid=b.paid, last_paid_on=b.last_paid_on)
+            k: Opening(paid=b.paid, last_paid_on=b.last_paid_on, credited=b.credited)
             for k, b in opening.items()
-            if k in invoices and b.paid > ZERO
+            if k in invoices and (b.paid > ZERO or b.credited > ZERO)
         },
-        archived_invoices=_remembered(
-            ledger, old_invoices, balances, payments, forget_before, cutoff
-        ),
+        archived_invoices=_remembered(ledger, old_invoices, balances, cutoff, forget_before),
     )
     return _forget(
         replace(state, ledger=archived),
         through,
-        kept=_event_ids(invoices.values(), payments.values(), notices.values()),
-        dropped=_event_ids(old_invoices.values(), old_payments.values(), old_notices),
+        kept=_event_ids(archived),
+        dropped=_event_ids(ledger) - _event_ids(archived),
         invoices=old_invoices,
     )
+
+
+def _sub_ledger(
+    ledger: Ledger,
+    invoices: Mapping[str, Invoice],
+    payments: Mapping[str, Payment],
+    credit_notes: Mapping[str, CreditNote],
+    cutoff: date,
+    *,
+    archived: Mapping[str, Invoice] | None = None,
+) -> Ledger:
+    """The facts among `invoices`, `payments` and `credit_notes`' companions dated by `cutoff`.
+
+    `archived`: only the write-offs and voids of those invoices (the others stay in the ledger
+    and are replayed on top of the opening balances).
+    """
+    scope = invoices if archived is None else archived
+    return Ledger(
+        invoices=invoices,
+        payments=payments,
+        credit_notes=credit_notes,
+        write_offs={
+            k: v
+            for k, v in ledger.write_offs.items()
+            if v.invoice_id in scope and v.written_off_on <= cutoff
+        },
+        voids={k: v for k, v in ledger.voids.items() if k in scope and v.voided_on <= cutoff},
+        reversals={
+            k: v for k, v in ledger.reversals.items() if k in payments and v.reversed_on <= cutoff
+        },
+    )
+
+
+def _credit_dates(ledger: Ledger) -> dict[str, date]:
+    """Each applied credit note's place on the timeline."""
+    dates = {}
+    for note_id, note in ledger.credit_notes.items():
+        when = payment_date(note, ledger)
+        if when is not None:
+            dates[note_id] = when
+    return dates
 
 
 def _payment_dates(ledger: Ledger) -> dict[str, date]:
     """Each payment's place on the timeline (held payments have none)."""
     dates = {}
     for payment_id, payment in ledger.payments.items():
-        when = payment_date(payment, ledger.invoices, ledger.archived_invoices)
+        when = payment_date(payment, ledger)
         if when is not None:
             dates[payment_id] = when
     return dates
@@ -139,13 +210,13 @@ def _remembered(
     ledger: Ledger,
     old_invoices: Mapping[str, Invoice],
     balances: Mapping[str, Balance],
-    payments: Mapping[str, Payment],
-    forget_before: date,
     cutoff: date,
+    forget_before: date,
 ) -> dict[str, ArchivedInvoice]:
-    """The archived invoices to remember: those settled after `forget_before`.
+    """The archived invoices settled after `forget_before` (policy remember_archived_days).
 
-    One a payment the ledger holds still names is kept too, until that payment is archived.
+    A payment naming one is applied as the whole history would apply it (pooled: it owes
+    nothing); naming one forgotten, it is unapplied cash with a reconcile task, never lost.
     """
     remembered = {
         **ledger.archived_invoices,
@@ -154,8 +225,7 @@ def _remembered(
             for k, v in old_invoices.items()
         },
     }
-    named = {p.invoice_id for p in payments.values()}
-    return {k: v for k, v in remembered.items() if v.settled_on > forget_before or k in named}
+    return {k: v for k, v in remembered.items() if v.settled_on > forget_before}
 
 
 def _forget(
@@ -166,10 +236,17 @@ def _forget(
     dropped: set[str],
     invoices: Mapping[str, Invoice],
 ) -> CustomerState:
-    """Drop the decision memory of archived facts: their event ids, flags and ladder steps.
+    """Drop the decision memory of archived facts: their event ids, flags, steps and contacts.
 
     The id of a repeat (a fact re-sent under a new id) goes with its date, as its fact does.
+    Collection facts about archived invoices only (disputes, sent contacts, reached rungs) go too.
     """
+    collection, statuses, tasks = state.collection, state.statuses, state.tasks
+    if not collection.empty or collection.sent:
+        collection = _pruned(collection, statuses, through, invoices)
+        kept_ids = set(collection.disputes) | set(collection.promises) | set(collection.plans)
+        statuses = {k: v for k, v in statuses.items() if k.split("#", 1)[0] in kept_ids}
+        tasks = frozenset(t for t in tasks if _subject(t) not in invoices)
     return replace(
         state,
         seen={
@@ -179,26 +256,68 @@ def _forget(
         },
         flags={k: v for k, v in state.flags.items() if k not in invoices},
         done_steps={k: v for k, v in state.done_steps.items() if k not in invoices},
+        first_contact={k: v for k, v in state.first_contact.items() if k not in invoices},
+        collection=collection,
+        statuses=statuses,
+        tasks=tasks,
     )
 
 
-def _event_ids(
-    invoices: Iterable[Invoice], payments: Iterable[Payment], notices: Iterable[DueNotice]
-) -> set[str]:
-    ids = {f.event_id for f in invoices}
-    ids.update(f.event_id for f in payments)
-    ids.update(f.event_id for f in notices)
-    return ids
+def _subject(task: str) -> str:
+    """The id a once-only task is about (its key's last part)."""
+    return task.rsplit(":", 1)[-1]
+
+
+def _pruned(
+    collection: Collection,
+    statuses: Mapping[str, str],
+    through: date,
+    invoices: Mapping[str, Invoice],
+) -> Collection:
+    """Collection facts that can no longer change a decision, dropped with the archived past.
+
+    Disputes and contacts about archived invoices, commitments settled by `through`, holds
+    released by then.
+    """
+    plans = {
+        k: v
+        for k, v in collection.plans.items()
+        if not (
+            all(f"{k}#{n}" in statuses for n in range(1, len(v.instalments) + 1))
+            and v.instalments[-1].due_date <= through
+        )
+    }
+    return replace(
+        collection,
+        disputes={k: v for k, v in collection.disputes.items() if v.invoice_id not in invoices},
+        promises={
+            k: v
+            for k, v in collection.promises.items()
+            if not (k in statuses and v.promised_on <= through)
+        },
+        plans=plans,
+        holds={
+            k: v
+            for k, v in collection.holds.items()
+            if v.released_on is None or v.released_on > through
+        },
+        sent={
+            k: v
+            for k, v in collection.sent.items()
+            if not all(i in invoices for i in v.invoice_ids)
+        },
+        reached={k: v for k, v in collection.reached.items() if k not in invoices},
+    )
+
+
+def _event_ids(ledger: Ledger) -> set[str]:
+    """The event ids of every money fact the ledger holds."""
+    return {event_id for event_id, _on in source_dates(ledger)}
 
 
 def fact_dates(ledger: Ledger) -> dict[str, date]:
     """The business date of each fact the ledger holds, by the event id it was recorded under."""
-    dates = {inv.event_id: inv.issued_on for inv in ledger.invoices.values()}
-    for payment in ledger.payments.values():
-        when = payment_date(payment, ledger.invoices, ledger.archived_invoices)
-        dates[payment.event_id] = payment.received_on if when is None else when
-    dates.update((notice.event_id, notice.due_date) for notice in ledger.due_notices.values())
-    return dates
+    return dict(source_dates(ledger))
 
 
 def dated_seen(ledger: Ledger, event_ids: Iterable[str]) -> dict[str, date]:

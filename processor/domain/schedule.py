@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time
 
 from processor.domain.plan import LedgerFacts, PolicyPlan, ledger_facts, policy_plan
 from processor.domain.policy import Policy
+from processor.domain.segmentation import is_residue
 from processor.domain.state import CustomerState
 
 # Days past due at which the oldest unpaid invoice enters the next aging bucket.
@@ -41,6 +42,7 @@ def next_wake(state: CustomerState, policy: Policy) -> datetime | None:
         _ladder_day(state, facts, today, plan),
         _window_day(facts.issued_days, today, plan.tier_window),
         _window_day(facts.paid_days, today, plan.behaviour_window),
+        _lifecycle_day(state, facts, today, policy),
     )
     if soonest == _NEVER:
         return None
@@ -96,6 +98,61 @@ def _ladder_day(state: CustomerState, facts: LedgerFacts, today: int, plan: Poli
             if hold is not None and hold < soonest:
                 soonest = hold
     return soonest
+
+
+def _lifecycle_day(state: CustomerState, facts: LedgerFacts, today: int, policy: Policy) -> int:
+    """The next day the lifecycle has something for (`_lifecycle_days`)."""
+    return min((d for d in _lifecycle_days(state, facts, policy) if d > today), default=_NEVER)
+
+
+def _lifecycle_days(state: CustomerState, facts: LedgerFacts, policy: Policy) -> list[int]:
+    """Days the lifecycle has something for.
+
+    A commitment's deadline passes, a dispute's review time comes, a hold ends, unapplied cash
+    is to be reconciled, a residue falls due, or an escalation's notice ends.
+    """
+    collection = state.collection
+    rules = policy.collection
+    days = _commitment_days(state, rules.promise_grace_days)
+    days += [
+        d.opened_on.toordinal() + rules.dispute_review_days
+        for d in collection.disputes.values()
+        if d.is_open() and d.opened_on is not None
+    ]
+    days += [
+        h.until.toordinal() + 1
+        for h in collection.holds.values()
+        if h.until is not None and h.released_on is None
+    ]
+    if state.ledger.held:
+        days += [
+            u.received_on.toordinal() + rules.reconcile_after_days for u in state.ledger.unapplied()
+        ]
+    days += [
+        row.due + 1
+        for row in facts.open
+        if f"residue:{row.invoice.invoice_id}" not in state.tasks
+        and is_residue(row.outstanding, row.invoice.currency, policy)
+    ]
+    days += [
+        first.toordinal() + rules.escalation_notice_days for first in state.first_contact.values()
+    ]
+    return days
+
+
+def _commitment_days(state: CustomerState, grace: int) -> list[int]:
+    """The day after each pending promise's, and each plan's next instalment's, grace ends."""
+    days = [
+        p.promised_on.toordinal() + grace + 1
+        for p in state.collection.promises.values()
+        if p.promise_id not in state.statuses
+    ]
+    for plan_ in state.collection.plans.values():
+        for n, part in enumerate(plan_.instalments, start=1):
+            if f"{plan_.plan_id}#{n}" not in state.statuses:
+                days.append(part.due_date.toordinal() + grace + 1)
+                break
+    return days
 
 
 def _window_day(days: tuple[int, ...], today: int, window: int) -> int:

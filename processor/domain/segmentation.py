@@ -6,7 +6,7 @@ always give the same segment.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -24,6 +24,7 @@ class BehaviorFigures:
     late_invoices: int
     average_days_late: Decimal
     max_days_late: int
+    broken_commitments: int = 0
 
     @property
     def late_share(self) -> Decimal:
@@ -42,6 +43,11 @@ class Assessment:
     days_past_due: int
     figures: BehaviorFigures
     risk_score: int
+
+
+def is_residue(outstanding: Decimal, currency: str, policy: Policy) -> bool:
+    """True for a balance too small to chase or age (below the currency's tolerance)."""
+    return ZERO < outstanding < policy.collection.tolerance_for(currency)
 
 
 def days_past_due(invoice: Invoice, today: date) -> int:
@@ -80,11 +86,18 @@ def _figures(facts: LedgerFacts, today: int, policy: BehaviorPolicy) -> Behavior
     )
 
 
-def behavior_class(figures: BehaviorFigures, policy: BehaviorPolicy) -> str:
-    """New / on_time / occasionally_late / habitually_late."""
+def behavior_class(
+    figures: BehaviorFigures, policy: BehaviorPolicy, habitual_broken: int = 2
+) -> str:
+    """New / on_time / occasionally_late / habitually_late; broken promises count against it."""
+    broken = figures.broken_commitments
+    if broken >= habitual_broken:
+        return "habitually_late"
     if figures.paid_invoices < policy.min_paid_invoices:
-        return "new"
+        return "occasionally_late" if broken else "new"
     share = figures.late_share
+    if broken and share <= policy.on_time_max_late_share:
+        return "occasionally_late"
     if share <= policy.on_time_max_late_share:
         return "on_time"
     if (
@@ -118,16 +131,31 @@ def assess(ledger: Ledger, today: date, policy: Policy) -> Assessment:
     return assessed(ledger_facts(ledger), today, policy)
 
 
-def assessed(facts: LedgerFacts, today: date, policy: Policy) -> Assessment:
-    """`assess` on a ledger's derived facts."""
+def assessed(facts: LedgerFacts, today: date, policy: Policy, *, broken: int = 0) -> Assessment:
+    """`assess` on a ledger's derived facts; `broken`: commitments broken in the window.
+
+    A residue below the currency's tolerance is not aged: the oldest invoice that counts is the
+    oldest one owing more.
+    """
     day = today.toordinal()
-    oldest = facts.open[0].invoice if facts.open else None
-    overdue_days = day - facts.open[0].due if facts.open else 0
+    aged = next(
+        (r for r in facts.open if not is_residue(r.outstanding, r.invoice.currency, policy)), None
+    )
+    oldest = aged.invoice if aged is not None else None
+    overdue_days = day - aged.due if aged is not None else 0
     aging = aging_bucket(overdue_days)
     figures = _figures(facts, day, policy.behavior)
-    behavior = behavior_class(figures, policy.behavior)
+    if broken:
+        figures = replace(figures, broken_commitments=broken)
+    collection = policy.collection
+    behavior = behavior_class(figures, policy.behavior, collection.habitual_broken_commitments)
     tier = _tier(facts, day, policy.value_tier)
-    score = min(100, policy.risk.aging_points[aging] + policy.risk.behavior_points[behavior])
+    score = min(
+        100,
+        policy.risk.aging_points[aging]
+        + policy.risk.behavior_points[behavior]
+        + broken * collection.broken_commitment_risk_points,
+    )
     if score >= policy.risk.high_from:
         risk = "high"
     elif score >= policy.risk.medium_from:

@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
-from processor.domain.facts import Fact, InvoiceIssued
-from processor.domain.ledger import Ledger, fact_date, record
+from processor.domain.collection import EMPTY, Collection, collection_date, record_collection
+from processor.domain.errors import DomainError
+from processor.domain.facts import MONEY_FACTS, Fact, InvoiceIssued, MoneyFact
+from processor.domain.ledger import Ledger, Retraction, fact_date, record
 
 DetectedBy = Literal["due_date_event", "clock", "late_payment"]
 
@@ -55,32 +57,75 @@ class CustomerState:
     last_contact: Mapping[str, date] = field(default_factory=dict)
     # IANA zone of the customer (quiet hours), from its invoices; None: the policy's.
     customer_timezone: str | None = None
+    # Disputes, promises, plans, holds and what was sent (what may be chased, and when).
+    collection: Collection = EMPTY
+    # Commitment id -> the status published for it ("kept" / "broken").
+    statuses: Mapping[str, str] = field(default_factory=dict)
+    # Once-only tasks raised (dispute reviews, reconciliations, write-off reviews, releases).
+    tasks: frozenset[str] = frozenset()
+    # Invoice -> business date of its first customer-facing contact (escalation needs notice).
+    first_contact: Mapping[str, date] = field(default_factory=dict)
 
 
 def apply(state: CustomerState, fact: Fact) -> CustomerState:
+    """`fold` without the retractions (tests and tools that only want the state)."""
+    return fold(state, fact)[0]
+
+
+def fold(state: CustomerState, fact: Fact) -> tuple[CustomerState, tuple[Retraction, ...]]:
     """Fold one fact into the state; an event id already applied returns the state unchanged.
 
-    Raises DomainError (from the ledger) when the fact contradicts what is held.
+    Returns the new state and the earlier facts it retracts (the shell dead-letters those).
+    Raises DomainError when the fact contradicts what is held, or reuses the event id of
+    another fact.
     """
     if fact.event_id in state.seen:
-        return state
-    when = fact_date(state.ledger, fact)
-    ledger = record(state.ledger, fact)
+        check_repeat(state, fact)
+        return state, ()
+    retracted: tuple[Retraction, ...] = ()
+    ledger, collection = state.ledger, state.collection
+    if isinstance(fact, MONEY_FACTS):
+        money: MoneyFact = fact
+        when = fact_date(ledger, money)
+        ledger, retracted = record(ledger, money)
+    else:
+        when = collection_date(fact)
+        collection = record_collection(collection, fact)
     name, zone = state.customer_name, state.customer_timezone
     if isinstance(fact, InvoiceIssued):
         name = fact.customer_name or name
         zone = fact.customer_timezone or zone
-    return CustomerState(
-        customer_id=state.customer_id,
-        customer_name=name,
-        ledger=ledger,
-        seen={**state.seen, fact.event_id: when},
-        flags=state.flags,
-        done_steps=state.done_steps,
-        segment=state.segment,
-        assessed_on=state.assessed_on,
-        last_reason=state.last_reason,
-        decided_at=state.decided_at,
-        last_contact=state.last_contact,
-        customer_timezone=zone,
+    return (
+        CustomerState(
+            customer_id=state.customer_id,
+            customer_name=name,
+            ledger=ledger,
+            seen={**state.seen, fact.event_id: when},
+            flags=state.flags,
+            done_steps=state.done_steps,
+            segment=state.segment,
+            assessed_on=state.assessed_on,
+            last_reason=state.last_reason,
+            decided_at=state.decided_at,
+            last_contact=state.last_contact,
+            customer_timezone=zone,
+            collection=collection,
+            statuses=state.statuses,
+            tasks=state.tasks,
+            first_contact=state.first_contact,
+        ),
+        retracted,
     )
+
+
+def check_repeat(state: CustomerState, fact: Fact) -> None:
+    """A repeated event id must repeat its fact: an id reused by another invoice is refused."""
+    if not isinstance(fact, InvoiceIssued):
+        return
+    for invoice in state.ledger.invoices.values():
+        if invoice.event_id == fact.event_id and invoice.invoice_id != fact.invoice_id:
+            raise DomainError(
+                "event_id",
+                f"{fact.event_id!r} is already the event id of invoice {invoice.invoice_id!r}; "
+                f"invoice {fact.invoice_id!r} needs an id of its own",
+            )

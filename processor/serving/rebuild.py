@@ -13,9 +13,8 @@ from processor.core.clock import Clock
 from processor.core.settings import Settings
 from processor.core.snapshot import customer_snapshot
 from processor.core.state_codec import decode_state
-from processor.domain.decide import business_date
+from processor.domain.decide import business_date, standing
 from processor.domain.policy import Policy
-from processor.domain.segmentation import assess
 from processor.serving.keys import Keys
 from processor.serving.projection import RedisProjection
 
@@ -64,8 +63,9 @@ async def rebuild_projection(settings: Settings, policy: Policy, clock: Clock) -
         written = 0
         for raw in states.values():
             state = decode_state(raw)
+            assessment, owed, _found = standing(state, today, policy)
             projection.publish(
-                customer_snapshot(state, assess(state.ledger, today, policy), today=today, at=now)
+                customer_snapshot(state, assessment, today=today, at=now, owed=owed)
             )
             written += 1
             if projection.pending >= _BATCH and not await projection.flush():

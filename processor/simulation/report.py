@@ -15,6 +15,16 @@ ACTIONS = (
     "agency_referral",
     "thank_you",
 )
+# The lifecycle's tasks (contract 1.1), counted over every risk bucket.
+TASKS = (
+    "dispute_review",
+    "reconcile_payment",
+    "promise_follow_up",
+    "write_off_review",
+    "credit_hold_release",
+    "agency_recall",
+)
+COMMITMENTS = ("promise kept", "promise broken", "instalment kept", "instalment broken")
 
 
 def rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
@@ -33,6 +43,12 @@ def rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
         counts = summary["actions_by_segment"][bucket]
         lines.append((f"  {bucket} risk", str(sum(counts.values()))))
         lines += [(f"    {bucket}: {action}", str(counts.get(action, 0))) for action in ACTIONS]
+    tasks = {t: sum(c.get(t, 0) for c in summary["actions_by_segment"].values()) for t in TASKS}
+    lines.append(("  lifecycle tasks", str(sum(tasks.values()))))
+    lines += [(f"    {task}", str(n)) for task, n in tasks.items()]
+    lines.append(("  withdrawn before their not_before", str(summary.get("withdrawn", 0))))
+    commitments = summary.get("commitments", {})
+    lines += [(f"  {c}", str(commitments.get(c, 0))) for c in COMMITMENTS]
     for stage, count in summary["actions_by_stage"].items():
         lines.append((f"  stage {stage}", str(count)))
     contacts = summary["contacts_per_customer"]

@@ -14,13 +14,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from processor.core import translate
-from processor.domain.decide import ActionRequest, Decision, LateFlag, advance, on_event
+from processor.domain.decide import (
+    ActionRequest,
+    CommitmentStatus,
+    Decision,
+    LateFlag,
+    Withdrawal,
+    advance,
+    on_event,
+)
 from processor.domain.errors import DomainError
 from processor.domain.policy import RISK_BUCKETS, Policy
 from processor.domain.state import CustomerState
+from schemas.events import INPUT_MODELS
 from schemas.validation import Rejected, parse_input
 
-INPUT_TYPES = frozenset({"invoice.issued", "payment.received", "invoice.due_date_passed"})
+INPUT_TYPES = frozenset(INPUT_MODELS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +54,13 @@ class SimulatedFlag(Decided):
     flag: LateFlag
 
 
+@dataclass(frozen=True, slots=True)
+class SimulatedOutput(Decided):
+    """A withdrawal or a commitment status the worker would have published (collection topic)."""
+
+    output: Withdrawal | CommitmentStatus
+
+
 @dataclass
 class Simulation:
     """Everything a policy decided over a history."""
@@ -55,6 +71,8 @@ class Simulation:
     dead_letters: Counter[str] = field(default_factory=Counter)
     actions: list[SimulatedAction] = field(default_factory=list)
     flags: list[SimulatedFlag] = field(default_factory=list)
+    # Withdrawals and commitment statuses, in order (published beside the actions).
+    others: list[SimulatedOutput] = field(default_factory=list)
     segment_changes: int = 0
     states: dict[str, CustomerState] = field(default_factory=dict)
 
@@ -66,7 +84,13 @@ class Simulation:
             assert at is not None  # every decision sets it
             self.actions += [SimulatedAction(state.customer_id, at, a) for a in decision.actions]
             self.flags += [SimulatedFlag(state.customer_id, at, f) for f in decision.flags]
+            others: list[Withdrawal | CommitmentStatus] = [*decision.withdrawals]
+            others += decision.statuses
+            self.others += [SimulatedOutput(state.customer_id, at, o) for o in others]
             self.segment_changes += decision.segment_change is not None
+            # A fact the event contradicted is dead-lettered when it is found out.
+            for retraction in decision.retracted:
+                self.dead_letters[retraction.field] += 1
 
 
 def simulate(
@@ -115,6 +139,13 @@ def simulate(
 def summary(result: Simulation) -> dict[str, object]:
     """The figures a what-if comparison needs, as plain data (the CLI prints or dumps it)."""
     by_segment: dict[str, Counter[str]] = {bucket: Counter() for bucket in RISK_BUCKETS}
+    commitments: Counter[str] = Counter()
+    withdrawn = 0
+    for other in result.others:
+        if isinstance(other.output, CommitmentStatus):
+            commitments[f"{other.output.kind} {other.output.status}"] += 1
+        else:
+            withdrawn += 1
     by_stage: Counter[str] = Counter()
     per_customer: Counter[str] = Counter()
     for item in result.actions:
@@ -147,4 +178,6 @@ def summary(result: Simulation) -> dict[str, object]:
             "none": sum(1 for c in contacts if c == 0),
         },
         "final_risk_buckets": {bucket: final_risk.get(bucket, 0) for bucket in RISK_BUCKETS},
+        "withdrawn": withdrawn,
+        "commitments": dict(sorted(commitments.items())),
     }

@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -172,42 +173,36 @@ BAD_INPUTS = [
     ("zero_amount", topics.INVOICE_ISSUED, None, "amount"),
     ("unknown_currency", topics.INVOICE_ISSUED, None, "currency"),
     ("due_before_issue", topics.INVOICE_ISSUED, None, "due_date"),
-    ("payment_currency_mismatch", topics.PAYMENT_RECEIVED, None, "currency"),
+    ("finer_than_the_currency", topics.PAYMENT_RECEIVED, None, "amount"),
+    ("reused_event_id", topics.INVOICE_ISSUED, None, "event_id"),
 ]
 
 
 def _bad_event(kind: str, customer: str) -> dict[str, object]:
     good = f.invoice(customer, f"INV-{kind}", issued_on=f.days_ago(31), due_date=f.days_ago(1))
-    if kind == "unknown_event_type":
-        return {**good, "event_type": "invoice.cancelled"}
-    if kind == "wrong_topic":
-        return good
-    if kind == "missing_field":
-        return {k: v for k, v in good.items() if k != "invoice_id"}
-    if kind == "mistyped_field":
-        return {**good, "amount": 1000.5}
-    if kind == "negative_amount":
-        return f.payment(customer, "PAY-neg", amount="-5.00", received_on=f.days_ago(1))
-    if kind == "zero_amount":
-        return {**good, "amount": "0.00"}
-    if kind == "unknown_currency":
-        return {**good, "currency": "XYZ"}
-    if kind == "due_before_issue":
-        return {
+    variants: dict[str, Callable[[], dict[str, object]]] = {
+        "unknown_event_type": lambda: {**good, "event_type": "invoice.cancelled"},
+        "wrong_topic": lambda: good,
+        "missing_field": lambda: {k: v for k, v in good.items() if k != "invoice_id"},
+        "mistyped_field": lambda: {**good, "amount": 1000.5},
+        "negative_amount": lambda: f.payment(
+            customer, "PAY-neg", amount="-5.00", received_on=f.days_ago(1)
+        ),
+        "zero_amount": lambda: {**good, "amount": "0.00"},
+        "unknown_currency": lambda: {**good, "currency": "XYZ"},
+        "due_before_issue": lambda: {
             **good,
             "issued_on": f.days_ago(1).isoformat(),
             "due_date": f.days_ago(5).isoformat(),
-        }
-    if kind == "payment_currency_mismatch":
-        return f.payment(
-            customer,
-            "PAY-eur",
-            amount="10.00",
-            currency="EUR",
-            received_on=f.days_ago(1),
-            invoice_id="INV-0",
-        )
-    raise AssertionError(kind)
+        },
+        # contract semantics 8: USD has two decimals
+        "finer_than_the_currency": lambda: f.payment(
+            customer, "PAY-fine", amount="10.005", received_on=f.days_ago(1), invoice_id="INV-0"
+        ),
+        # another invoice under INV-0's event id: not a repeat
+        "reused_event_id": lambda: {**good, "event_id": f"evt-INV-0-{customer}"},
+    }
+    return variants[kind]()
 
 
 async def test_every_kind_of_bad_input_is_dead_lettered_and_good_events_around_it_proceed(
@@ -217,7 +212,12 @@ async def test_every_kind_of_bad_input_is_dead_lettered_and_good_events_around_i
     await harness.send(
         topics.INVOICE_ISSUED,
         f.invoice(
-            customer, "INV-0", amount="100.00", issued_on=f.days_ago(31), due_date=f.days_ago(-1)
+            customer,
+            "INV-0",
+            amount="100.00",
+            issued_on=f.days_ago(31),
+            due_date=f.days_ago(-1),
+            event_id=f"evt-INV-0-{customer}",
         ),
     )
     before = await harness.snapshot(worker, customer)

@@ -47,7 +47,7 @@ def rejected_field(payload: bytes, *, topic: str | None = None) -> str | None:
     if topic is None:
         result = parse_input(payload.strip(), expected_types=INPUT_TYPES, max_bytes=MAX_BYTES)
     else:
-        expected = frozenset({SETTINGS.input_topics[topic]})
+        expected = SETTINGS.input_topics[topic]
         result = parse_input(payload, expected_types=expected, max_bytes=MAX_BYTES)
     return result.error.field if isinstance(result, Rejected) else None
 

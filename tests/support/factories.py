@@ -84,11 +84,21 @@ def days_ago(days: int, today: date | None = None) -> date:
 
 
 def late_invoice(
-    customer_id: str, invoice_id: str = "INV-1", *, issued_days_ago: int = 31
+    customer_id: str, invoice_id: str = "INV-1", *, issued_days_ago: int = 31, **extra: Any
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """An invoice due yesterday and the platform's due-date-passed notice for it."""
     due = days_ago(1)
     return (
-        invoice(customer_id, invoice_id, issued_on=days_ago(issued_days_ago), due_date=due),
+        invoice(
+            customer_id, invoice_id, issued_on=days_ago(issued_days_ago), due_date=due, **extra
+        ),
         due_passed(customer_id, invoice_id, due_date=due),
     )
+
+
+def event(customer_id: str, event_type: str, **fields: Any) -> dict[str, Any]:
+    """Any contract event (1.1's included): the common fields plus `fields`, dates as ISO text."""
+    body = _common(customer_id, None, event_type)
+    for name, value in fields.items():
+        body[name] = value.isoformat() if isinstance(value, date | datetime) else value
+    return body

@@ -249,16 +249,12 @@ def unique(prefix: str) -> str:
 
 def own_inputs(app_id: str) -> dict[str, str]:
     """Input topics of a test's own (default name -> its name), so other workers ignore them."""
-    return {
-        t: f"{app_id}.{t.removeprefix('ar.')}"
-        for t in (topics.INVOICE_ISSUED, topics.PAYMENT_RECEIVED, topics.DUE_DATE_PASSED)
-    }
+    return {t: f"{app_id}.{t.removeprefix('ar.')}" for t in topics.INPUT_TOPICS}
 
 
 def input_env(inputs: dict[str, str]) -> dict[str, str]:
     """The worker settings that point it at `own_inputs`."""
     return {
-        "ARPULSE_TOPIC_INVOICE_ISSUED": inputs[topics.INVOICE_ISSUED],
-        "ARPULSE_TOPIC_PAYMENT_RECEIVED": inputs[topics.PAYMENT_RECEIVED],
-        "ARPULSE_TOPIC_DUE_DATE_PASSED": inputs[topics.DUE_DATE_PASSED],
+        "ARPULSE_TOPIC_" + t.removeprefix("ar.").replace("-", "_").upper(): name
+        for t, name in inputs.items()
     }

@@ -9,12 +9,13 @@ from processor.core.metrics import build_metrics
 from processor.core.pipeline import EventProcessor
 from processor.core.policy_file import load_policy
 from processor.core.settings import Settings
-from processor.domain.facts import DueDatePassed, Fact, InvoiceIssued
+from processor.core.translate import EVENT_TYPE_OF
+from processor.domain.facts import Fact
 
 POLICY = load_policy(None)
 MAX_BYTES = 2048
 SETTINGS = Settings(partitions=4, max_payload_bytes=MAX_BYTES)
-TOPIC_OF = {event_type: topic for topic, event_type in SETTINGS.input_topics.items()}
+TOPIC_OF = {kind: topic for topic, kinds in SETTINGS.input_topics.items() for kind in kinds}
 BACKLOG_CLOCK = FixedClock(datetime(2100, 1, 1, tzinfo=UTC))  # replaying a backlog
 
 
@@ -39,8 +40,4 @@ def processor_for(
 
 def topic_of(fact: Fact) -> str:
     """The input topic a fact's event is published on."""
-    if isinstance(fact, InvoiceIssued):
-        return TOPIC_OF["invoice.issued"]
-    if isinstance(fact, DueDatePassed):
-        return TOPIC_OF["invoice.due_date_passed"]
-    return TOPIC_OF["payment.received"]
+    return TOPIC_OF[EVENT_TYPE_OF[type(fact)]]

@@ -196,6 +196,7 @@ def compare(
     flags = outputs_of(harness, topics.LATE_PAYMENT_FLAGS, customers)
     got = Counter(m.value["event_id"] for m in actions)
     want = {a.action.event_id for a in expected.actions}
+    want |= {o.output.event_id for o in expected.others}
     first: dict[str, dict[str, Any]] = {}
     changed = []
     for message in actions:
