@@ -90,9 +90,7 @@ def customer_snapshot(
             for d in sorted(state.collection.disputes.values(), key=lambda d: d.dispute_id)
         ],
         "commitments": dict(sorted(state.statuses.items())),
-        "holds": sorted(
-            h.hold_id for h in state.collection.holds.values() if h.active(today)
-        ),
+        "holds": sorted(h.hold_id for h in state.collection.holds.values() if h.active(today)),
         "payment_behavior": {
             "paid_invoices": figures.paid_invoices,
             "late_invoices": figures.late_invoices,

@@ -6,7 +6,52 @@ from typing import Any
 
 from processor.domain.state import CLASS_DIMENSIONS
 
-_COLORS = {"FLAG": "33", "ACTION": "36", "SEGMENT": "35", "DEAD": "31", "THANKS": "32"}
+_COLORS = {
+    "FLAG": "33",
+    "ACTION": "36",
+    "TASK": "34",
+    "SEGMENT": "35",
+    "DEAD": "31",
+    "THANKS": "32",
+    "FACT": "37",
+    "STATUS": "32",
+    "WITHDRAW": "90",
+}
+# Actions a collector handles inside the company (their reason is the point of the line).
+_TASKS = frozenset(
+    {
+        "dispute_review",
+        "reconcile_payment",
+        "promise_follow_up",
+        "write_off_review",
+        "credit_hold_release",
+        "agency_recall",
+    }
+)
+# The lifecycle's input facts worth a line in the demo, and what to show of each.
+_FACTS = {
+    "dispute.opened": ("dispute_id", "invoice_id"),
+    "dispute.resolved": ("dispute_id", "outcome"),
+    "promise_to_pay.made": ("promise_id", "amount", "currency", "promised_on"),
+    "payment_plan.agreed": ("plan_id", "currency"),
+    "payment.reversed": ("payment_id", "reason"),
+    "credit_note.issued": ("credit_note_id", "invoice_id", "amount", "currency"),
+    "invoice.voided": ("invoice_id",),
+    "invoice.written_off": ("invoice_id",),
+    "collection.hold_set": ("hold_id", "reason"),
+    "collection.hold_released": ("hold_id",),
+}
+
+
+def render_fact(event: dict[str, Any], *, color: bool = False) -> str | None:
+    """A line for a lifecycle input fact (a dispute, a promise, a reversal...), else None."""
+    fields = _FACTS.get(str(event.get("event_type")))
+    if fields is None:
+        return None
+    shown = " ".join(str(event.get(f)) for f in fields if event.get(f) is not None)
+    return _paint(
+        "FACT", f"{event.get('customer_id', '?'):<12} {event['event_type']} {shown}", color
+    )
 
 
 def _days(count: int) -> str:
@@ -30,6 +75,23 @@ def render(event: dict[str, Any], *, color: bool = False, all_segments: bool = F
             f"{who:<12} {event['invoice_id']} {_days(event['days_past_due'])} past due, "
             f"{event['amount_outstanding']} {event['currency']} outstanding "
             f"({event['detected_by']})",
+            color,
+        )
+    if kind == "collection.action_requested" and event["action"] in _TASKS:
+        reason = str(event["reason"])
+        return _paint(
+            "TASK",
+            f"{who:<12} {event['action'].replace('_', ' ')}: "
+            f"{reason if len(reason) <= 140 else reason[:137] + '...'}",
+            color,
+        )
+    if kind == "collection.action_withdrawn":
+        return _paint("WITHDRAW", f"{who:<12} {event['reason']}", color)
+    if kind == "commitment.status_changed":
+        return _paint(
+            "STATUS",
+            f"{who:<12} {event['kind']} {event['commitment_id']} {event['status']} "
+            f"({event['amount']} {event['currency']} due {event['due']})",
             color,
         )
     if kind == "collection.action_requested":

@@ -27,7 +27,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from processor.core.clock import SimulatedClock
 from processor.demo.devstack import DevStack, StackError, free_port
 from processor.demo.portfolio import PortfolioEvent, bad_events, portfolio
-from processor.demo.render import render
+from processor.demo.render import render, render_fact
 from processor.errors import ArpulseError
 from schemas import topics
 
@@ -139,16 +139,23 @@ def _wait_ready(worker: subprocess.Popen[bytes], port: int, timeout: float = 90.
             pass
         print(".", end="", flush=True)
         time.sleep(0.5)
-    raise DemoError(
-        f"the worker was not ready after {timeout:.0f}s; see {RUN_DIR / 'worker.log'}"
-    )
+    raise DemoError(f"the worker was not ready after {timeout:.0f}s; see {RUN_DIR / 'worker.log'}")
 
 
 def _featured(events: list[PortfolioEvent]) -> set[str]:
-    """One delinquent and one habitually late customer, followed line by line."""
+    """Customers worth following line by line.
+
+    A disputed invoice paused, a promise to pay, a bounced payment reopening its invoice, and a
+    habitually late and a delinquent payer.
+    """
     chosen: dict[str, str] = {}
     for event in events:
-        if event.profile in ("delinquent", "habitually_late"):
+        kind = event.value["event_type"]
+        if kind in ("dispute.opened", "promise_to_pay.made", "payment.reversed"):
+            chosen.setdefault(kind, event.key)
+    taken = set(chosen.values())
+    for event in events:
+        if event.profile in ("delinquent", "habitually_late") and event.key not in taken:
             chosen.setdefault(event.profile, event.key)
     return set(chosen.values())
 
@@ -173,7 +180,7 @@ async def _play(
         try:
             for topic, key, raw in bad_events():
                 await producer.send(topic, key=None if key is None else key.encode(), value=raw)
-            await _feed(producer, events, clock, counts)
+            await _feed(producer, events, clock, counts, featured)
             remaining = clock.real_seconds_until(window_end)
             if remaining > 0:
                 await asyncio.sleep(remaining)
@@ -193,13 +200,21 @@ async def _feed(
     events: list[PortfolioEvent],
     clock: SimulatedClock,
     counts: Counter[str],
+    featured: set[str],
 ) -> None:
-    """Send each event when the simulated clock reaches it, as the platform would."""
+    """Send each event when the simulated clock reaches it, as the platform would.
+
+    The followed customers' disputes, promises, reversals and the like are shown as they happen.
+    """
+    color = sys.stdout.isatty()
     for event in events:
         moment = datetime.fromisoformat(event.value["occurred_at"])
         wait = clock.real_seconds_until(moment)
         if wait > 0:
             await asyncio.sleep(wait)
+        line = render_fact(event.value, color=color) if event.key in featured else None
+        if line:
+            print(f"{event.value['occurred_at'][:10]}  {line}", flush=True)
         await producer.send(
             event.topic, key=event.key.encode(), value=json.dumps(event.value).encode()
         )
@@ -210,6 +225,20 @@ async def _feed(
 def _summary(counts: Counter[str], base: str, clock: SimulatedClock) -> None:
     shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     print(f"--- up to {clock.now().date()}: {shown}   (worklist: {base}/worklist?limit=10)")
+
+
+def _tally(event: dict[str, Any]) -> str:
+    """The summary count an output event adds to."""
+    kind = event.get("event_type", "?")
+    if kind == "collection.action_requested":
+        return str(event["action"])
+    if kind == "commitment.status_changed":
+        return f"{event['kind']} {event['status']}"
+    return {
+        "collection.action_withdrawn": "withdrawn",
+        "late_payment.flagged": "late flags",
+        "dead_letter": "dead letters",
+    }.get(kind, "segment changes")
 
 
 async def _watch(
@@ -227,12 +256,7 @@ async def _watch(
             for record in records:
                 event: dict[str, Any] = json.loads(record.value)
                 kind = event.get("event_type", "?")
-                if kind == "collection.action_requested":
-                    counts[event["action"]] += 1
-                elif kind == "late_payment.flagged":
-                    counts["late flags"] += 1
-                elif kind == "dead_letter":
-                    counts["dead letters"] += 1
+                counts[_tally(event)] += 1
                 if event.get("customer_id") in featured or kind == "dead_letter":
                     line = render(event, color=color, all_segments=True)
                     if line:

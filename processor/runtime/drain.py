@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from processor.core.ordering import business_time
+from processor.core.ordering import Pending, business_time
 from processor.runtime.batches import run_batch
 from processor.runtime.worker import Worker
 
@@ -40,6 +40,7 @@ def consumer_agent(worker: Worker) -> Agent:
                 partition=message.partition,
                 offset=message.offset,
                 timestamp=message.timestamp or 0.0,
+                key=message.key,
                 business_time=business_time(message.value, worker.settings.max_payload_bytes),
                 payload=event,
             )
@@ -117,6 +118,30 @@ def linger(worker: Worker, started: float, now: float) -> float:
     return max(0.0, started + pause - now)
 
 
+def _mark_processed(worker: Worker, done: list[Pending], later: list[Pending]) -> None:
+    """Advance each topic partition's processed offset past `done`, never past one still waiting.
+
+    Waiting: buffered, or released in a later chunk. One customer's messages keep their order on
+    a topic, but two customers' may be released out of offset order (`processor.core.ordering`):
+    the processed position is the end of the processed prefix, so `caught_up` never lets a
+    wake-up jump ahead of an input still waiting.
+    """
+    processed = worker.offsets.processed
+    highest: dict[tuple[str, int], int] = {}
+    for item in done:
+        key = (item.topic, item.partition)
+        highest[key] = max(highest.get(key, item.offset), item.offset)
+    for (topic, part), high in highest.items():
+        lower = [i.offset for i in later if i.topic == topic and i.partition == part]
+        buffered = worker.inbox.ordering.lowest(part, topic)
+        if buffered is not None:
+            lower.append(buffered)
+        waiting = [offset for offset in lower if offset < high]
+        mark = min(waiting) - 1 if waiting else high
+        previous = processed.get((topic, part))
+        processed[(topic, part)] = mark if previous is None else max(previous, mark)
+
+
 async def drain_partition(worker: Worker, partition: int) -> bool:
     """Process, in order and in batches, the partition's buffered messages whose turn has come.
 
@@ -135,13 +160,13 @@ async def drain_partition(worker: Worker, partition: int) -> bool:
         released = inbox.ordering.release(partition)
         size = worker.settings.batch_max_events
         for start in range(0, len(released), size):
-            chunk = [item.payload for item in released[start : start + size]]
+            items = released[start : start + size]
+            chunk = [item.payload for item in items]
             if not await run_batch(worker, partition, chunk, wakeups=False):
                 inbox.drop(partition)  # revoked: all of it is redelivered
                 return start > 0
+            _mark_processed(worker, items, released[start + size :])
             for event in chunk:
-                message = event.message
-                worker.offsets.processed[(message.topic, message.partition)] = message.offset
                 if inbox.acknowledge is not None:
                     await inbox.acknowledge(event)
         wakeups = _wakeups_due(worker, partition)

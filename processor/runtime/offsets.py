@@ -53,9 +53,7 @@ class Offsets:
 
     def caught_up(self, partition: int) -> bool:
         """True when every input message of the partition the broker has was processed."""
-        return all(
-            self.beyond(topic, partition, self.processed) == 0 for topic in self._sources
-        )
+        return all(self.beyond(topic, partition, self.processed) == 0 for topic in self._sources)
 
     def undelivered(self) -> int:
         """Input messages the broker holds beyond what was delivered here (as of the last fetch)."""

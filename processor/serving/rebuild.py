@@ -64,9 +64,7 @@ async def rebuild_projection(settings: Settings, policy: Policy, clock: Clock) -
         for raw in states.values():
             state = decode_state(raw)
             assessment, owed, _found = standing(state, today, policy)
-            projection.publish(
-                customer_snapshot(state, assessment, today=today, at=now, owed=owed)
-            )
+            projection.publish(customer_snapshot(state, assessment, today=today, at=now, owed=owed))
             written += 1
             if projection.pending >= _BATCH and not await projection.flush():
                 raise ConnectionError("Redis refused the rebuilt snapshots")

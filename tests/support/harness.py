@@ -204,6 +204,18 @@ class Harness:
         )
         return time.monotonic()
 
+    async def send_all(self, events: list[tuple[str, dict[str, Any]]]) -> None:
+        """Produce many events as fast as the client can (a backfill), keyed by customer_id:
+        sent without waiting, then every acknowledgement awaited."""
+        pending = [
+            await self._producer.send(
+                topic, key=event["customer_id"].encode(), value=json.dumps(event).encode()
+            )
+            for topic, event in events
+        ]
+        for delivery in pending:
+            await delivery
+
     async def send_raw(self, topic: str, value: bytes, *, key: bytes | None = None) -> float:
         """Produce arbitrary bytes."""
         await self._producer.send_and_wait(topic, key=key, value=value)

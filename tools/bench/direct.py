@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -144,6 +145,10 @@ class _Loop:
     ) -> None:
         self.consumer, self.producer, self.settings = consumer, producer, settings
         self.delivered: dict[tuple[str, int], int] = {}
+        # per topic partition: delivered offsets not yet committable (in offset order), and those
+        # of them processed (the buffer releases one partition's customers in any order)
+        self.uncommitted: dict[TopicPartition, deque[int]] = {}
+        self.done: dict[TopicPartition, set[int]] = {}
         self.ordering = Reorderer(
             list(settings.input_topics),
             caught_up=self.caught_up,
@@ -177,18 +182,24 @@ class _Loop:
         for tp, messages in fetched.items():
             for message in messages:
                 self.delivered[(tp.topic, tp.partition)] = message.offset
+                self.uncommitted.setdefault(tp, deque()).append(message.offset)
                 self.ordering.add(
                     topic=tp.topic,
                     partition=tp.partition,
                     offset=message.offset,
                     timestamp=message.timestamp / 1000,
+                    key=message.key,
                     business_time=business_time(message.value, self.settings.max_payload_bytes),
                     payload=message,
                 )
 
     async def process_released(self) -> dict[TopicPartition, int]:
-        """Decide what the buffer releases, in batches; the last offset processed per topic."""
-        processed: dict[TopicPartition, int] = {}
+        """Decide what the buffer releases, in batches; the offsets now committable per topic.
+
+        Up to the first offset not processed yet: the buffer keeps one customer's order on a
+        topic, not the partition's, so a later offset may be released before an earlier one.
+        """
+        touched: set[TopicPartition] = set()
         size = self.settings.batch_max_events
         for partition in self.ordering.waiting():
             released = [item.payload for item in self.ordering.release(partition)]
@@ -197,8 +208,16 @@ class _Loop:
                 await self.processor.process_batch([_inbound(m) for m in chunk])
                 self.events += len(chunk)
                 for message in chunk:
-                    processed[TopicPartition(message.topic, message.partition)] = message.offset
-        return processed
+                    tp = TopicPartition(message.topic, message.partition)
+                    self.done.setdefault(tp, set()).add(message.offset)
+                    touched.add(tp)
+        committable: dict[TopicPartition, int] = {}
+        for tp in touched:
+            uncommitted, done = self.uncommitted[tp], self.done[tp]
+            while uncommitted and uncommitted[0] in done:
+                done.remove(uncommitted[0])
+                committable[tp] = uncommitted.popleft() + 1
+        return committable
 
     async def write_changelog(self, topic: str) -> None:
         """Publish the states stored since the last call and wait for their acknowledgements."""
@@ -230,10 +249,12 @@ async def _loop(
         if fetched and first is None:
             first, cpu_first = time.perf_counter(), time.process_time()
         loop.buffer(fetched)
-        processed = await loop.process_released()
+        events_before = loop.events
+        committable = await loop.process_released()
         await loop.write_changelog(changelog)  # states acknowledged before offsets committed
-        if processed:
-            await consumer.commit({tp: offset + 1 for tp, offset in processed.items()})
+        if committable:
+            await consumer.commit(committable)
+        if loop.events > events_before:
             last_progress = time.monotonic()
         elif time.monotonic() - last_progress > STALL_TIMEOUT_S:
             raise TimeoutError(f"direct loop: only {loop.events} of {count} messages processed")

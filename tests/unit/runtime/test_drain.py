@@ -61,7 +61,19 @@ class Buffer:
 
     def release(self, partition: int) -> list[Any]:
         released, self.queued = self.queued, []
-        return [SimpleNamespace(payload=e) for e in released]
+        return [
+            SimpleNamespace(
+                payload=e,
+                topic=e.message.topic,
+                partition=e.message.partition,
+                offset=e.message.offset,
+            )
+            for e in released
+        ]
+
+    def lowest(self, partition: int, topic: str) -> int | None:
+        waiting = [e.message.offset for e in self.queued if e.message.topic == topic]
+        return min(waiting, default=None)
 
     def drop(self, partition: int) -> None:
         self.queued = []
@@ -177,3 +189,21 @@ def test_a_round_waits_for_its_batch_only_while_the_broker_holds_a_backlog(
 def test_no_linger_when_it_is_turned_off() -> None:
     worker = lingering(100_000, batch_linger_ms=0)
     assert linger(worker, 10.0, 10.0) == 0.0  # type: ignore[arg-type]
+
+
+def test_the_processed_position_never_passes_an_offset_still_waiting() -> None:
+    """Two customers' messages on one topic partition may be released out of offset order (the
+    time-order buffer keeps order per customer): offset 6 processed while 5 waits in a later
+    chunk leaves the position at 4, and it moves to 6 once 5 is processed too."""
+    from processor.runtime.drain import _mark_processed
+
+    worker = StandInWorker(buffered=[], wakeups=[], highwater=7)
+    six = SimpleNamespace(topic=NOTICES, partition=PARTITION, offset=6)
+    five = SimpleNamespace(topic=NOTICES, partition=PARTITION, offset=5)
+    worker.offsets.processed[(NOTICES, PARTITION)] = 4
+    _mark_processed(worker, [six], [five])  # type: ignore[arg-type, list-item]
+    assert worker.offsets.processed[(NOTICES, PARTITION)] == 4
+    _mark_processed(worker, [five], [])  # type: ignore[arg-type, list-item]
+    assert worker.offsets.processed[(NOTICES, PARTITION)] == 5
+    _mark_processed(worker, [six], [])  # type: ignore[arg-type, list-item]
+    assert worker.offsets.processed[(NOTICES, PARTITION)] == 6
