@@ -16,7 +16,7 @@ from processor.core.policy_file import load_policy
 from processor.domain.facts import Fact
 from processor.domain.segmentation import assess
 from tests.support.replay import deliver, ledger_view
-from tests.support.strategies import histories, redelivered
+from tests.support.strategies import histories, lifecycle_histories, redelivered
 
 POLICY = load_policy(None)
 DOMAIN = settings(max_examples=80, deadline=None)
@@ -64,3 +64,24 @@ def test_shuffled_and_repeated_delivery_ends_in_the_in_order_ledger(data: st.Dat
         assert assess(actual.states[customer].ledger, horizon.date(), POLICY) == assess(
             state.ledger, horizon.date(), POLICY
         ), customer
+
+
+@DOMAIN
+@given(st.data())
+def test_lifecycle_facts_in_any_order_end_in_the_in_order_ledger_and_collection(
+    data: st.DataObject,
+) -> None:
+    """The same with contract 1.1's facts mixed in (voids, credit notes, write-offs, disputes and
+    their resolutions, holds and their releases, shuffled with repeats): the ledger, what is
+    owed, and the disputes and holds held end as the in-order delivery leaves them."""
+    facts: list[Fact] = data.draw(lifecycle_histories())
+    delivery = data.draw(st.permutations(data.draw(redelivered(facts))))
+    horizon = max(f.occurred_at for f in facts) + timedelta(days=1)
+    expected = deliver(facts, POLICY, until=horizon)
+    actual = deliver(delivery, POLICY, until=horizon)
+    for customer, state in expected.states.items():
+        got = actual.states[customer]
+        assert ledger_view(got) == ledger_view(state), customer
+        assert sorted(got.ledger.balances.items()) == sorted(state.ledger.balances.items())
+        assert got.collection.disputes == state.collection.disputes, customer
+        assert got.collection.holds == state.collection.holds, customer

@@ -19,7 +19,19 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from processor.domain.facts import DueDatePassed, Fact, InvoiceIssued, PaymentReceived
+from processor.domain.facts import (
+    CreditNoteIssued,
+    DisputeOpened,
+    DisputeResolved,
+    DueDatePassed,
+    Fact,
+    HoldReleased,
+    HoldSet,
+    InvoiceIssued,
+    InvoiceVoided,
+    InvoiceWrittenOff,
+    PaymentReceived,
+)
 from schemas import events
 from schemas.currencies import ISO_4217_CODES, minor_units
 
@@ -490,3 +502,133 @@ def contradictions(draw: st.DrawFn, facts: list[Fact]) -> Contradiction:
     if isinstance(target, PaymentReceived):
         return _changed_payment(target)
     return draw(st.sampled_from(_INVOICE_CONTRADICTIONS))(target)
+
+
+# ---------------------------------------------------------------------------------------------
+# The rest of a receivable's life (contract 1.1)
+# ---------------------------------------------------------------------------------------------
+
+
+@st.composite
+def invoice_life(draw: st.DrawFn, invoice: InvoiceIssued) -> list[Fact]:
+    """What else happens to one invoice: nothing, or one story of its life."""
+    story = draw(
+        st.sampled_from(["none", "void", "credit", "dispute", "hold", "write_off", "customer_hold"])
+    )
+    base = invoice.occurred_at
+    cid, inv_id = invoice.customer_id, invoice.invoice_id
+
+    def at(days: int) -> datetime:
+        return base + timedelta(days=days)
+
+    later = draw(st.integers(1, 70))
+    common = {"customer_id": cid}
+    if story == "void":
+        return [
+            InvoiceVoided(
+                event_id=f"e-void-{inv_id}",
+                occurred_at=at(later),
+                invoice_id=inv_id,
+                voided_on=at(later).date(),
+                **common,
+            )
+        ]
+    if story == "credit":
+        share = draw(st.sampled_from([Decimal("0.25"), Decimal("1")]))
+        amount = (invoice.amount * share).quantize(invoice.amount)
+        return [
+            CreditNoteIssued(
+                event_id=f"e-cn-{inv_id}",
+                occurred_at=at(later),
+                credit_note_id=f"CN-{inv_id}",
+                amount=amount,
+                currency=invoice.currency,
+                issued_on=at(later).date(),
+                invoice_id=inv_id,
+                **common,
+            )
+        ]
+    if story == "write_off":
+        return [
+            InvoiceWrittenOff(
+                event_id=f"e-wo-{inv_id}",
+                occurred_at=at(later),
+                invoice_id=inv_id,
+                written_off_on=at(later).date(),
+                reason="bad_debt",
+                **common,
+            )
+        ]
+    if story == "dispute":
+        part = draw(st.sampled_from([None, (invoice.amount / 2).quantize(invoice.amount)]))
+        facts: list[Fact] = [
+            DisputeOpened(
+                event_id=f"e-d-{inv_id}",
+                occurred_at=at(later),
+                dispute_id=f"D-{inv_id}",
+                invoice_id=inv_id,
+                opened_on=at(later).date(),
+                amount=part,
+                **common,
+            )
+        ]
+        outcome = draw(st.sampled_from([None, "upheld", "rejected"]))
+        if outcome is not None:
+            end = later + draw(st.integers(1, 60))
+            facts.append(
+                DisputeResolved(
+                    event_id=f"e-dr-{inv_id}",
+                    occurred_at=at(end),
+                    dispute_id=f"D-{inv_id}",
+                    resolved_on=at(end).date(),
+                    outcome=outcome,
+                    **common,
+                )
+            )
+        return facts
+    hold_id = f"H-{inv_id}"
+    target = inv_id if story == "hold" else None
+    until = draw(st.sampled_from([None, later + draw(st.integers(1, 60))]))
+    facts = [
+        HoldSet(
+            event_id=f"e-h-{inv_id}",
+            occurred_at=at(later),
+            hold_id=hold_id,
+            invoice_id=target,
+            until=None if until is None else at(until).date(),
+            reason="legal",
+            **common,
+        )
+    ]
+    if draw(st.booleans()):
+        end = later + draw(st.integers(1, 80))
+        facts.append(
+            HoldReleased(event_id=f"e-hr-{inv_id}", occurred_at=at(end), hold_id=hold_id, **common)
+        )
+    return facts
+
+
+@st.composite
+def lifecycle_histories(draw: st.DrawFn) -> list[Fact]:
+    """Histories with lifecycle facts, plus a control customer's unpaid, noticed invoice."""
+    facts: list[Fact] = draw(histories())
+    for invoice in [f for f in facts if isinstance(f, InvoiceIssued)]:
+        facts += draw(invoice_life(invoice))
+    control = InvoiceIssued(
+        event_id="e-control",
+        customer_id="control",
+        occurred_at=facts[0].occurred_at,
+        invoice_id="CTRL-1",
+        amount=Decimal("500.00"),
+        currency="USD",
+        issued_on=facts[0].occurred_at.date(),
+        due_date=facts[0].occurred_at.date(),
+    )
+    notice = DueDatePassed(
+        event_id="e-control-due",
+        customer_id="control",
+        occurred_at=facts[0].occurred_at + timedelta(days=1),
+        invoice_id="CTRL-1",
+        due_date=control.due_date,
+    )
+    return in_order([*facts, control, notice])

@@ -121,3 +121,57 @@ def test_the_encoded_state_of_a_steady_payer_stops_growing() -> None:
         sizes.append(len(encode_state(state)))
     assert max(sizes[84:]) <= max(sizes[24:36]) * 1.05
     assert sizes[-1] < sizes[24] * 2
+
+
+def test_a_state_with_every_lifecycle_fact_round_trips_in_format_4() -> None:
+    """Credit notes, write-offs, voids, due-date changes, reversals, unapplied cash, disputes,
+    promises, plans, holds, contacts sent, bounced channels and reached rungs, statuses, tasks
+    and first contacts: decoded exactly as encoded, and encoded again byte for byte."""
+    from tests.support.builders import (
+        credit,
+        dispute,
+        hold,
+        move_due,
+        outcome,
+        plan,
+        promise,
+        resolve,
+        reverse,
+        void,
+        write_off,
+    )
+    from tests.support.play import timeline
+
+    policy = load_policy(None)
+    state, decisions = timeline(
+        policy,
+        (inv("A", "300.00", issued=0, due=30), at(0)),
+        (inv("B", "200.00", issued=1, due=31), at(1)),
+        (inv("C", "50.00", issued=2, due=32), at(2)),
+        (inv("V", "70.00", issued=2, due=32), at(2)),
+        (credit("CN1", "20.00", on=5, invoice_id="A"), at(5)),
+        (credit("CN2", "5.00", on=5, invoice_id="NOPE"), at(5)),
+        (void("V", on=6), at(6)),
+        (move_due("B", to=45, on=7), at(7)),
+        (pay("P1", "50.00", on=8, invoice_id="C"), at(8)),
+        (reverse("P1", on=12), at(12)),
+        (pay("P2", "9.00", on=12, invoice_id="A", currency="EUR"), at(12)),
+        (dispute("D1", "A", on=20, amount="30.00"), at(20)),
+        (due("A", on=30), at(31, hour=8)),
+        (promise("PR1", "100.00", by=60, on=40, invoice_ids=("B",)), at(40)),
+        (plan("PL", ("C",), [(70, "25.00"), (100, "25.00")], on=41), at(41)),
+        (hold("H1", on=42, until=50), at(42)),
+        (resolve("D1", "rejected", on=55), at(55)),
+        (write_off("C", on=56, amount="10.00"), at(56)),
+        until=at(120),
+    )
+    first = next(a for d in decisions for a in d.actions if a.channel == "email")
+    state = on_event(
+        state, outcome(first.event_id, "bounced", on=121), now=at(121), policy=policy
+    ).state
+    assert state.ledger.credit_notes and state.ledger.voids and state.ledger.reversals
+    assert state.collection.promises and state.collection.plans and state.collection.holds
+    assert state.statuses and state.tasks and state.collection.bounced
+    raw = encode_state(state)
+    assert decode_state(raw) == state
+    assert encode_state(decode_state(raw)) == raw

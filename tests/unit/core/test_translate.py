@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import pytest
+
 from processor.core import translate
 from processor.domain.decide import on_event
 from processor.domain.facts import DueDatePassed, InvoiceIssued, PaymentReceived
 from processor.domain.state import CustomerState
 from schemas import events
-from schemas.validation import parse_input
+from schemas.validation import Rejected, parse_input
 from tests.support.builders import CUSTOMER, at, due, inv, pay
 from tests.support.pipeline import POLICY
 from tests.support.strategies import wire_bytes
@@ -55,3 +57,107 @@ def test_outputs_become_contract_events_that_validate() -> None:
     wire = translate.to_bytes(translate.segment_event(change, customer_id=CUSTOMER, at=at(31)))
     moved = events.SegmentChanged.model_validate_json(wire)
     assert moved.current.aging_bucket == change.current.aging_bucket
+
+
+# One valid event of every input type (contract 1.1 included), as the platform sends it.
+_EVERY_INPUT = {
+    "invoice.issued": {
+        "invoice_id": "I",
+        "amount": "10.00",
+        "currency": "USD",
+        "issued_on": "2026-01-01",
+        "due_date": "2026-01-31",
+    },
+    "payment.received": {
+        "payment_id": "P",
+        "amount": "10.00",
+        "currency": "USD",
+        "received_on": "2026-01-02",
+        "invoice_id": "I",
+    },
+    "invoice.due_date_passed": {"invoice_id": "I", "due_date": "2026-01-31"},
+    "credit_note.issued": {
+        "credit_note_id": "C",
+        "amount": "2.50",
+        "currency": "USD",
+        "issued_on": "2026-01-03",
+        "invoice_id": "I",
+        "reason": "price",
+    },
+    "invoice.voided": {"invoice_id": "I", "voided_on": "2026-01-04"},
+    "invoice.written_off": {
+        "invoice_id": "I",
+        "written_off_on": "2026-03-01",
+        "amount": "1.00",
+        "reason": "small_balance",
+    },
+    "invoice.due_date_changed": {
+        "invoice_id": "I",
+        "due_date": "2026-02-28",
+        "changed_on": "2026-01-20",
+    },
+    "payment.reversed": {"payment_id": "P", "reversed_on": "2026-01-09", "reason": "nsf"},
+    "dispute.opened": {
+        "dispute_id": "D",
+        "invoice_id": "I",
+        "opened_on": "2026-01-05",
+        "amount": "4.00",
+    },
+    "dispute.resolved": {"dispute_id": "D", "resolved_on": "2026-01-25", "outcome": "upheld"},
+    "promise_to_pay.made": {
+        "promise_id": "PR",
+        "amount": "10.00",
+        "currency": "USD",
+        "promised_on": "2026-02-10",
+        "made_on": "2026-02-01",
+        "invoice_ids": ["I"],
+        "source": "portal",
+    },
+    "payment_plan.agreed": {
+        "plan_id": "PL",
+        "currency": "USD",
+        "invoice_ids": ["I"],
+        "instalments": [
+            {"due_date": "2026-03-01", "amount": "5.00"},
+            {"due_date": "2026-04-01", "amount": "5.00"},
+        ],
+        "agreed_on": "2026-02-15",
+    },
+    "collection.hold_set": {
+        "hold_id": "H",
+        "invoice_id": "I",
+        "until": "2026-03-01",
+        "reason": "legal",
+    },
+    "collection.hold_released": {"hold_id": "H"},
+    "contact.outcome": {
+        "action_event_id": "action-1",
+        "outcome": "bounced",
+        "at": "2026-02-02T10:00:00+00:00",
+    },
+}
+
+
+@pytest.mark.parametrize("event_type", sorted(_EVERY_INPUT))
+def test_every_input_type_translates_to_its_fact_and_back(event_type: str) -> None:
+    """to_fact, then fact_event (what a retraction's dead letter carries), gives the event."""
+    document = {
+        "event_id": f"e-{event_type}",
+        "event_type": event_type,
+        "schema_version": 1,
+        "occurred_at": "2026-01-01T09:00:00+00:00",
+        "customer_id": "cust-1",
+        **_EVERY_INPUT[event_type],
+    }
+    parsed = parse_input(json.dumps(document).encode())
+    assert not isinstance(parsed, Rejected), parsed.error
+    fact = translate.to_fact(parsed)
+    assert translate.EVENT_TYPE_OF[type(fact)] == event_type
+    assert translate.fact_event(fact) == parsed
+    assert json.loads(translate.fact_payload(fact)) == json.loads(
+        parsed.model_dump_json(exclude_none=True)
+    )
+
+
+def test_every_contract_input_type_is_covered() -> None:
+    assert set(_EVERY_INPUT) == set(events.INPUT_MODELS)

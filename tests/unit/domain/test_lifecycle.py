@@ -518,3 +518,44 @@ def test_a_bounced_email_is_not_used_again_and_a_reached_rung_is_not_repeated(
     rerouted = [a for d in later for a in d.actions]
     assert rerouted and {a.channel for a in rerouted} == {"internal"}
     assert "bounced" in rerouted[0].reason
+
+
+def test_a_customer_reached_on_a_rung_is_not_contacted_again_on_it(policy: Policy) -> None:
+    """The day-1 call reached the customer: the rung's steps still pending (here all of them,
+    as if the contacts were still to go) are not taken; the next rung is."""
+    from dataclasses import replace as with_
+
+    from processor.domain.ladder import due_steps
+    from processor.domain.plan import ledger_facts
+
+    high = fixed_risk(policy, "high")
+    state, _ = timeline(high, (inv("A", issued=0, due=30), at(0)), until=at(1))
+    state = apply(state, due("A", on=30))
+    flagged = {"A": "due_date_event"}
+    facts = ledger_facts(state.ledger)
+    pending = due_steps(state, facts, flagged, "high", day(31), high)  # type: ignore[arg-type]
+    assert {d.step.id for d in pending} == {"high.d1.call", "high.d1.reminder"}
+    sent = outcome("action-x", "reached", on=31)
+    from processor.domain.collection import Sent
+
+    state = with_(
+        state,
+        collection=with_(
+            state.collection,
+            sent={
+                "action-x": Sent(
+                    action="call_task",
+                    channel="phone",
+                    rule_id="high.d1.call",
+                    invoice_ids=("A",),
+                    offset=1,
+                    not_before=None,
+                )
+            },
+        ),
+    )
+    state = apply(state, sent)
+    assert state.collection.reached == {"A": frozenset({1})}
+    assert due_steps(state, facts, flagged, "high", day(31), high) == []  # type: ignore[arg-type]
+    later = due_steps(state, facts, flagged, "high", day(38), high)  # type: ignore[arg-type]
+    assert [d.step.id for d in later] == ["high.d8.call"]
