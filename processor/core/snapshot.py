@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from processor.domain.ledger import pending_reversals
 from processor.domain.owed import Owing
 from processor.domain.segmentation import Assessment
 from processor.domain.state import SEGMENT_DIMENSIONS, CustomerState
@@ -79,6 +80,8 @@ def customer_snapshot(
             }
             for u in ledger.unapplied()
         ],
+        # Reversals waiting for their payment (not seen yet, or archived: then by hand).
+        "pending_reversals": pending_reversals(ledger),
         "disputes": [
             {
                 "dispute_id": d.dispute_id,
