@@ -236,7 +236,12 @@ async def run(stack: DevStack, workdir: Path, harness: Harness) -> AsyncIterator
         walker=walker,
         on_time=on_time,
         customers=customers,
-        actions=ours(topics.COLLECTION_ACTIONS),
+        # Requested actions only (withdrawals and commitment statuses share the topic).
+        actions=[
+            m
+            for m in ours(topics.COLLECTION_ACTIONS)
+            if m.value["event_type"] == "collection.action_requested"
+        ],
         flags=ours(topics.LATE_PAYMENT_FLAGS),
         restarted_at=restarted_at,
         simulation=simulate(lines, load_policy(None), until=HORIZON),
