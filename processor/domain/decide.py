@@ -179,9 +179,8 @@ def decide(
             for k, v in first_contact.items()
             if (b := balances.get(k)) is not None and not b.is_paid
         }
-    decided = replace(after, done_steps=done, first_contact=first_contact)
     life = lifecycle(
-        before, decided, contacts.actions, found, owed, assessment, cause, now, today, policy
+        before, after, done, contacts.actions, found, owed, assessment, cause, now, today, policy
     )
     state = CustomerState(
         customer_id=after.customer_id,

@@ -25,7 +25,14 @@ from processor.domain.ids import stable_id
 from processor.domain.ledger import ZERO, Invoice, Ledger
 from processor.domain.outputs import ActionRequest, Cause
 from processor.domain.owed import Owing
-from processor.domain.plan import LedgerFacts, OpenInvoice, RungPlan, ledger_facts, policy_plan
+from processor.domain.plan import (
+    LedgerFacts,
+    OpenInvoice,
+    PolicyPlan,
+    RungPlan,
+    ledger_facts,
+    policy_plan,
+)
 from processor.domain.policy import LadderStep, Policy
 from processor.domain.reasons import days, situation
 from processor.domain.segmentation import Assessment
@@ -91,7 +98,8 @@ def due_steps(
     """
     if not facts.open:
         return []
-    ladder = policy_plan(policy).ladders[risk_bucket]
+    plan = policy_plan(policy)
+    ladder = plan.ladders[risk_bucket]
     due = []
     for row in facts.open:
         owing = None if owed is None else owed.get(row.invoice.invoice_id)
@@ -108,7 +116,7 @@ def due_steps(
             continue
         index = ladder.rung_index(lower, past_due)
         if index >= 0:
-            due += _rung_steps(state, row, owing, ladder, lower, index, today, policy)
+            due += _rung_steps(state, row, owing, plan, ladder, lower, index, today, policy)
     return due
 
 
@@ -116,6 +124,7 @@ def _rung_steps(
     state: CustomerState,
     row: OpenInvoice,
     owing: Owing | None,
+    plan: PolicyPlan,
     ladder: RungPlan,
     lower: int,
     index: int,
@@ -123,7 +132,6 @@ def _rung_steps(
     policy: Policy,
 ) -> list[DueStep]:
     """The steps of the rung an invoice has reached that are still to take (see `due_steps`)."""
-    plan = policy_plan(policy)
     invoice = row.invoice
     done = state.done_steps.get(invoice.invoice_id, _NOTHING)
     steps = _open_steps(ladder.steps_at[index], done, owing)

@@ -90,6 +90,7 @@ class _Context:
 def lifecycle(
     before: CustomerState,
     after: CustomerState,
+    done_steps: Mapping[str, frozenset[str]],
     contacts: tuple[ActionRequest, ...],
     found: list[Commitment],
     owed: Mapping[str, Owing],
@@ -99,16 +100,26 @@ def lifecycle(
     today: date,
     policy: Policy,
 ) -> Lifecycle:
-    """Everything the lifecycle raises on `today`, given the ladder's contacts just decided."""
+    """Everything the lifecycle raises on `today`, given the ladder's contacts just decided.
+
+    `done_steps` are the steps taken, this decision's included.
+    """
     ctx = _Context(after, assessment, cause, now, today, policy)
     tasks = set(after.tasks)
     actions: list[ActionRequest] = []
-    statuses, memory = _commitments(ctx, found, tasks, actions)
-    _disputes(ctx, tasks, actions)
-    _reconcile(ctx, tasks, actions)
+    statuses: list[CommitmentStatus] = []
+    memory: Mapping[str, str] = after.statuses
+    if found:
+        statuses, memory = _commitments(ctx, found, tasks, actions)
+    if after.collection.disputes:
+        _disputes(ctx, tasks, actions)
+    if after.ledger.held:
+        _reconcile(ctx, tasks, actions)
     _residues(ctx, owed, tasks, actions)
-    _releases(ctx, before, tasks, actions)
-    sent, withdrawals = _sent(ctx, contacts, owed)
+    changed = before.ledger is not after.ledger
+    if changed:  # only a change of the ledger settles a debt behind a hold or a referral
+        _releases(ctx, done_steps, tasks, actions)
+    sent, withdrawals = _sent(ctx, contacts, owed, changed)
     return Lifecycle(
         actions=tuple(actions),
         statuses=tuple(statuses),
@@ -332,7 +343,10 @@ def _residues(
 
 
 def _releases(
-    ctx: _Context, before: CustomerState, tasks: set[str], actions: list[ActionRequest]
+    ctx: _Context,
+    done_steps: Mapping[str, frozenset[str]],
+    tasks: set[str],
+    actions: list[ActionRequest],
 ) -> None:
     """A credit hold or agency referral whose debt is now settled is released or recalled."""
     state, rules = ctx.state, ctx.policy.collection
@@ -346,7 +360,7 @@ def _releases(
     for taken, kind, rule in wanted:
         settled: dict[str, list[Invoice]] = {}
         closed_how: dict[str, str] = {}
-        for invoice_id, done in state.done_steps.items():
+        for invoice_id, done in done_steps.items():
             balance = ledger.balances.get(invoice_id)
             if balance is None or not balance.is_paid or balance.closed_by == "written_off":
                 continue
@@ -366,7 +380,7 @@ def _releases(
             still = [
                 i.invoice_id
                 for i in ledger.open_invoices()
-                if any(plan.actions.get(s) == taken for s in state.done_steps.get(i.invoice_id, ()))
+                if any(plan.actions.get(s) == taken for s in done_steps.get(i.invoice_id, ()))
             ]
             rest = f"; still open under it: {', '.join(still)}" if still else ""
             actions.append(
@@ -384,13 +398,23 @@ def _releases(
 
 
 def _sent(
-    ctx: _Context, contacts: tuple[ActionRequest, ...], owed: Mapping[str, Owing]
-) -> tuple[dict[str, Sent], list[Withdrawal]]:
-    """Remember the contacts just decided; withdraw those still ahead that became moot."""
+    ctx: _Context,
+    contacts: tuple[ActionRequest, ...],
+    owed: Mapping[str, Owing],
+    changed: bool,
+) -> tuple[Mapping[str, Sent], list[Withdrawal]]:
+    """Remember the contacts just decided; withdraw those still ahead that became moot.
+
+    `changed`: the ledger changed (only then can a contact's invoices be settled, and the
+    contacts worth remembering change).
+    """
     state = ctx.state
     ledger = state.ledger
     plan = policy_plan(ctx.policy)
-    sent = _recent(state.collection.sent, ledger, ctx.now)
+    held = state.collection.sent
+    if not held and not contacts:
+        return held, []
+    sent = _recent(held, ledger, ctx.now) if changed else dict(held)
     withdrawals = []
     for event_id, item in sorted(sent.items()):
         if item.not_before is None or item.not_before <= ctx.now:

@@ -20,7 +20,7 @@ from processor.domain.commitments import Commitment
 from processor.domain.ledger import ZERO, Ledger
 from processor.domain.plan import OpenInvoice
 from processor.domain.policy import Policy
-from processor.domain.segmentation import is_residue
+from processor.domain.segmentation import ResidueTest, residue_test
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,22 +45,23 @@ def owing(
     """Invoice id -> what it owes and what may be chased of it today."""
     if not rows:
         return {}
+    residue = residue_test(policy)
+    if collection.empty and not found and not ledger.held:  # the common case: nothing paused
+        return {
+            row.invoice.invoice_id: _residue(row, residue)
+            or Owing(outstanding=row.outstanding, chaseable=row.outstanding)
+            for row in rows
+        }
     chaseable: dict[str, Decimal] = {}
     paused: dict[str, list[str]] = {}
     result: dict[str, Owing] = {}
     for row in rows:
-        inv = row.invoice
-        owed = row.outstanding
-        if is_residue(owed, inv.currency, policy):
-            result[inv.invoice_id] = Owing(
-                outstanding=owed,
-                chaseable=ZERO,
-                paused=(f"a residue below the {inv.currency} tolerance",),
-                residue=True,
-            )
+        small = _residue(row, residue)
+        if small is not None:
+            result[row.invoice.invoice_id] = small
             continue
-        chaseable[inv.invoice_id] = owed
-        paused[inv.invoice_id] = []
+        chaseable[row.invoice.invoice_id] = row.outstanding
+        paused[row.invoice.invoice_id] = []
     _holds(collection, today, chaseable, paused)
     _disputes(collection, rows, chaseable, paused)
     _commitments(rows, found, chaseable, paused)
@@ -76,6 +77,18 @@ def owing(
             reminder_only=invoice_id in covered,
         )
     return result
+
+
+def _residue(row: OpenInvoice, residue: ResidueTest) -> Owing | None:
+    """A residue below the currency's tolerance: nothing of it is chased (else None)."""
+    if not residue(row.outstanding, row.invoice.currency):
+        return None
+    return Owing(
+        outstanding=row.outstanding,
+        chaseable=ZERO,
+        paused=(f"a residue below the {row.invoice.currency} tolerance",),
+        residue=True,
+    )
 
 
 def _holds(

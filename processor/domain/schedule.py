@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time
 
 from processor.domain.plan import LedgerFacts, PolicyPlan, ledger_facts, policy_plan
 from processor.domain.policy import Policy
-from processor.domain.segmentation import is_residue
+from processor.domain.segmentation import residue_test
 from processor.domain.state import CustomerState
 
 # Days past due at which the oldest unpaid invoice enters the next aging bucket.
@@ -128,11 +128,12 @@ def _lifecycle_days(state: CustomerState, facts: LedgerFacts, policy: Policy) ->
         days += [
             u.received_on.toordinal() + rules.reconcile_after_days for u in state.ledger.unapplied()
         ]
+    residue = residue_test(policy)
     days += [
         row.due + 1
         for row in facts.open
-        if f"residue:{row.invoice.invoice_id}" not in state.tasks
-        and is_residue(row.outstanding, row.invoice.currency, policy)
+        if residue(row.outstanding, row.invoice.currency)
+        and f"residue:{row.invoice.invoice_id}" not in state.tasks
     ]
     days += [
         first.toordinal() + rules.escalation_notice_days for first in state.first_contact.values()

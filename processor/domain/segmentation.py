@@ -11,6 +11,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from processor.domain.ledger import ZERO, Invoice, Ledger
+from processor.domain.memo import IdentityMemo
 from processor.domain.plan import LedgerFacts, ledger_facts
 from processor.domain.policy import AGING_EDGES, BehaviorPolicy, Policy, ValueTierPolicy
 from processor.domain.state import CustomerState, Segment
@@ -45,9 +46,31 @@ class Assessment:
     risk_score: int
 
 
+class ResidueTest:
+    """Whether a balance is a residue under one policy (tolerances looked up once each)."""
+
+    __slots__ = ("_collection", "_known")
+
+    def __init__(self, policy: Policy) -> None:
+        self._collection = policy.collection
+        self._known: dict[str, Decimal] = {}
+
+    def __call__(self, outstanding: Decimal, currency: str) -> bool:
+        """True for a balance too small to chase or age (below the currency's tolerance)."""
+        if outstanding <= ZERO:
+            return False
+        tolerance = self._known.get(currency)
+        if tolerance is None:
+            tolerance = self._known[currency] = self._collection.tolerance_for(currency)
+        return outstanding < tolerance
+
+
+residue_test: IdentityMemo[Policy, ResidueTest] = IdentityMemo(ResidueTest)
+
+
 def is_residue(outstanding: Decimal, currency: str, policy: Policy) -> bool:
     """True for a balance too small to chase or age (below the currency's tolerance)."""
-    return ZERO < outstanding < policy.collection.tolerance_for(currency)
+    return residue_test(policy)(outstanding, currency)
 
 
 def days_past_due(invoice: Invoice, today: date) -> int:
@@ -138,9 +161,8 @@ def assessed(facts: LedgerFacts, today: date, policy: Policy, *, broken: int = 0
     oldest one owing more.
     """
     day = today.toordinal()
-    aged = next(
-        (r for r in facts.open if not is_residue(r.outstanding, r.invoice.currency, policy)), None
-    )
+    residue = residue_test(policy)
+    aged = next((r for r in facts.open if not residue(r.outstanding, r.invoice.currency)), None)
     oldest = aged.invoice if aged is not None else None
     overdue_days = day - aged.due if aged is not None else 0
     aging = aging_bucket(overdue_days)
