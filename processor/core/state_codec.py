@@ -21,7 +21,8 @@ is smaller. Formats 1 and 2 still decode.
 
 Format 4 adds contract 1.1's lifecycle, each key written only when it holds something (a record
 of a customer with only invoices and payments is format 3's plus each invoice's `occurred_at`):
-invoice rows gain `occurred_at` and, when adjusted, the issued due date, the credited and
+invoice rows gain `occurred_at` (Unix seconds when a whole UTC second, else RFC 3339) and, when
+adjusted, the issued due date, the credited and
 written-off amounts and how the invoice was closed; `cn` credit notes, `wo` write-offs, `void`
 voids, `dchg` due-date changes, `rev` reversals; `held` names its sources (`p:`/`c:`); `col` the
 disputes, promises, plans, holds, contacts sent, bounced channels and reached rungs; `st` the
@@ -34,7 +35,7 @@ from __future__ import annotations
 import json
 import zlib
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -149,7 +150,7 @@ def encode_state(
             1 if paid == amount else 0 if paid == "0" else paid,
             _oday(b.last_paid_on),
             _oday(b.settled_on),
-            None if i.occurred_at is None else i.occurred_at.isoformat(),
+            _instant(i.occurred_at),
         ]
         if (
             i.issued_due is not None
@@ -221,6 +222,23 @@ def _opening_row(opening: Opening) -> list[Any]:
     if opening.credited:
         row.append(str(opening.credited))
     return row
+
+
+def _instant(value: datetime | None) -> int | str | None:
+    """An instant, compactly: Unix seconds when it is a whole second in UTC, else RFC 3339."""
+    if value is None:
+        return None
+    if value.microsecond == 0 and value.utcoffset() == timedelta(0):
+        return int(value.timestamp())
+    return value.isoformat()
+
+
+def _from_instant(value: int | str | None) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return datetime.fromtimestamp(value, UTC)
+    return datetime.fromisoformat(value)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -496,7 +514,7 @@ def _decode_v3(doc: dict[str, Any]) -> CustomerState:
             currency=currency,
             issued_on=_from_day(issued),
             due_date=_from_day(due),
-            occurred_at=_from_iso(occurred),
+            occurred_at=_from_instant(occurred),
             issued_due=_from_oday(issued_due),
         )
         balances[invoice_id] = Balance(

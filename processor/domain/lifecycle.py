@@ -405,16 +405,16 @@ def _sent(
 ) -> tuple[Mapping[str, Sent], list[Withdrawal]]:
     """Remember the contacts just decided; withdraw those still ahead that became moot.
 
-    `changed`: the ledger changed (only then can a contact's invoices be settled, and the
-    contacts worth remembering change).
+    `changed` is unused for now: a contact still ahead can become moot by any fact (a payment,
+    a dispute, a hold), so those are checked whenever there are any.
     """
     state = ctx.state
     ledger = state.ledger
     plan = policy_plan(ctx.policy)
     held = state.collection.sent
-    if not held and not contacts:
+    if not contacts and not any(_ahead(item, ctx.now) for item in held.values()):
         return held, []
-    sent = _recent(held, ledger, ctx.now) if changed else dict(held)
+    sent = dict(held)
     withdrawals = []
     for event_id, item in sorted(sent.items()):
         if item.not_before is None or item.not_before <= ctx.now:
@@ -454,28 +454,24 @@ def _sent(
                 offset=None if rung is None else rung[0],
                 not_before=action.not_before,
             )
-    return sent, withdrawals
+    return _recent(sent, ctx.now), withdrawals
 
 
-# Contacts about settled invoices kept for a late outcome report (a bounce still says the
-# address is bad); contacts about open invoices, or still ahead, are all kept.
-_SETTLED_CONTACTS_KEPT = 3
+# Contacts remembered for an outcome report (a bounce, a customer reached): the last few, and
+# every one still ahead (it may have to be withdrawn). An outcome for an older one is ignored.
+_CONTACTS_KEPT = 3
 
 
-def _recent(sent: Mapping[str, Sent], ledger: Ledger, now: datetime) -> dict[str, Sent]:
-    """The contacts worth remembering: about an open invoice, still ahead, or the last few."""
-    balances = ledger.balances
-    kept: dict[str, Sent] = {}
-    settled = []
-    for event_id, item in sent.items():
-        live = any((b := balances.get(i)) is not None and not b.is_paid for i in item.invoice_ids)
-        if live or (item.not_before is not None and item.not_before > now):
-            kept[event_id] = item
-        else:
-            settled.append(event_id)
-    for event_id in settled[-_SETTLED_CONTACTS_KEPT:]:
-        kept[event_id] = sent[event_id]
-    return {k: sent[k] for k in sent if k in kept}
+def _ahead(item: Sent, now: datetime) -> bool:
+    return item.not_before is not None and item.not_before > now
+
+
+def _recent(sent: Mapping[str, Sent], now: datetime) -> dict[str, Sent]:
+    """The contacts worth remembering: still ahead, or among the last few (in sending order)."""
+    if len(sent) <= _CONTACTS_KEPT:
+        return dict(sent)
+    last = set(list(sent)[-_CONTACTS_KEPT:])
+    return {k: v for k, v in sent.items() if k in last or _ahead(v, now)}
 
 
 def _moot(ledger: Ledger, owed: Mapping[str, Owing], invoice_id: str) -> str:
