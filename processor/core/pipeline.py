@@ -450,15 +450,7 @@ class EventProcessor:
             f"{found_by} arrived)",
             failed_at=now,
         )
-        log.info("retracted %s: %s", retraction.fact.event_id, letter.error)
-        batch.outgoing.append(
-            Outgoing(
-                self._settings.topic_dead_letter,
-                customer_id.encode("utf-8"),
-                translate.to_bytes(letter),
-            )
-        )
-        batch.dead_letters.append(reason_label(retraction.field))
+        self._queue_letter(batch, letter, customer_id.encode("utf-8"), retraction.field)
 
     def _dead_letter(
         self,
@@ -499,9 +491,21 @@ class EventProcessor:
             error=error,
             failed_at=now,
         )
-        log.info("dead letter %s/%s/%s: %s", source_topic, partition, offset, error)
+        self._queue_letter(batch, letter, message.key, field)
+
+    def _queue_letter(
+        self, batch: Batch, letter: events.DeadLetter, key: bytes | None, field: str
+    ) -> None:
+        """Queue a dead letter on the batch, logged, and counted once sent (by `field`)."""
+        log.info(
+            "dead letter %s/%s/%s: %s",
+            letter.source_topic,
+            letter.partition,
+            letter.offset,
+            letter.error,
+        )
         batch.outgoing.append(
-            Outgoing(self._settings.topic_dead_letter, message.key, translate.to_bytes(letter))
+            Outgoing(self._settings.topic_dead_letter, key, translate.to_bytes(letter))
         )
         batch.dead_letters.append(reason_label(field))
 

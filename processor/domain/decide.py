@@ -196,7 +196,7 @@ def decide(
         last_contact=contacts.last_contact,
         customer_timezone=after.customer_timezone,
         collection=collection
-        if life.sent is collection.sent or life.sent == collection.sent
+        if life.sent is collection.sent
         else replace(collection, sent=life.sent),
         statuses=life.status_memory,
         tasks=life.tasks,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import get_args
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -202,13 +203,5 @@ CollectionFact = (
     | ContactOutcome
 )
 Fact = MoneyFact | CollectionFact
-MONEY_FACTS = (
-    InvoiceIssued,
-    PaymentReceived,
-    DueDatePassed,
-    CreditNoteIssued,
-    InvoiceVoided,
-    InvoiceWrittenOff,
-    DueDateChanged,
-    PaymentReversed,
-)
+# The money facts as a tuple of classes, for isinstance (the union above, not a second list).
+MONEY_FACTS: tuple[type, ...] = get_args(MoneyFact)

@@ -267,40 +267,32 @@ class Ledger:
         """The cash and credit that could not be applied (unknown invoice, other currency)."""
         found = []
         for key in self.held:
-            kind, source_id = key[0], key[2:]
-            if kind == "p":
-                p = self.payments[source_id]
-                source, amount, currency, on, named = (
-                    "payment",
-                    p.amount,
-                    p.currency,
-                    p.received_on,
-                    p.invoice_id,
-                )
+            source = self.held_source(key)
+            if isinstance(source, Payment):
+                if source.payment_id in self.reversals:
+                    continue  # reversed: it was never cash
+                kind, source_id, on = "payment", source.payment_id, source.received_on
             else:
-                c = self.credit_notes[source_id]
-                source, amount, currency, on, named = (
-                    "credit_note",
-                    c.amount,
-                    c.currency,
-                    c.issued_on,
-                    c.invoice_id,
-                )
-            if named is not None and source == "payment" and source_id in self.reversals:
-                continue  # reversed: it was never cash
-            target = None if named is None else self.invoices.get(named)
+                kind, source_id, on = "credit_note", source.credit_note_id, source.issued_on
+            named = source.invoice_id
             found.append(
                 Unapplied(
-                    source=source,
+                    source=kind,
                     source_id=source_id,
-                    amount=amount,
-                    currency=currency,
+                    amount=source.amount,
+                    currency=source.currency,
                     received_on=on,
                     invoice_id=named,
-                    reason="unknown_invoice" if target is None else "currency",
+                    reason="unknown_invoice" if named not in self.invoices else "currency",
                 )
             )
         return found
+
+    def held_source(self, key: str) -> Payment | CreditNote:
+        """The payment ("p:<id>") or credit note ("c:<id>") a key of `held` names."""
+        if key[0] == "p":
+            return self.payments[key[2:]]
+        return self.credit_notes[key[2:]]
 
     @property
     def plain(self) -> bool:
@@ -528,7 +520,7 @@ def _record_invoice(ledger: Ledger, fact: InvoiceIssued) -> tuple[Ledger, tuple[
         and not updated.due_changes
         and not updated.write_offs
         and _strictly_last(ledger, invoice.issued_on)
-        and not any(key[2:] and _names(ledger, key, invoice.invoice_id) for key in ledger.held)
+        and not any(ledger.held_source(k).invoice_id == invoice.invoice_id for k in ledger.held)
     ):
         return _settle_last_invoice(updated, invoice), tuple(retracted)
     return settle(updated), tuple(retracted)
@@ -607,13 +599,6 @@ def _companions(
                 )
             )
     return invoice, found
-
-
-def _names(ledger: Ledger, key: str, invoice_id: str) -> bool:
-    """True when the held source `key` names `invoice_id`."""
-    if key[0] == "p":
-        return ledger.payments[key[2:]].invoice_id == invoice_id
-    return ledger.credit_notes[key[2:]].invoice_id == invoice_id
 
 
 def _with_due(invoice: Invoice, change: DueChange | None) -> Invoice:

@@ -19,6 +19,7 @@ from processor.domain.collection import Sent
 from processor.domain.commitments import Commitment
 from processor.domain.contact import not_before
 from processor.domain.ids import stable_id
+from processor.domain.ladder import CUSTOMER_FACING
 from processor.domain.ledger import ZERO, Invoice, Ledger
 from processor.domain.outputs import ActionRequest, Cause, CommitmentStatus, Withdrawal
 from processor.domain.owed import Owing
@@ -29,7 +30,6 @@ from processor.domain.segmentation import Assessment
 from processor.domain.state import CustomerState
 
 _CLOSED_TEXT = {"paid": "paid in full", "credited": "credited in full", "voided": "voided"}
-_CUSTOMER_FACING = frozenset({"email", "sms", "phone", "letter"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,7 +119,7 @@ def lifecycle(
     changed = before.ledger is not after.ledger
     if changed:  # only a change of the ledger settles a debt behind a hold or a referral
         _releases(ctx, done_steps, tasks, actions)
-    sent, withdrawals = _sent(ctx, contacts, owed, changed)
+    sent, withdrawals = _sent(ctx, contacts, owed)
     return Lifecycle(
         actions=tuple(actions),
         statuses=tuple(statuses),
@@ -401,12 +401,11 @@ def _sent(
     ctx: _Context,
     contacts: tuple[ActionRequest, ...],
     owed: Mapping[str, Owing],
-    changed: bool,
 ) -> tuple[Mapping[str, Sent], list[Withdrawal]]:
     """Remember the contacts just decided; withdraw those still ahead that became moot.
 
-    `changed` is unused for now: a contact still ahead can become moot by any fact (a payment,
-    a dispute, a hold), so those are checked whenever there are any.
+    Any fact can make a contact moot (a payment, a dispute, a hold), so the contacts still
+    ahead are checked on every decision that has any.
     """
     state = ctx.state
     ledger = state.ledger
@@ -444,7 +443,7 @@ def _sent(
             not_before=None,
         )
     for action in contacts:
-        if action.channel in _CUSTOMER_FACING:
+        if action.channel in CUSTOMER_FACING:
             rung = plan.rungs.get(action.rule_id)
             sent[action.event_id] = Sent(
                 action=action.action,

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, cast
 
 from processor.domain.collection import EMPTY, Collection, collection_date, record_collection
 from processor.domain.errors import DomainError
-from processor.domain.facts import MONEY_FACTS, Fact, InvoiceIssued, MoneyFact
+from processor.domain.facts import MONEY_FACTS, CollectionFact, Fact, InvoiceIssued, MoneyFact
 from processor.domain.ledger import Ledger, Retraction, fact_date, record
 
 DetectedBy = Literal["due_date_event", "clock", "late_payment"]
@@ -85,12 +85,13 @@ def fold(state: CustomerState, fact: Fact) -> tuple[CustomerState, tuple[Retract
     retracted: tuple[Retraction, ...] = ()
     ledger, collection = state.ledger, state.collection
     if isinstance(fact, MONEY_FACTS):
-        money: MoneyFact = fact
+        money = cast(MoneyFact, fact)
         when = fact_date(ledger, money)
         ledger, retracted = record(ledger, money)
     else:
-        when = collection_date(fact)
-        collection = record_collection(collection, fact)
+        update = cast(CollectionFact, fact)
+        when = collection_date(update)
+        collection = record_collection(collection, update)
     name, zone = state.customer_name, state.customer_timezone
     if isinstance(fact, InvoiceIssued):
         name = fact.customer_name or name

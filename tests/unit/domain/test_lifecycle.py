@@ -12,8 +12,11 @@ from itertools import permutations
 
 import pytest
 
+from processor.domain.collection import Sent
 from processor.domain.decide import Decision, advance, on_event
 from processor.domain.errors import DomainError
+from processor.domain.ladder import due_steps
+from processor.domain.plan import ledger_facts
 from processor.domain.policy import Policy
 from processor.domain.state import CustomerState, apply
 from tests.support.builders import (
@@ -137,8 +140,6 @@ def test_a_write_off_stops_the_ladder_and_counts_as_not_paid(low: Policy) -> Non
     rules = [rule for _, rule, _, _ in chasing(decisions)]
     assert rules == ["low.d1.reminder", "low.d15.reminder"]
     assert state.ledger.balances["A"].closed_by == "written_off"
-    from processor.domain.plan import ledger_facts
-
     assert ledger_facts(state.ledger).settlements == ((day(50).toordinal(), 20),)
 
 
@@ -165,6 +166,8 @@ def test_an_agreed_extension_moves_lateness_and_the_ladder_to_the_new_date(low: 
     assert first_flag.state.decided_at == at(62, hour=0)
     assert state.ledger.invoices["A"].due_date == day(60)
     assert state.ledger.invoices["A"].issued_due == day(30)
+    # The ladder counts from the new date: nothing before it, the day-1 rung once it is late.
+    assert [(c[0], c[1]) for c in chasing(decisions)] == [(str(day(62)), "low.d1.reminder")]
 
 
 def test_a_bounced_payment_reopens_the_invoice_and_the_ladder(low: Policy) -> None:
@@ -523,11 +526,6 @@ def test_a_bounced_email_is_not_used_again_and_a_reached_rung_is_not_repeated(
 def test_a_customer_reached_on_a_rung_is_not_contacted_again_on_it(policy: Policy) -> None:
     """The day-1 call reached the customer: the rung's steps still pending (here all of them,
     as if the contacts were still to go) are not taken; the next rung is."""
-    from dataclasses import replace as with_
-
-    from processor.domain.ladder import due_steps
-    from processor.domain.plan import ledger_facts
-
     high = fixed_risk(policy, "high")
     state, _ = timeline(high, (inv("A", issued=0, due=30), at(0)), until=at(1))
     state = apply(state, due("A", on=30))
@@ -536,11 +534,9 @@ def test_a_customer_reached_on_a_rung_is_not_contacted_again_on_it(policy: Polic
     pending = due_steps(state, facts, flagged, "high", day(31), high)  # type: ignore[arg-type]
     assert {d.step.id for d in pending} == {"high.d1.call", "high.d1.reminder"}
     sent = outcome("action-x", "reached", on=31)
-    from processor.domain.collection import Sent
-
-    state = with_(
+    state = replace(
         state,
-        collection=with_(
+        collection=replace(
             state.collection,
             sent={
                 "action-x": Sent(

@@ -18,7 +18,7 @@ from prometheus_client import CollectorRegistry
 
 from processor.core.metrics import build_metrics
 from processor.core.settings import Settings
-from processor.runtime.drain import drain_partition, linger
+from processor.runtime.drain import _mark_processed, drain_partition, linger
 from processor.runtime.inbox import Inbox
 
 PARTITION = 2
@@ -195,8 +195,6 @@ def test_the_processed_position_never_passes_an_offset_still_waiting() -> None:
     """Two customers' messages on one topic partition may be released out of offset order (the
     time-order buffer keeps order per customer): offset 6 processed while 5 waits in a later
     chunk leaves the position at 4, and it moves to 6 once 5 is processed too."""
-    from processor.runtime.drain import _mark_processed
-
     worker = StandInWorker(buffered=[], wakeups=[], highwater=7)
     six = SimpleNamespace(topic=NOTICES, partition=PARTITION, offset=6)
     five = SimpleNamespace(topic=NOTICES, partition=PARTITION, offset=5)
