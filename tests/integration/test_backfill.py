@@ -7,6 +7,7 @@ history in business order (the clock is stopped at the end, so both decide up to
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,18 +44,31 @@ async def test_a_backfill_published_at_full_speed_decides_as_business_order(
     # The clock stands still just after the last event: the worker replays a backlog.
     timeline = Timeline.starting_in(0, start=END + timedelta(days=1), days=0, speed=1.0)
     worker = worker_on(timeline, stack=stack, workdir=workdir, app_id=app_id, inputs=inputs)
+    expected = reference(events, timeline.end)
+    want = {a.action.event_id for a in expected.actions} | {f.flag.event_id for f in expected.flags}
+    customers = {event["customer_id"] for _, event in events}
     worker.start()
     try:
         worker.wait_ready()
         by_customer = sorted(events, key=lambda item: item[1]["customer_id"])  # stable
         await harness.send_all([(inputs[topic], event) for topic, event in by_customer])
         await wait_until_quiet(harness, [worker], timeline)
+        # A slow machine can pause longer than the quiet period (wake-ups are deferred while
+        # the partition catches up): wait, up to a minute, for what the reference publishes.
+        for _ in range(30):
+            got = {
+                m.value["event_id"]
+                for topic in (topics.COLLECTION_ACTIONS, topics.LATE_PAYMENT_FLAGS)
+                for m in outputs_of(harness, topic, customers)
+            }
+            if want <= got:
+                break
+            await asyncio.sleep(2)
+        await harness.settle()
     finally:
         worker.stop()
     states = await stored_states(stack.kafka_bootstrap, app_id)
-    expected = reference(events, timeline.end)
     result = compare(harness, events, states, expected)
-    customers = {event["customer_id"] for _, event in events}
     clock_flags = [
         m
         for m in outputs_of(harness, topics.LATE_PAYMENT_FLAGS, customers)
