@@ -29,6 +29,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from schemas.countries import ISO_COUNTRIES
 from schemas.currencies import ISO_4217_CODES, minor_units
 
 SCHEMA_VERSION: Literal[1] = 1
@@ -107,6 +108,15 @@ def _date_problem(loc: _Location, template: str, value: date, other: date) -> In
     return _problem(loc, "date_order", template, str(value), value=str(value), other=str(other))
 
 
+def _iana_zone(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone") from None
+    return value
+
+
 def _no_repeats(values: list[str]) -> list[str]:
     """An id listed twice would be counted twice."""
     repeated = sorted(value for value, count in Counter(values).items() if count > 1)
@@ -153,7 +163,12 @@ AgingBucket = Literal["current", "1-30", "31-60", "61-90", "91-120", "120+"]
 Behavior = Literal["new", "on_time", "occasionally_late", "habitually_late"]
 ValueTier = Literal["small", "mid", "key"]
 RiskBucket = Literal["low", "medium", "high"]
-Dimension = Literal["aging_bucket", "behavior", "value_tier", "risk_bucket", "priority"]
+DelinquencyType = Literal["none", "accidental", "disorganized", "strategic", "distressed"]
+Dimension = Literal[
+    "aging_bucket", "behavior", "value_tier", "risk_bucket", "delinquency_type", "priority"
+]
+CustomerType = Literal["enterprise", "smb", "government", "reseller", "institution"]
+ContactChannel = Literal["email", "sms", "phone", "letter"]
 ActionName = Literal[
     "reminder",
     "call_task",
@@ -247,7 +262,10 @@ class InvoiceIssued(_InputEvent):
             str,
             Field(
                 max_length=64,
-                description="IANA zone of the customer (quiet hours); an arpulse extension",
+                description=(
+                    "Deprecated and ignored: the customer's zone comes from "
+                    "customer.profile_updated's time_zone"
+                ),
             ),
         ]
         | None
@@ -256,12 +274,7 @@ class InvoiceIssued(_InputEvent):
     @field_validator("customer_timezone")
     @classmethod
     def _known_zone(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"{value!r} is not an IANA time zone") from None
-        return value
+        return _iana_zone(value)
 
     @field_validator("due_date")
     @classmethod
@@ -487,6 +500,83 @@ class ContactOutcome(_InputEvent):
     at: AwareDatetime
 
 
+class CreditScore(BaseModel):
+    """A credit score of the customer: 0 worst, 100 best."""
+
+    model_config = ConfigDict(frozen=True, strict=True, extra="ignore")
+
+    score: Annotated[int, Field(ge=0, le=100)]
+    source: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    as_of: date | None = None
+
+
+class CustomerProfileUpdated(_InputEvent):
+    """What the platform knows of a customer (`ar.customer-profiles`, compacted).
+
+    Every field is optional: an absent one keeps the value an earlier update gave it.
+    """
+
+    event_type: Literal["customer.profile_updated"]
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    time_zone: (
+        Annotated[
+            str,
+            Field(
+                max_length=64,
+                description="IANA zone: the customer's days, lateness and quiet hours",
+            ),
+        ]
+        | None
+    ) = None
+    country: (
+        Annotated[
+            str,
+            Field(
+                pattern=r"^[A-Z]{2}$",
+                description="ISO 3166-1 alpha-2: the customer's business days and holidays",
+            ),
+        ]
+        | None
+    ) = None
+    customer_type: CustomerType | None = None
+    credit_limit: (
+        Annotated[
+            dict[Currency, NonNegativeMoney],
+            Field(description="Currency -> the credit allowed in it (replaced as a whole)"),
+        ]
+        | None
+    ) = None
+    credit_score: CreditScore | None = None
+    channels: (
+        Annotated[
+            list[ContactChannel],
+            Field(
+                json_schema_extra={"uniqueItems": True},
+                description="The customer-facing channels allowed (empty: none)",
+            ),
+            AfterValidator(_no_repeats),
+        ]
+        | None
+    ) = None
+    do_not_contact: bool | None = None
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        return _iana_zone(value)
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, value: str | None) -> str | None:
+        if value is not None and value not in ISO_COUNTRIES:
+            raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code")
+        return value
+
+    def _money(self) -> Iterable[tuple[_Location, Decimal, str]]:
+        limits = self.credit_limit or {}
+        return [(("credit_limit", c), a, c) for c, a in sorted(limits.items())]
+
+
 class Segment(BaseModel):
     """Where a customer stands on every segmentation dimension."""
 
@@ -496,6 +586,10 @@ class Segment(BaseModel):
     behavior: Behavior
     value_tier: ValueTier
     risk_bucket: RiskBucket
+    delinquency_type: Annotated[
+        DelinquencyType,
+        Field(description="What kind of delinquency the customer shows (none: nothing past due)"),
+    ]
     priority: Annotated[int, Field(ge=0, le=100)]
 
 
@@ -622,6 +716,7 @@ InputEvent = (
     | HoldSet
     | HoldReleased
     | ContactOutcome
+    | CustomerProfileUpdated
 )
 OutputEvent = (
     LatePaymentFlagged
@@ -648,6 +743,7 @@ INPUT_MODELS: dict[str, type[InputEvent]] = {
     "collection.hold_set": HoldSet,
     "collection.hold_released": HoldReleased,
     "contact.outcome": ContactOutcome,
+    "customer.profile_updated": CustomerProfileUpdated,
 }
 OUTPUT_MODELS: dict[str, type[_OutputEvent]] = {
     "late_payment.flagged": LatePaymentFlagged,

@@ -7,6 +7,8 @@ PAYMENT_RECEIVED: Final = "ar.payment-received"
 DUE_DATE_PASSED: Final = "ar.due-date-passed"
 INVOICE_ADJUSTMENTS: Final = "ar.invoice-adjustments"
 COLLECTION_UPDATES: Final = "ar.collection-updates"
+# Compacted, keyed by customer: only a customer's latest profile matters.
+CUSTOMER_PROFILES: Final = "ar.customer-profiles"
 
 LATE_PAYMENT_FLAGS: Final = "ar.late-payment-flags"
 CUSTOMER_SEGMENTS: Final = "ar.customer-segments"
@@ -19,6 +21,7 @@ INPUT_TOPICS: Final = (
     DUE_DATE_PASSED,
     INVOICE_ADJUSTMENTS,
     COLLECTION_UPDATES,
+    CUSTOMER_PROFILES,
 )
 OUTPUT_TOPICS: Final = (LATE_PAYMENT_FLAGS, CUSTOMER_SEGMENTS, COLLECTION_ACTIONS, DEAD_LETTER)
 
@@ -41,6 +44,7 @@ EVENT_TYPES: Final[dict[str, tuple[str, ...]]] = {
         "collection.hold_released",
         "contact.outcome",
     ),
+    CUSTOMER_PROFILES: ("customer.profile_updated",),
 }
 """The `event_type` values the contract puts on each input topic (by default name).
 

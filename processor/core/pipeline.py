@@ -38,6 +38,7 @@ from processor.core.snapshot import customer_snapshot
 from processor.core.state_cache import DecodedStates
 from processor.core.state_codec import decode_state, encode_state
 from processor.core.wakes import WakePlanner, read_wake_message
+from processor.domain.calendar import customer_calendar
 from processor.domain.decide import Decision, advance, business_date, on_event
 from processor.domain.errors import DomainError
 from processor.domain.ids import stable_id
@@ -313,7 +314,7 @@ class EventProcessor:
         for key, touched in batch.touched.items():
             last = touched.decisions[-1]
             state = last.state
-            contribution = exposure(state)
+            contribution = exposure(state, customer_calendar(state.profile, self._policy))
             wake = self._wakes.of_state(state)
             raw = encode_state(state, contribution=contribution, wake=wake)
             self._store.put(key, raw)
@@ -327,8 +328,9 @@ class EventProcessor:
                     state,
                     last.assessment,
                     owed=last.owed,
-                    today=state.assessed_on or business_date(at, self._policy),
+                    today=state.assessed_on or business_date(at, self._policy, state),
                     at=at,
+                    policy=self._policy,
                 )
             )
 

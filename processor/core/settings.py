@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     topic_due_date_passed: str = topics.DUE_DATE_PASSED
     topic_invoice_adjustments: str = topics.INVOICE_ADJUSTMENTS
     topic_collection_updates: str = topics.COLLECTION_UPDATES
+    topic_customer_profiles: str = topics.CUSTOMER_PROFILES
     topic_late_payment_flags: str = topics.LATE_PAYMENT_FLAGS
     topic_customer_segments: str = topics.CUSTOMER_SEGMENTS
     topic_collection_actions: str = topics.COLLECTION_ACTIONS
@@ -184,6 +185,7 @@ class Settings(BaseSettings):
             topics.DUE_DATE_PASSED: self.topic_due_date_passed,
             topics.INVOICE_ADJUSTMENTS: self.topic_invoice_adjustments,
             topics.COLLECTION_UPDATES: self.topic_collection_updates,
+            topics.CUSTOMER_PROFILES: self.topic_customer_profiles,
         }
         return {names[default]: frozenset(kinds) for default, kinds in topics.EVENT_TYPES.items()}
 

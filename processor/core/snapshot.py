@@ -7,13 +7,49 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from processor.domain.calendar import customer_calendar
 from processor.domain.ledger import pending_reversals
 from processor.domain.owed import Owing
+from processor.domain.plan import ledger_facts
+from processor.domain.policy import Policy
 from processor.domain.segmentation import Assessment
 from processor.domain.state import SEGMENT_DIMENSIONS, CustomerState
 from schemas.events import money_text
 
 _SHARE = Decimal("0.001")
+
+
+def payable_dates(state: CustomerState, policy: Policy | None) -> dict[str, date]:
+    """Invoice -> the day it may be paid by on the customer's calendar (no policy: due dates)."""
+    if policy is None:
+        return {}
+    facts = ledger_facts(state.ledger, customer_calendar(state.profile, policy))
+    return {k: date.fromordinal(v) for k, v in facts.payable.items()}
+
+
+def _profile(state: CustomerState) -> dict[str, Any] | None:
+    profile = state.profile
+    if profile.is_empty:
+        return None
+    score = profile.credit_score
+    return {
+        "name": profile.name,
+        "time_zone": profile.time_zone,
+        "country": profile.country,
+        "customer_type": profile.customer_type,
+        "credit_limit": None
+        if profile.credit_limit is None
+        else {c: money_text(a) for c, a in sorted(profile.credit_limit.items())},
+        "credit_score": None
+        if score is None
+        else {
+            "score": score.score,
+            "source": score.source,
+            "as_of": None if score.as_of is None else score.as_of.isoformat(),
+        },
+        "channels": None if profile.channels is None else sorted(profile.channels),
+        "do_not_contact": profile.do_not_contact,
+    }
 
 
 def customer_snapshot(
@@ -23,17 +59,21 @@ def customer_snapshot(
     today: date,
     at: datetime,
     owed: Mapping[str, Owing] | None = None,
+    policy: Policy | None = None,
 ) -> dict[str, Any]:
     """A JSON-ready view of one customer; money as decimal strings, dates as ISO strings.
 
     `owed` (what may be chased of each open invoice) adds `to_collect` and `not_chased` to
-    each open invoice: what a collector may ask for, and why the rest is paused.
+    each open invoice: what a collector may ask for, and why the rest is paused. `policy` dates
+    each invoice's lateness from the day it is payable by on the customer's calendar.
     """
     ledger = state.ledger
     figures = assessment.figures
     open_invoices = []
+    payable = payable_dates(state, policy)
     for inv in ledger.open_invoices():
         balance = ledger.balances[inv.invoice_id]
+        payable_by = payable.get(inv.invoice_id, inv.due_date)
         row: dict[str, Any] = {
             "invoice_id": inv.invoice_id,
             "amount": money_text(inv.amount),
@@ -41,9 +81,11 @@ def customer_snapshot(
             "currency": inv.currency,
             "issued_on": inv.issued_on.isoformat(),
             "due_date": inv.due_date.isoformat(),
-            "days_past_due": max(0, (today - inv.due_date).days),
+            "days_past_due": max(0, (today - payable_by).days),
             "flagged": state.flags.get(inv.invoice_id),
         }
+        if payable_by != inv.due_date:
+            row["payable_by"] = payable_by.isoformat()
         if balance.credited or balance.written_off:
             row["credited"] = money_text(balance.credited)
             row["written_off"] = money_text(balance.written_off)
@@ -57,11 +99,19 @@ def customer_snapshot(
     segment = state.segment
     return {
         "customer_id": state.customer_id,
-        "customer_name": state.customer_name,
+        "customer_name": state.profile.name or state.customer_name,
         "segment": None
         if segment is None
         else {dimension: getattr(segment, dimension) for dimension in SEGMENT_DIMENSIONS},
         "risk_score": assessment.risk_score,
+        "risk_points": dict(assessment.points),
+        "stake": assessment.stake,
+        "delinquency_reason": assessment.delinquency_reason,
+        "profile": _profile(state),
+        "credit_limits": [
+            {"currency": c, "owed": money_text(owed), "limit": money_text(limit)}
+            for c, owed, limit in assessment.credit.utilisation
+        ],
         "open_invoices": open_invoices,
         "outstanding": {
             c: money_text(a) for c, a in sorted(ledger.outstanding_by_currency().items())
@@ -97,6 +147,7 @@ def customer_snapshot(
         "payment_behavior": {
             "paid_invoices": figures.paid_invoices,
             "late_invoices": figures.late_invoices,
+            "unpaid_past_due": figures.unpaid_late,
             "late_share": money_text(figures.late_share.quantize(_SHARE)),
             "average_days_late": money_text(figures.average_days_late),
             "max_days_late": figures.max_days_late,

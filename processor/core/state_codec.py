@@ -28,6 +28,12 @@ voids, `dchg` due-date changes, `rev` reversals; `held` names its sources (`p:`/
 disputes, promises, plans, holds, contacts sent, bounced channels and reached rungs; `st` the
 commitment statuses published, `tk` the once-only tasks raised, `fc` first contacts. Format 3
 records decode as the same state with none of these.
+
+Format 5 adds the customer's profile (`pf`, written only when one was received: each field's
+value and the `occurred_at` and event id of the update that set it) and the segment's delinquency
+type (a sixth item of `seg`), and drops `tz` (the zone a customer's invoices named, outside the
+contract). Older records decode with no profile, or, when their invoices named a zone, a profile
+holding that zone as if set at the epoch (any real profile update replaces it).
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from processor.domain.calendar import AS_DUE_UTC
 from processor.domain.collection import (
     EMPTY,
     Collection,
@@ -48,7 +55,7 @@ from processor.domain.collection import (
     Promise,
     Sent,
 )
-from processor.domain.facts import Instalment
+from processor.domain.facts import CreditScore, Instalment
 from processor.domain.ledger import (
     ZERO,
     ArchivedInvoice,
@@ -66,12 +73,13 @@ from processor.domain.ledger import (
     WriteOff,
     settle,
 )
+from processor.domain.profile import NO_PROFILE, PROFILE_FIELDS, Profile
 from processor.domain.retention import dated_seen, fact_dates
 from processor.domain.segmentation import Exposure, exposure
 from processor.domain.state import CustomerState, Segment
 
-FORMAT = 4
-READABLE = frozenset({1, 2, 3, FORMAT})
+FORMAT = 5
+READABLE = frozenset({1, 2, 3, 4, FORMAT})
 # A record is compressed from this size (bytes) on, when compressing makes it smaller.
 COMPRESS_FROM = 1024
 # The preset dictionary compressed records are made with: part of format 3, never to be changed
@@ -130,7 +138,8 @@ def encode_state(
 ) -> bytes:
     """Serialize a state (format 3), compressed when that makes it smaller.
 
-    `contribution` is the state's `exposure()` when the caller already computed it; `wake` is
+    `contribution` is the state's `exposure()` (the worker passes it, aged on the customer's
+    calendar; without it, due dates are aged as they are, in UTC); `wake` is
     its next wake-up, kept in the record so recovery can rebuild the schedule from it alone.
     """
     ledger = state.ledger
@@ -191,12 +200,15 @@ def encode_state(
         "why": state.last_reason,
         "at": None if state.decided_at is None else state.decided_at.isoformat(),
         "contact": {channel: _day(day) for channel, day in state.last_contact.items()},
-        "tz": state.customer_timezone,
-        "exp": _exposure_list(contribution if contribution is not None else exposure(state)),
+        "exp": _exposure_list(
+            contribution if contribution is not None else exposure(state, AS_DUE_UTC)
+        ),
         "wake": None if wake is None or wake.at is None else wake.at.isoformat(),
         "pv": None if wake is None else wake.policy_version,
     }
     _encode_lifecycle(state, document)
+    if not state.profile.is_empty:
+        document["pf"] = _profile_doc(state.profile)
     raw = _json_encode(document).encode("ascii")
     if len(raw) >= COMPRESS_FROM:
         packer = zlib.compressobj(1, zdict=_ZDICT)
@@ -204,6 +216,47 @@ def encode_state(
         if len(packed) < len(raw):
             return packed
     return raw
+
+
+def _profile_doc(profile: Profile) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in PROFILE_FIELDS:
+        value = getattr(profile, name)
+        if value is None:
+            continue
+        if name == "credit_limit":
+            value = {c: str(a) for c, a in sorted(value.items())}
+        elif name == "credit_score":
+            value = [value.score, value.source, _oday(value.as_of)]
+        elif name == "channels":
+            value = sorted(value)
+        values[name] = value
+    versions = {k: [_instant(at), event_id] for k, (at, event_id) in profile.versions.items()}
+    return {"f": values, "v": versions}
+
+
+def _decode_profile(doc: dict[str, Any] | None, zone: str | None) -> Profile:
+    if doc is None:
+        if zone is None:
+            return NO_PROFILE
+        return Profile(time_zone=zone, versions={"time_zone": (_LEGACY_ZONE_AT, "")})
+    values = dict(doc["f"])
+    if "credit_limit" in values:
+        values["credit_limit"] = {c: Decimal(a) for c, a in values["credit_limit"].items()}
+    if "credit_score" in values:
+        score, source, as_of = values["credit_score"]
+        values["credit_score"] = CreditScore(score=score, source=source, as_of=_from_oday(as_of))
+    if "channels" in values:
+        values["channels"] = frozenset(values["channels"])
+    versions = {}
+    for k, (at, event_id) in doc["v"].items():
+        when = _from_instant(at)
+        assert when is not None
+        versions[k] = (when, event_id)
+    return Profile(**values, versions=versions)
+
+
+_LEGACY_ZONE_AT = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _default_closed(outstanding: Decimal) -> ClosedBy | None:
@@ -477,6 +530,7 @@ def _segment_list(segment: Segment) -> list[Any]:
         segment.value_tier,
         segment.risk_bucket,
         segment.priority,
+        segment.delinquency_type,
     ]
 
 
@@ -484,7 +538,7 @@ def decode_state(raw: bytes) -> CustomerState:
     """Rebuild a state written by `encode_state` (this release's format, or format 1 or 2)."""
     doc = _document(raw)
     version = doc.get("v")
-    if version in (3, FORMAT):
+    if version in (3, 4, FORMAT):
         return _decode_v3(doc)
     if version not in READABLE:
         raise ValueError(f"unsupported state format {version!r}")
@@ -629,7 +683,7 @@ def _decode_v3(doc: dict[str, Any]) -> CustomerState:
         last_reason=doc["why"],
         decided_at=None if at is None else datetime.fromisoformat(at),
         last_contact={k: _from_day(v) for k, v in doc["contact"].items()},
-        customer_timezone=doc["tz"],
+        profile=_decode_profile(doc.get("pf"), doc.get("tz")),
         collection=_decode_collection(doc.get("col")),
         statuses=doc.get("st", {}),
         tasks=frozenset(doc.get("tk", ())),
@@ -644,6 +698,7 @@ def _segment(seg: list[Any]) -> Segment:
         value_tier=seg[2],
         risk_bucket=seg[3],
         priority=seg[4],
+        delinquency_type=seg[5] if len(seg) > 5 else "none",
     )
 
 
@@ -704,5 +759,5 @@ def _decode_v2(doc: dict[str, Any]) -> CustomerState:
         last_reason=doc["why"],
         decided_at=None if doc.get("at") is None else datetime.fromisoformat(doc["at"]),
         last_contact={k: date.fromisoformat(v) for k, v in doc.get("contact", {}).items()},
-        customer_timezone=doc.get("tz"),
+        profile=_decode_profile(None, doc.get("tz")),
     )

@@ -33,6 +33,7 @@ _FACTS: dict[type[events.InputEvent], type[facts.Fact]] = {
     events.HoldSet: facts.HoldSet,
     events.HoldReleased: facts.HoldReleased,
     events.ContactOutcome: facts.ContactOutcome,
+    events.CustomerProfileUpdated: facts.ProfileUpdated,
 }
 EVENT_TYPE_OF: dict[type[facts.Fact], str] = {
     fact: model.model_fields["event_type"].annotation.__args__[0]  # type: ignore[union-attr]
@@ -55,7 +56,22 @@ def to_fact(event: events.InputEvent) -> facts.Fact:
         values["instalments"] = tuple(
             facts.Instalment(due_date=i.due_date, amount=i.amount) for i in event.instalments
         )
+    elif isinstance(event, events.CustomerProfileUpdated):
+        values.update(_profile_values(event))
     return kind(**values)
+
+
+def _profile_values(event: events.CustomerProfileUpdated) -> dict[str, Any]:
+    score = event.credit_score
+    return {
+        "credit_limit": None
+        if event.credit_limit is None
+        else tuple(sorted(event.credit_limit.items())),
+        "credit_score": None
+        if score is None
+        else facts.CreditScore(score=score.score, source=score.source, as_of=score.as_of),
+        "channels": None if event.channels is None else frozenset(event.channels),
+    }
 
 
 def fact_event(fact: facts.Fact) -> events.InputEvent:
@@ -73,6 +89,15 @@ def fact_event(fact: facts.Fact) -> events.InputEvent:
         values["instalments"] = [
             {"due_date": i.due_date.isoformat(), "amount": str(i.amount)} for i in fact.instalments
         ]
+    elif isinstance(fact, facts.ProfileUpdated):
+        values["credit_limit"] = None if fact.credit_limit is None else dict(fact.credit_limit)
+        score = fact.credit_score
+        values["credit_score"] = (
+            None
+            if score is None
+            else {"score": score.score, "source": score.source, "as_of": score.as_of}
+        )
+        values["channels"] = None if fact.channels is None else sorted(fact.channels)
     values = {k: v for k, v in values.items() if v is not None}
     return model.model_validate(
         {**values, "event_type": EVENT_TYPE_OF[type(fact)], "schema_version": 1}, strict=False
@@ -92,6 +117,7 @@ def segment_model(segment: Segment) -> events.Segment:
         behavior=segment.behavior,  # type: ignore[arg-type]
         value_tier=segment.value_tier,  # type: ignore[arg-type]
         risk_bucket=segment.risk_bucket,  # type: ignore[arg-type]
+        delinquency_type=segment.delinquency_type,  # type: ignore[arg-type]
         priority=segment.priority,
     )
 

@@ -15,11 +15,15 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from processor.demo.accounts import forgot_one, key_account, with_profile
+from processor.demo.events import PortfolioEvent, stamp
 from schemas import topics
+
+__all__ = ["PROFILES", "PortfolioEvent", "customer_history", "portfolio", "with_lifecycle"]
 
 PROFILES = (
     ("on_time", 0.45),
@@ -47,22 +51,6 @@ _NAMES = (
     "Aperture",
 )
 _SUFFIXES = ("Ltd", "GmbH", "Inc", "BV", "SA", "plc", "LLC")
-
-
-@dataclass(frozen=True, slots=True)
-class PortfolioEvent:
-    """One input event: its topic, key and JSON body, and the business date it happens on."""
-
-    topic: str
-    key: str
-    value: dict[str, Any]
-    on: date
-    profile: str = ""
-
-
-def _stamp(day: date, seconds: int) -> str:
-    moment = datetime.combine(day, time(8, 0), tzinfo=UTC) + timedelta(seconds=seconds)
-    return moment.isoformat()
 
 
 def _late_days(profile: str, rng: random.Random) -> int | None:
@@ -101,7 +89,7 @@ def customer_history(
                     **common,
                     "event_id": f"evt-{invoice_id}-issued",
                     "event_type": "invoice.issued",
-                    "occurred_at": _stamp(issued, n),
+                    "occurred_at": stamp(issued, n),
                     "invoice_id": invoice_id,
                     "amount": str(amount),
                     "currency": currency,
@@ -124,7 +112,7 @@ def customer_history(
                         **common,
                         "event_id": f"evt-{invoice_id}-paid",
                         "event_type": "payment.received",
-                        "occurred_at": _stamp(paid_on, 60 + n),
+                        "occurred_at": stamp(paid_on, 60 + n),
                         "payment_id": f"PAY-{invoice_id[4:]}",
                         "amount": str(amount),
                         "currency": currency,
@@ -145,7 +133,7 @@ def customer_history(
                         **common,
                         "event_id": f"evt-{invoice_id}-due",
                         "event_type": "invoice.due_date_passed",
-                        "occurred_at": _stamp(notice_on, 30 + n),
+                        "occurred_at": stamp(notice_on, 30 + n),
                         "invoice_id": invoice_id,
                         "due_date": due.isoformat(),
                     },
@@ -160,10 +148,12 @@ def portfolio(
 ) -> Iterator[PortfolioEvent]:
     """Every customer's history, merged in business-date order (as the platform would emit it).
 
-    `lifecycle` False: only invoices, payments and due notices (contract 1.0's facts).
+    `lifecycle` False: only invoices, payments and due notices (contract 1.0's facts); True adds
+    the rest of contract 1.1: the lifecycle's facts and customer profiles (`accounts`).
     """
     rng = random.Random(seed)
     life = random.Random(seed * 7919 + 1)
+    accounts = random.Random(seed * 104729 + 3)
     events: list[PortfolioEvent] = []
     names = [p for p, _ in PROFILES]
     weights = [w for _, w in PROFILES]
@@ -172,7 +162,12 @@ def portfolio(
         customer_id = f"cust-{index + 1:05d}"
         history = customer_history(customer_id, profile, today=today, rng=rng, invoices=invoices)
         if lifecycle:
+            if accounts.random() < 0.04:
+                history = key_account(history)
+            if profile != "delinquent" and accounts.random() < 0.12:
+                history = forgot_one(history, today=today, rng=accounts)
             history = with_lifecycle(history, profile, today=today, rng=life)
+            history = with_profile(history, profile, today=today, rng=accounts)
         events += [replace(event, profile=profile) for event in history]
     events.sort(key=lambda e: (e.on, e.value["occurred_at"], e.key))
     yield from events
@@ -191,7 +186,7 @@ def _event(
             "customer_id": customer_id,
             "event_id": f"evt-{key}",
             "event_type": kind,
-            "occurred_at": _stamp(on, seconds),
+            "occurred_at": stamp(on, seconds),
             **fields,
         },
         on,
@@ -553,7 +548,7 @@ def _repaid(
         payment_id=value["payment_id"] + suffix,
         amount=str(amount),
         received_on=when.isoformat(),
-        occurred_at=_stamp(when, 60 + int(value["invoice_id"].rsplit("-", 1)[1])),
+        occurred_at=stamp(when, 60 + int(value["invoice_id"].rsplit("-", 1)[1])),
     )
     return PortfolioEvent(paid.topic, paid.key, value, when)
 

@@ -40,6 +40,7 @@ _FACTS = {
     "invoice.written_off": ("invoice_id",),
     "collection.hold_set": ("hold_id", "reason"),
     "collection.hold_released": ("hold_id",),
+    "customer.profile_updated": ("time_zone", "country", "customer_type", "do_not_contact"),
 }
 
 
@@ -107,7 +108,8 @@ def render(event: dict[str, Any], *, color: bool = False, all_segments: bool = F
     if kind == "customer.segment_changed":
         previous = event.get("previous") or {}
         current = event["current"]
-        if not all_segments and previous.get("risk_bucket") == current["risk_bucket"]:
+        moved = ("risk_bucket", "delinquency_type")
+        if not all_segments and all(previous.get(d) == current.get(d) for d in moved):
             return None
         moves = ", ".join(
             f"{d} {previous.get(d, '-')}→{current[d]}"

@@ -1,18 +1,64 @@
-"""Contact rules: cooldowns between contacts on a channel, and quiet hours on the customer's clock.
+"""Contact rules: which channel, how often, and when, on the customer's clock.
 
-Both are pure functions of the policy, the customer's contact memory and `now`; an action decided
-inside quiet hours is still published at once, with `not_before` saying when it may be carried out.
+Pure functions of the policy, the customer's profile and contact memory, and `now`: a step on a
+channel the customer does not allow (or that bounced) moves to the next allowed one, cooldowns
+space contacts on a channel, and an action decided inside quiet hours is still published at
+once, with `not_before` saying when it may be carried out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from processor.domain.policy import ContactPolicy, QuietHours
+from processor.domain.policy import ContactPolicy, Policy, QuietHours
+from processor.domain.profile import CUSTOMER_FACING
+from processor.domain.state import CustomerState
+
+__all__ = ["CUSTOMER_FACING", "Route", "cooldown_ends", "may_contact", "not_before", "route"]
 
 _SATURDAY = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """The channel an action goes out on, and why it is not the one planned (None: it is)."""
+
+    channel: str
+    note: str | None = None
+
+
+def route(channel: str, action: str, state: CustomerState, policy: Policy) -> Route:
+    """The channel a planned contact may use for this customer.
+
+    Nothing customer-facing to a customer marked do_not_contact, nor on a channel its profile
+    does not allow or that bounced: the contact moves to the next allowed channel in the
+    policy's `contact.channel_order` (a channel that bounced, only when the profile names the
+    customer's channels), and a call task, or a contact with no channel left, becomes an
+    internal task for a collector.
+    """
+    if channel not in CUSTOMER_FACING:
+        return Route(channel)
+    profile = state.profile
+    bounced = state.collection.bounced
+    allowed = profile.allowed_channels - bounced
+    if channel in allowed:
+        return Route(channel)
+    if profile.do_not_contact:
+        why = "the customer is marked do-not-contact"
+    elif channel in bounced:
+        why = f"the customer's {channel} bounced before"
+    else:
+        why = f"the customer does not allow {channel}"
+    if action != "call_task" and profile.channels is not None:
+        order: tuple[str, ...] = policy.contact.channel_order
+        start = order.index(channel) + 1 if channel in order else 0
+        for other in (*order[start:], *order[:start]):
+            if other in allowed:
+                return Route(other, f"{why}, so by {other} instead")
+    return Route("internal", f"{why}, so a collector must decide how to reach them")
 
 
 def cooldown_ends(

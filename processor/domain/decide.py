@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from processor.domain.commitments import Commitment, broken_in_window, commitments
-from processor.domain.contact import not_before
+from processor.domain.calendar import customer_calendar
+from processor.domain.commitments import Commitment, commitments
+from processor.domain.contact import CUSTOMER_FACING, not_before, route
 from processor.domain.facts import DueDatePassed, Fact
 from processor.domain.ids import stable_id
 from processor.domain.ladder import planned_contacts
@@ -32,8 +33,9 @@ from processor.domain.outputs import (
     Withdrawal,
 )
 from processor.domain.owed import Owing, owing
-from processor.domain.plan import LedgerFacts, ledger_facts, policy_plan
+from processor.domain.plan import LedgerFacts, ledger_facts
 from processor.domain.policy import Policy
+from processor.domain.profile import NO_PROFILE
 from processor.domain.reasons import days, situation
 from processor.domain.retention import compact
 from processor.domain.schedule import next_wake
@@ -92,11 +94,10 @@ class Progress:
     applied: bool = False  # False: the event was applied before (a duplicate)
 
 
-def business_date(now: datetime, policy: Policy) -> date:
-    """'Today' on the policy's business calendar."""
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    return now.astimezone(policy_plan(policy).zone).date()
+def business_date(now: datetime, policy: Policy, state: CustomerState | None = None) -> date:
+    """'Today' on the customer's calendar (its profile's zone; the policy's without one)."""
+    profile = NO_PROFILE if state is None else state.profile
+    return customer_calendar(profile, policy).today(now)
 
 
 def _decide_fact(
@@ -154,8 +155,9 @@ def decide(
     On the first decision of a business day, the new state's old history is archived: the
     outputs are decided first, and archiving changes no later decision (see `retention`).
     """
-    today = business_date(now, policy)
-    facts = ledger_facts(after.ledger)
+    calendar = customer_calendar(after.profile, policy)
+    today = calendar.today(now)
+    facts = ledger_facts(after.ledger, calendar)
     flags = tuple(_new_flags(after, facts, cause, today, policy))
     flagged = after.flags
     if flags:
@@ -164,7 +166,7 @@ def decide(
     assessment, owed, found = standing(after, today, policy)
     change = _segment_change(after, assessment, cause)
     contacts = planned_contacts(after, facts, flagged, assessment, cause, now, today, policy, owed)
-    thanks = _thank_yous(before, after, flagged, assessment, cause, now, policy)
+    thanks = _thank_yous(before, after, facts, flagged, assessment, cause, now, policy)
     done = contacts.done_steps
     if thanks:
         done = dict(done)
@@ -194,7 +196,7 @@ def decide(
         last_reason=change.reason if change else after.last_reason,
         decided_at=now,
         last_contact=contacts.last_contact,
-        customer_timezone=after.customer_timezone,
+        profile=after.profile,
         collection=collection
         if life.sent is collection.sent
         else replace(collection, sent=life.sent),
@@ -224,29 +226,34 @@ def standing(
     Its assessment, what may be chased of each open invoice, and its commitments: the snapshot
     shows the same figures the decision used.
     """
-    facts = ledger_facts(state.ledger)
+    facts = ledger_facts(state.ledger, customer_calendar(state.profile, policy))
     collection = state.collection
     found = (
         commitments(state.ledger, collection, today, policy.collection.promise_grace_days)
         if collection.promises or collection.plans
         else []
     )
-    broken = broken_in_window(found, today, policy.behavior.window_days) if found else 0
-    assessment = assessed(facts, today, policy, broken=broken)
+    assessment = assessed(state, facts, today, policy, found)
     owed = owing(state.ledger, collection, facts.open, found, today, policy)
     return assessment, owed, found
 
 
-def _detection(ledger: Ledger, invoice: Invoice, today: date, policy: Policy) -> DetectedBy | None:
-    """How lateness is known for an unflagged invoice, or None if it is not (yet) late."""
+def _detection(
+    ledger: Ledger, invoice: Invoice, payable: date, today: date, policy: Policy
+) -> DetectedBy | None:
+    """How lateness is known for an unflagged invoice, or None if it is not (yet) late.
+
+    `payable` is the day it may be paid by (a due date on a non-business day moves to the next
+    business day): a due notice, a payment or the clock says it is late only after that day.
+    """
     balance = ledger.balances[invoice.invoice_id]
-    if balance.settled_on is not None and balance.settled_on <= invoice.due_date:
+    if balance.settled_on is not None and balance.settled_on <= payable:
         return None
-    if invoice.invoice_id in ledger.due_notices:
+    if invoice.invoice_id in ledger.due_notices and today > payable:
         return "due_date_event"
-    if balance.last_paid_on is not None and balance.last_paid_on > invoice.due_date:
+    if balance.last_paid_on is not None and balance.last_paid_on > payable:
         return "late_payment"
-    if balance.outstanding > ZERO and (today - invoice.due_date).days > policy.clock_grace_days:
+    if balance.outstanding > ZERO and (today - payable).days > policy.clock_grace_days:
         return "clock"
     return None
 
@@ -260,7 +267,8 @@ def _new_flags(
     for invoice in facts.flaggable:
         if invoice.invoice_id in flags:
             continue
-        detected_by = _detection(ledger, invoice, today, policy)
+        payable = facts.payable_by(invoice)
+        detected_by = _detection(ledger, invoice, payable, today, policy)
         if detected_by is None:
             continue
         balance = ledger.balances[invoice.invoice_id]
@@ -269,17 +277,26 @@ def _new_flags(
             event_id=stable_id("flag", state.customer_id, invoice.invoice_id),
             invoice_id=invoice.invoice_id,
             due_date=invoice.due_date,
-            days_past_due=max(1, (reference - invoice.due_date).days),
+            days_past_due=max(1, (reference - payable).days),
             amount_outstanding=balance.outstanding,
             currency=invoice.currency,
             detected_by=detected_by,
-            caused_by=cause.id if detected_by != "clock" else _clock_cause(cause, today),
+            caused_by=cause.id
+            if detected_by != "clock"
+            else _clock_cause(cause, payable, facts, policy),
         )
 
 
-def _clock_cause(cause: Cause, today: date) -> str:
-    """Clock detections name the clock even when an event woke the customer up."""
-    return cause.id if cause.is_clock else f"clock:{today.isoformat()}"
+def _clock_cause(cause: Cause, payable: date, facts: LedgerFacts, policy: Policy) -> str:
+    """Clock detections name the clock, even when an event woke the customer up.
+
+    Then the cause is the instant the clock would have flagged it: the start of the customer's
+    day after the payable-by date plus the grace (an RFC 3339 timestamp, like every clock cause).
+    """
+    if cause.is_clock:
+        return cause.id
+    late_from = payable + timedelta(days=policy.clock_grace_days + 1)
+    return Cause.clock(facts.calendar.start_of(late_from)).id
 
 
 def _segment_change(
@@ -313,6 +330,7 @@ def _segment_key(segment: Segment) -> str:
 def _thank_yous(
     before: CustomerState,
     after: CustomerState,
+    facts: LedgerFacts,
     flagged: Mapping[str, DetectedBy],
     assessment: Assessment,
     cause: Cause,
@@ -322,6 +340,9 @@ def _thank_yous(
     """A thank-you per currency for flagged invoices this change paid in full, late."""
     rule = policy.thank_you
     if not rule.enabled or before.ledger is after.ledger:  # nothing was paid: no thanks
+        return []
+    channel = route(rule.channel, "thank_you", after, policy)
+    if channel.channel not in CUSTOMER_FACING:  # a courtesy is not worth a collector's task
         return []
     paid_now = []
     for invoice_id, old in before.ledger.balances.items():
@@ -333,7 +354,7 @@ def _thank_yous(
             and new.is_paid
             and new.closed_by == "paid"
             and new.settled_on is not None
-            and new.settled_on > after.ledger.invoices[invoice_id].due_date
+            and new.settled_on > facts.payable_by(after.ledger.invoices[invoice_id])
             and rule.rule_id not in after.done_steps.get(invoice_id, frozenset())
         ):
             paid_now.append(after.ledger.invoices[invoice_id])
@@ -342,7 +363,10 @@ def _thank_yous(
         group = sorted((i for i in paid_now if i.currency == currency), key=lambda i: i.invoice_id)
         invoice_ids = tuple(i.invoice_id for i in group)
         days_late = max(
-            ((after.ledger.balances[i.invoice_id].settled_on or i.due_date) - i.due_date).days
+            (
+                (after.ledger.balances[i.invoice_id].settled_on or facts.payable_by(i))
+                - facts.payable_by(i)
+            ).days
             for i in group
         )
         stage = (
@@ -361,7 +385,7 @@ def _thank_yous(
             ActionRequest(
                 event_id=stable_id("action", after.customer_id, rule.rule_id, *invoice_ids),
                 action="thank_you",
-                channel=rule.channel,
+                channel=channel.channel,
                 tone="friendly",
                 stage=stage,
                 invoice_ids=invoice_ids,
@@ -376,10 +400,7 @@ def _thank_yous(
                 reason=reason,
                 caused_by=cause.id,
                 not_before=not_before(
-                    rule.channel,
-                    now,
-                    policy.customer_zone(after.customer_timezone),
-                    policy.contact.quiet_hours,
+                    channel.channel, now, facts.calendar.zone, policy.contact.quiet_hours
                 ),
                 steps=tuple((i, rule.rule_id) for i in invoice_ids),
             )

@@ -3,7 +3,8 @@
 These mirror the contract's input events without depending on the wire format, so the domain
 can be driven by the stream, by a simulation or by a test alike. Money facts (invoices, payments,
 credit notes, voids, write-offs, due-date changes, reversals, due notices) go to the ledger;
-collection facts (disputes, promises, plans, holds, contact outcomes) say what may be chased.
+collection facts (disputes, promises, plans, holds, contact outcomes) say what may be chased;
+the customer's profile says who the customer is (zone, country, limits, score, channels).
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ class InvoiceIssued(_Fact):
     due_date: date
     customer_name: str | None = None
     terms: str | None = None
-    customer_timezone: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -183,6 +183,31 @@ class ContactOutcome(_Fact):
     at: datetime
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreditScore:
+    """A credit bureau's (or the team's own) score of the customer: 0 worst, 100 best."""
+
+    score: int
+    source: str | None = None
+    as_of: date | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProfileUpdated(_Fact):
+    """What the platform knows of the customer; None: absent, the stored value stays."""
+
+    name: str | None = None
+    time_zone: str | None = None
+    country: str | None = None
+    customer_type: str | None = None
+    # Currency -> the credit the customer is allowed (replaced as a whole when present).
+    credit_limit: tuple[tuple[str, Decimal], ...] | None = None
+    credit_score: CreditScore | None = None
+    # Allowed customer-facing channels (empty: none); None: absent.
+    channels: frozenset[str] | None = None
+    do_not_contact: bool | None = None
+
+
 MoneyFact = (
     InvoiceIssued
     | PaymentReceived
@@ -202,6 +227,6 @@ CollectionFact = (
     | HoldReleased
     | ContactOutcome
 )
-Fact = MoneyFact | CollectionFact
+Fact = MoneyFact | CollectionFact | ProfileUpdated
 # The money facts as a tuple of classes, for isinstance (the union above, not a second list).
 MONEY_FACTS: tuple[type, ...] = get_args(MoneyFact)

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
-from processor.domain.contact import cooldown_ends, may_contact, not_before
+from processor.domain.contact import CUSTOMER_FACING, cooldown_ends, may_contact, not_before, route
 from processor.domain.ids import stable_id
-from processor.domain.ledger import ZERO, Invoice, Ledger
+from processor.domain.ledger import ZERO, Invoice
 from processor.domain.outputs import ActionRequest, Cause
 from processor.domain.owed import Owing
 from processor.domain.plan import (
@@ -30,7 +30,6 @@ from processor.domain.plan import (
     OpenInvoice,
     PolicyPlan,
     RungPlan,
-    ledger_facts,
     policy_plan,
 )
 from processor.domain.policy import LadderStep, Policy
@@ -41,7 +40,7 @@ from processor.domain.state import CustomerState, DetectedBy
 _NOTHING: frozenset[str] = frozenset()
 _NO_RUNGS: frozenset[int] = frozenset()
 ESCALATIONS = frozenset({"credit_hold", "agency_referral"})
-CUSTOMER_FACING = frozenset({"email", "sms", "phone", "letter"})
+__all__ = ["CUSTOMER_FACING", "ESCALATIONS", "Contacts", "DueStep", "due_steps", "planned_contacts"]
 
 _DETECTION_TEXT = {
     "due_date_event": "per the platform's due-date notice",
@@ -60,7 +59,8 @@ class DueStep:
     outstanding: Decimal  # what may be chased (the outstanding amount less what is paused)
     first_seen_late: bool = False
     owing: Owing | None = None
-    bounced: str | None = None  # the channel the step was meant for, when it bounced
+    # Why the step goes out on another channel than the ladder's (None: it does not).
+    rerouted: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,10 +91,12 @@ def due_steps(
     superseded, never sent in a burst; and a rung taken on a channel under one bucket's ladder is
     not taken again under another's. `owed` says what may be chased (`processor.domain.owed`): an
     invoice with nothing to chase has no due step; one covered by unapplied cash only reminders;
-    a rung the customer was reached on is not contacted again; a bounced channel is replaced by
-    an internal task. An escalation (credit hold, agency referral) needs a customer-facing
-    contact about the invoice `collection.escalation_notice_days` before: without one (an
-    invoice first seen late) the rung before escalation is taken instead.
+    a rung the customer was reached on is not contacted again; a channel the customer does not
+    allow, or that bounced, is replaced (`contact.route`). `risk_bucket` names the ladder (the
+    assessment's, which the delinquency type's approach may change). An escalation (credit
+    hold, agency referral) needs a customer-facing contact about the invoice
+    `collection.escalation_notice_days` before: without one (an invoice first seen late) the
+    rung before escalation is taken instead.
     """
     if not facts.open:
         return []
@@ -159,19 +161,21 @@ def _rung_steps(
             if (taken_rung := plan.rungs.get(step_id)) is not None and taken_rung[0] == rung
         }
         steps = [step for step in steps if step.channel not in taken]
-    bounced = state.collection.bounced
-    return [
-        DueStep(
-            invoice=invoice,
-            step=_rerouted(step, bounced),
-            on=invoice.due_date + timedelta(days=rung),
-            outstanding=row.outstanding if owing is None else owing.chaseable,
-            first_seen_late=first_seen_late,
-            owing=owing,
-            bounced=step.channel if step.channel in bounced else None,
+    due = []
+    for step in steps:
+        way = route(step.channel, step.action, state, policy)
+        due.append(
+            DueStep(
+                invoice=invoice,
+                step=step if way.note is None else step.model_copy(update={"channel": way.channel}),
+                on=date.fromordinal(row.due + rung),
+                outstanding=row.outstanding if owing is None else owing.chaseable,
+                first_seen_late=first_seen_late,
+                owing=owing,
+                rerouted=way.note,
+            )
         )
-        for step in steps
-    ]
+    return due
 
 
 def _contacted(done: frozenset[str], rungs: Mapping[str, tuple[int, str]]) -> bool:
@@ -203,20 +207,11 @@ def _before_escalation(
     return -1
 
 
-def _rerouted(step: LadderStep, bounced: frozenset[str]) -> LadderStep:
-    """A step on a channel that bounced becomes a collector's task (internal)."""
-    if step.channel not in bounced:
-        return step
-    return step.model_copy(update={"channel": "internal"})
-
-
-def chased_currencies(ledger: Ledger, policy: Policy) -> set[str]:
+def chased_currencies(facts: LedgerFacts, policy: Policy) -> set[str]:
     """Currencies the customer owes at least the policy's minimum in (the others wait)."""
     minimum = policy.contact.minimum_amount
     return {
-        currency
-        for currency, owed in ledger_facts(ledger).owed.items()
-        if owed >= minimum.get(currency, ZERO)
+        currency for currency, owed in facts.owed.items() if owed >= minimum.get(currency, ZERO)
     }
 
 
@@ -232,7 +227,7 @@ def planned_contacts(
     owed: Mapping[str, Owing] | None = None,
 ) -> Contacts:
     """The ladder actions due on `today`, after the minimum amount, cooldowns and merging."""
-    due = due_steps(state, facts, flagged, assessment.segment.risk_bucket, today, policy, owed)
+    due = due_steps(state, facts, flagged, assessment.ladder, today, policy, owed)
     if not due:
         return Contacts(
             actions=(),
@@ -241,7 +236,7 @@ def planned_contacts(
             first_contact=state.first_contact,
         )
     groups: dict[tuple[str, str], list[DueStep]] = {}
-    chased = chased_currencies(state.ledger, policy)
+    chased = chased_currencies(facts, policy)
     for item in due:
         if item.invoice.currency not in chased:
             continue
@@ -260,7 +255,7 @@ def planned_contacts(
     first_contact = dict(state.first_contact)
     actions = []
     for (channel_name, _currency), group in sorted(groups.items()):
-        action = _contact(state, group, flagged, assessment, cause, now, today, policy)
+        action = _contact(state, facts, group, flagged, assessment, cause, now, today, policy)
         actions.append(action)
         last_contact[channel_name] = today
         for invoice_id, step_id in action.steps:
@@ -285,6 +280,7 @@ def _lead(group: list[DueStep], policy: Policy) -> DueStep:
 
 def _contact(
     state: CustomerState,
+    facts: LedgerFacts,
     group: list[DueStep],
     flagged: Mapping[str, DetectedBy],
     assessment: Assessment,
@@ -299,12 +295,15 @@ def _contact(
     amount = sum(owed.values(), ZERO)
     currency = lead.invoice.currency
     step = lead.step
-    zone = policy.customer_zone(state.customer_timezone)
+    tone = step.tone
+    early_tone = policy.delinquency.approach_for(assessment.segment.delinquency_type).early_tone
+    if early_tone is not None and step.stage == "early_delinquency":
+        tone = early_tone
     return ActionRequest(
         event_id=stable_id("action", state.customer_id, *(f"{i}:{s}" for i, s in steps)),
         action=step.action,
         channel=step.channel,
-        tone=step.tone,
+        tone=tone,
         stage=step.stage,
         invoice_ids=tuple(sorted(owed)),
         amount_outstanding=amount,
@@ -314,10 +313,20 @@ def _contact(
         rule_id=step.id,
         policy_version=policy.version,
         reason=_reason(
-            group, lead, amount, currency, flagged, assessment, today, policy, state.last_contact
+            group,
+            lead,
+            tone,
+            amount,
+            currency,
+            facts,
+            flagged,
+            assessment,
+            today,
+            policy,
+            state.last_contact,
         ),
         caused_by=cause.id,
-        not_before=not_before(step.channel, now, zone, policy.contact.quiet_hours),
+        not_before=not_before(step.channel, now, facts.calendar.zone, policy.contact.quiet_hours),
         steps=steps,
     )
 
@@ -325,8 +334,10 @@ def _contact(
 def _reason(
     group: list[DueStep],
     lead: DueStep,
+    tone: str,
     amount: Decimal,
     currency: str,
+    facts: LedgerFacts,
     flagged: Mapping[str, DetectedBy],
     assessment: Assessment,
     today: date,
@@ -334,15 +345,19 @@ def _reason(
     last_contact: Mapping[str, date],
 ) -> str:
     """Which facts fired which rule, in sentences a collector can read."""
-    parts = [_invoice_clause(item, flagged, today) for item in sorted(group, key=_by_invoice)]
+    parts = [
+        _invoice_clause(item, facts, flagged, today) for item in sorted(group, key=_by_invoice)
+    ]
     subject = "; ".join(parts)
     step = lead.step
-    what = f"{step.tone} {step.action.replace('_', ' ')} by {step.channel}"
+    what = f"{tone} {step.action.replace('_', ' ')} by {step.channel}"
     notes = ""
-    if lead.bounced is not None:
+    if lead.rerouted is not None:
+        notes += f" The rung is by {_planned_channel(lead, policy)}, but {lead.rerouted}."
+    if tone != step.tone:
         notes += (
-            f" The customer's {lead.bounced} bounced before, so a collector must reach them "
-            "another way."
+            f" The tone is {tone}, not the rung's {step.tone}: the delinquency is "
+            f"{assessment.segment.delinquency_type}."
         )
     if any(d.first_seen_late for d in group):
         notes += (
@@ -359,18 +374,27 @@ def _reason(
     merged = ""
     if len(group) > 1:
         merged = f" One contact covers {len(group)} due steps ({amount} {currency} in total)."
+    ladder = ""
+    if assessment.ladder != assessment.segment.risk_bucket:
+        ladder = f" ({assessment.segment.delinquency_type}: the {assessment.ladder}-risk ladder)"
     return (
-        f"{subject}. Customer is {assessment.segment.risk_bucket} risk: "
+        f"{subject}. Customer is {assessment.segment.risk_bucket} risk{ladder}: "
         f"{situation(assessment)}. Rule {step.id} (policy {policy.version}, "
         f"{_offset_text(step.offset_days)}): {what}.{merged}{notes}"
     )
+
+
+def _planned_channel(item: DueStep, policy: Policy) -> str:
+    return policy_plan(policy).rungs[item.step.id][1]
 
 
 def _by_invoice(item: DueStep) -> tuple[str, str]:
     return item.invoice.invoice_id, item.step.id
 
 
-def _invoice_clause(item: DueStep, flagged: Mapping[str, DetectedBy], today: date) -> str:
+def _invoice_clause(
+    item: DueStep, facts: LedgerFacts, flagged: Mapping[str, DetectedBy], today: date
+) -> str:
     invoice = item.invoice
     owed = f"{item.outstanding} {invoice.currency} outstanding"
     owing = item.owing
@@ -381,14 +405,18 @@ def _invoice_clause(item: DueStep, flagged: Mapping[str, DetectedBy], today: dat
         )
     elif owing is not None and owing.reminder_only:
         owed += "; unapplied cash of the customer's may cover it, so only a reminder"
-    late_by = (today - invoice.due_date).days
+    payable = facts.payable_by(invoice)
+    late_by = (today - payable).days
     if late_by <= 0:
-        when = "due today" if late_by == 0 else f"due in {days(-late_by)} on {invoice.due_date}"
+        when = "due today" if late_by == 0 else f"due in {days(-late_by)} on {payable}"
         return f"Invoice {invoice.invoice_id} ({owed}) is {when}, step {item.step.id}"
     how = _DETECTION_TEXT[flagged[invoice.invoice_id]]
+    due = f"due {invoice.due_date}"
+    if payable != invoice.due_date:
+        due += f", payable by {payable} as the due date is not a business day"
     return (
         f"Invoice {invoice.invoice_id} ({owed}) is {days(late_by)} past due "
-        f"(due {invoice.due_date}, late {how}), step {item.step.id}"
+        f"({due}, late {how}), step {item.step.id}"
     )
 
 

@@ -15,15 +15,15 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from processor.domain.calendar import customer_calendar
 from processor.domain.collection import Sent
 from processor.domain.commitments import Commitment
-from processor.domain.contact import not_before
+from processor.domain.contact import CUSTOMER_FACING, not_before, route
 from processor.domain.ids import stable_id
-from processor.domain.ladder import CUSTOMER_FACING
 from processor.domain.ledger import ZERO, Invoice, Ledger
 from processor.domain.outputs import ActionRequest, Cause, CommitmentStatus, Withdrawal
 from processor.domain.owed import Owing
-from processor.domain.plan import policy_plan
+from processor.domain.plan import LedgerFacts, ledger_facts, policy_plan
 from processor.domain.policy import FollowUpRule, Policy
 from processor.domain.reasons import days
 from processor.domain.segmentation import Assessment
@@ -52,6 +52,7 @@ class _Context:
     now: datetime
     today: date
     policy: Policy
+    facts: LedgerFacts
 
     def action(
         self,
@@ -64,13 +65,19 @@ class _Context:
         reason: str,
         payment_ids: tuple[str, ...] = (),
     ) -> ActionRequest:
-        """A task or a courtesy, with a stage from the oldest invoice's days past due."""
-        oldest = max(((self.today - i.due_date).days for i in invoices), default=0)
-        zone = self.policy.customer_zone(self.state.customer_timezone)
+        """A task or a courtesy, with a stage from the oldest invoice's days past due.
+
+        A customer-facing one goes where the customer may be reached (`contact.route`).
+        """
+        facts = self.facts
+        oldest = max(((self.today - facts.payable_by(i)).days for i in invoices), default=0)
+        way = route(rule.channel, kind, self.state, self.policy)
+        if way.note is not None:
+            reason += f" It is by {way.channel}, not {rule.channel}: {way.note}."
         return ActionRequest(
             event_id=stable_id("action", self.state.customer_id, rule.rule_id, key),
             action=kind,
-            channel=rule.channel,
+            channel=way.channel,
             tone=rule.tone,
             stage=self.policy.stage_for(oldest),
             invoice_ids=tuple(sorted(i.invoice_id for i in invoices)),
@@ -82,7 +89,9 @@ class _Context:
             policy_version=self.policy.version,
             reason=reason,
             caused_by=self.cause.id,
-            not_before=not_before(rule.channel, self.now, zone, self.policy.contact.quiet_hours),
+            not_before=not_before(
+                way.channel, self.now, facts.calendar.zone, self.policy.contact.quiet_hours
+            ),
             payment_ids=payment_ids,
         )
 
@@ -104,7 +113,8 @@ def lifecycle(
 
     `done_steps` are the steps taken, this decision's included.
     """
-    ctx = _Context(after, assessment, cause, now, today, policy)
+    facts = ledger_facts(after.ledger, customer_calendar(after.profile, policy))
+    ctx = _Context(after, assessment, cause, now, today, policy, facts)
     tasks = set(after.tasks)
     actions: list[ActionRequest] = []
     statuses: list[CommitmentStatus] = []
@@ -116,6 +126,8 @@ def lifecycle(
     if after.ledger.held:
         _reconcile(ctx, tasks, actions)
     _residues(ctx, owed, tasks, actions)
+    if assessment.credit.utilisation:
+        _credit_limits(ctx, tasks, actions)
     changed = before.ledger is not after.ledger
     if changed:  # only a change of the ledger settles a debt behind a hold or a referral
         _releases(ctx, done_steps, tasks, actions)
@@ -323,7 +335,7 @@ def _residues(
         o = owed[invoice_id]
         key = f"residue:{invoice_id}"
         invoice = invoices[invoice_id]
-        if not o.residue or key in tasks or ctx.today <= invoice.due_date:
+        if not o.residue or key in tasks or ctx.today <= ctx.facts.payable_by(invoice):
             continue
         tasks.add(key)
         tolerance = rules.tolerance_for(invoice.currency)
@@ -339,6 +351,37 @@ def _residues(
                 f"{invoice.currency} tolerance of {tolerance}: it is not chased or aged; review "
                 f"it for a small-balance write-off. Rule {rules.write_off_review.rule_id}.",
             )
+        )
+
+
+def _credit_limits(ctx: _Context, tasks: set[str], actions: list[ActionRequest]) -> None:
+    """Owing more than the credit limit raises a credit hold at once; back under, its release."""
+    rules, collection = ctx.policy.risk.utilisation, ctx.policy.collection
+    if not rules.hold_when_over:
+        return
+    for currency, owed, limit in ctx.assessment.credit.utilisation:
+        key = f"credit-limit:{currency}"
+        over = owed > limit
+        if over == (key in tasks):
+            continue
+        invoices = [r.invoice for r in ctx.facts.open if r.invoice.currency == currency]
+        if over:
+            tasks.add(key)
+            rule, kind = collection.credit_limit_hold, "credit_hold"
+            reason = (
+                f"The customer owes {owed} {currency}, over its credit limit of {limit} "
+                f"{currency} by {owed - limit}: hold further credit until it is back under. "
+                f"Rule {rule.rule_id}."
+            )
+        else:
+            tasks.discard(key)
+            rule, kind = collection.credit_limit_release, "credit_hold_release"
+            reason = (
+                f"The customer owes {owed} {currency}, within its credit limit of {limit} "
+                f"{currency} again: release the hold on further credit. Rule {rule.rule_id}."
+            )
+        actions.append(
+            ctx.action(kind, rule, f"{currency}:{ctx.cause.id}", invoices, owed, currency, reason)
         )
 
 
@@ -421,16 +464,21 @@ def _sent(
         live = [
             i for i in item.invoice_ids if (o := owed.get(i)) is not None and o.chaseable > ZERO
         ]
-        if live:
+        way = route(item.channel, item.action, state, ctx.policy)
+        if live and way.note is None:
             continue
-        why = "; ".join(_moot(ledger, owed, i) for i in item.invoice_ids)
+        if live:
+            why = way.note or ""
+        else:
+            why = "; ".join(_moot(ledger, owed, i) for i in item.invoice_ids)
         withdrawals.append(
             Withdrawal(
                 event_id=stable_id("withdrawal", state.customer_id, event_id),
                 withdraws=event_id,
                 invoice_ids=item.invoice_ids,
                 reason=f"Withdraw the {item.action.replace('_', ' ')} by {item.channel} due at "
-                f"{item.not_before.isoformat()}: {why}, so nothing it asks for is owed now.",
+                f"{item.not_before.isoformat()}: {why}"
+                + (", so nothing it asks for is owed now." if not live else "."),
                 caused_by=ctx.cause.id,
             )
         )

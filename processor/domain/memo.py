@@ -46,3 +46,44 @@ class IdentityMemo(Generic[K, V]):
     def __len__(self) -> int:
         """How many live objects have a derived value."""
         return len(self._entries)
+
+
+E = TypeVar("E")
+
+
+class PairMemo(Generic[K, E, V]):
+    """`derive(key, extra)` per live key object, for the last `extra` it was asked with.
+
+    For values that depend on a second, shared object (a ledger's views on one customer's
+    calendar): asking with another `extra` (the same object, by identity) derives again.
+    """
+
+    __slots__ = ("_derive", "_entries")
+
+    def __init__(self, derive: Callable[[K, E], V]) -> None:
+        self._derive = derive
+        self._entries: dict[int, tuple[weakref.ref[K], E, V]] = {}
+
+    def __call__(self, key: K, extra: E) -> V:
+        """The value derived from `key` and `extra`, derived now if not held for both."""
+        entry = self._entries.get(id(key))
+        if entry is not None and entry[0]() is key and entry[1] is extra:
+            return entry[2]
+        value = self._derive(key, extra)
+        ident = id(key)
+        entries = self._entries
+        if entry is not None and entry[0]() is key:
+            entries[ident] = (entry[0], extra, value)
+            return value
+
+        def forget(ref: weakref.ref[K]) -> None:
+            current = entries.get(ident)
+            if current is not None and current[0] is ref:
+                del entries[ident]
+
+        entries[ident] = (weakref.ref(key, forget), extra, value)
+        return value
+
+    def __len__(self) -> int:
+        """How many live objects have a derived value."""
+        return len(self._entries)

@@ -12,10 +12,10 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
+from processor.domain.calendar import AS_DUE_UTC, Calendar
 from processor.domain.ledger import ZERO, Invoice, Ledger
-from processor.domain.memo import IdentityMemo
+from processor.domain.memo import IdentityMemo, PairMemo
 from processor.domain.policy import (
     ACTION_SEVERITY,
     RISK_BUCKETS,
@@ -47,7 +47,6 @@ class RungPlan:
 class PolicyPlan:
     """A policy's precomputations."""
 
-    zone: ZoneInfo
     ladders: dict[str, RungPlan]
     # Step id -> (offset, channel), over every bucket's ladder (ids are unique across them).
     rungs: dict[str, tuple[int, str]]
@@ -58,6 +57,7 @@ class PolicyPlan:
     # Channel -> cooldown days, for channels that have one.
     cooldown: dict[str, int]
     clock_flag_after: int  # days after the due date the clock flags an unnoticed invoice
+    unpaid_late_after: int  # days past due from which an unpaid invoice counts as late
     behaviour_window: int
     tier_window: int
 
@@ -76,7 +76,6 @@ def _plan(policy: Policy) -> PolicyPlan:
     ladders = {bucket: _rung_plan(policy.ladder.for_risk(bucket)) for bucket in RISK_BUCKETS}
     steps = [step for bucket in RISK_BUCKETS for step in policy.ladder.for_risk(bucket)]
     return PolicyPlan(
-        zone=policy.zone,
         ladders=ladders,
         rungs={s.id: (s.offset_days, s.channel) for s in steps},
         actions={s.id: s.action for s in steps},
@@ -91,6 +90,7 @@ def _plan(policy: Policy) -> PolicyPlan:
         },
         cooldown={str(c): d for c, d in policy.contact.cooldown_days.items() if d > 0},
         clock_flag_after=policy.clock_grace_days + 1,
+        unpaid_late_after=policy.behavior.unpaid_late_after_days,
         behaviour_window=policy.behavior.window_days,
         tier_window=policy.value_tier.window_days,
     )
@@ -101,7 +101,11 @@ policy_plan: IdentityMemo[Policy, PolicyPlan] = IdentityMemo(_plan)
 
 @dataclass(slots=True)
 class OpenInvoice:
-    """An unpaid invoice with its day numbers and what it still owes (never changed once made)."""
+    """An unpaid invoice with its day numbers and what it still owes (never changed once made).
+
+    `due` is the day it may be paid by on the customer's calendar (its due date, or the next
+    business day after a weekend or holiday): every lateness counts from it.
+    """
 
     invoice: Invoice
     due: int
@@ -128,9 +132,17 @@ class LedgerFacts:
     flaggable: tuple[Invoice, ...]
     # The oldest date retention could archive something at (None: nothing to archive).
     earliest_archivable: date | None
+    # Invoice -> the day it may be paid by (every invoice not voided).
+    payable: dict[str, int]
+    calendar: Calendar
+
+    def payable_by(self, invoice: Invoice) -> date:
+        """The date `invoice` may be paid by on the customer's calendar."""
+        day = self.payable.get(invoice.invoice_id)
+        return invoice.due_date if day is None else date.fromordinal(day)
 
 
-def _facts(ledger: Ledger) -> LedgerFacts:
+def _facts(ledger: Ledger, calendar: Calendar) -> LedgerFacts:
     balances = ledger.balances
     open_rows = []
     owed: dict[str, Decimal] = {}
@@ -140,6 +152,7 @@ def _facts(ledger: Ledger) -> LedgerFacts:
     invoiced = []
     flaggable = []
     settled_days = []
+    payable = {}
     for invoice_id, inv in ledger.invoices.items():
         balance = balances[invoice_id]
         closed_by = balance.closed_by
@@ -147,7 +160,8 @@ def _facts(ledger: Ledger) -> LedgerFacts:
             settled_days += [balance.settled_on] if balance.settled_on else []
             continue
         issued = inv.issued_on.toordinal()
-        due = inv.due_date.toordinal()
+        due = calendar.payable_by(inv.due_date).toordinal()
+        payable[invoice_id] = due
         issued_days.append(issued)
         invoiced.append((issued, inv.currency, inv.amount))
         outstanding = balance.outstanding
@@ -168,7 +182,7 @@ def _facts(ledger: Ledger) -> LedgerFacts:
     if len(open_rows) > 1:
         open_rows.sort(key=_due_order)
     if len(flaggable) > 1:
-        flaggable.sort(key=_flag_order)
+        flaggable.sort(key=lambda inv: (payable[inv.invoice_id], inv.due_date, inv.invoice_id))
     issued_days.sort()
     paid_days.sort()
     return LedgerFacts(
@@ -180,6 +194,8 @@ def _facts(ledger: Ledger) -> LedgerFacts:
         invoiced=tuple(invoiced),
         flaggable=tuple(flaggable),
         earliest_archivable=_earliest(ledger, settled_days),
+        payable=payable,
+        calendar=calendar,
     )
 
 
@@ -198,13 +214,9 @@ def _settlement(
     return [(settled_day, settled_day - due if settled_day > due else 0)]
 
 
-def _due_order(row: OpenInvoice) -> tuple[date, date, str]:
+def _due_order(row: OpenInvoice) -> tuple[int, date, date, str]:
     inv = row.invoice
-    return (inv.due_date, inv.issued_on, inv.invoice_id)
-
-
-def _flag_order(invoice: Invoice) -> tuple[date, str]:
-    return (invoice.due_date, invoice.invoice_id)
+    return (row.due, inv.due_date, inv.issued_on, inv.invoice_id)
 
 
 def _earliest(ledger: Ledger, settled_days: list[date]) -> date | None:
@@ -226,4 +238,13 @@ def _earliest(ledger: Ledger, settled_days: list[date]) -> date | None:
     return min(days, default=None)
 
 
-ledger_facts: IdentityMemo[Ledger, LedgerFacts] = IdentityMemo(_facts)
+_ledger_facts: PairMemo[Ledger, Calendar, LedgerFacts] = PairMemo(_facts)
+
+
+def ledger_facts(ledger: Ledger, calendar: Calendar = AS_DUE_UTC) -> LedgerFacts:
+    """The ledger's derived views on a customer's calendar (default: due dates as they are).
+
+    Decisions pass the customer's calendar; views that do not depend on due dates (retention's
+    earliest archivable date, figures in tests) may take the default.
+    """
+    return _ledger_facts(ledger, calendar)

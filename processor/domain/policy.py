@@ -7,11 +7,12 @@ module is only the model, so the domain can take a policy without touching the f
 from __future__ import annotations
 
 from datetime import time
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -21,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from processor.domain.money import fits, minor_unit
+from processor.domain.money import ISO_CURRENCIES, fits, minor_unit
 
 # The contract's aging buckets: (most days past due in the bucket, name); beyond the last, "120+".
 AGING_EDGES = ((0, "current"), (30, "1-30"), (60, "31-60"), (90, "61-90"), (120, "91-120"))
@@ -29,6 +30,11 @@ AGING_BUCKETS = (*(name for _, name in AGING_EDGES), "120+")
 BEHAVIORS = ("new", "on_time", "occasionally_late", "habitually_late")
 VALUE_TIERS = ("small", "mid", "key")
 RISK_BUCKETS = ("low", "medium", "high")
+DELINQUENCY_TYPES = ("none", "accidental", "disorganized", "strategic", "distressed")
+# How much is past due, against the currency's value-tier thresholds (see `ValueTierPolicy`).
+STAKE_LEVELS = ("minor", "small", "mid", "key")
+CustomerChannel = Literal["email", "sms", "phone", "letter"]
+CUSTOMER_CHANNELS: tuple[CustomerChannel, ...] = ("email", "sms", "phone", "letter")
 
 ActionName = Literal[
     "reminder", "call_task", "payment_plan_offer", "credit_hold", "agency_referral"
@@ -50,6 +56,12 @@ def _no_float(value: Any) -> Any:
 
 Exact = Annotated[Decimal, BeforeValidator(_no_float), Field(ge=0)]
 Share = Annotated[Decimal, BeforeValidator(_no_float), Field(ge=0, le=1)]
+
+
+# Points per aging bucket, behaviour class or stake level: every name once, 0-100 each.
+AgingPoints = Annotated[dict[str, int], AfterValidator(lambda v: _complete(v, AGING_BUCKETS))]
+BehaviorPoints = Annotated[dict[str, int], AfterValidator(lambda v: _complete(v, BEHAVIORS))]
+StakePoints = Annotated[dict[str, int], AfterValidator(lambda v: _complete(v, STAKE_LEVELS))]
 
 
 class _Frozen(BaseModel):
@@ -77,6 +89,30 @@ class BehaviorPolicy(_Frozen):
     habitual_min_avg_days_late: int = Field(
         30, ge=1, description="average days late (of late invoices) from this: habitually_late"
     )
+    unpaid_late_after_days: int = Field(
+        30,
+        ge=0,
+        description=(
+            "an unpaid invoice more than this many days past due counts as paid late (by its "
+            "days so far): a customer who pays nothing is not new, nor on time"
+        ),
+    )
+    one_off_from_invoices: int = Field(
+        6,
+        ge=1,
+        description=(
+            "with at least this many invoices counted, a single late one is a one-off: the "
+            "customer stays on_time (its delinquency is accidental)"
+        ),
+    )
+    habitual_frequent_min_avg_days: int = Field(
+        5,
+        ge=0,
+        description=(
+            "a late share from habitual_min_late_share makes habitually_late only when the "
+            "average days late reach this (paying a day late every time is occasionally_late)"
+        ),
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> BehaviorPolicy:
@@ -99,29 +135,117 @@ class TierThreshold(_Frozen):
 
 
 class ValueTierPolicy(_Frozen):
-    """Value tier from the amount invoiced in the window, per currency, the highest tier wins."""
+    """Value tier from the amount invoiced in the window, per currency, the highest tier wins.
+
+    A currency with thresholds of its own uses them; any other uses the reporting currency's,
+    converted at the policy's rate (reporting-currency units per unit of it) and rounded to its
+    minor unit. Amounts of different currencies are never added: each is compared on its own.
+    """
 
     window_days: int = Field(365, gt=0)
     thresholds: dict[str, TierThreshold] = Field(default_factory=dict)
+    reporting_currency: str = Field("USD", description="the currency the rates are quoted in")
+    rates: dict[str, Annotated[Decimal, BeforeValidator(_no_float), Field(gt=0)]] = Field(
+        default_factory=dict,
+        description="per currency: reporting-currency units one unit of it is worth",
+    )
+    small_stake_share: Share = Field(
+        Decimal("0.1"),
+        description="a past-due amount from this share of the mid threshold is a small stake",
+    )
+
+    @model_validator(mode="after")
+    def _every_currency_has_tiers(self) -> ValueTierPolicy:
+        if not self.thresholds:
+            return self
+        if self.reporting_currency not in self.thresholds and self.rates:
+            raise ValueError(
+                f"rates need thresholds for the reporting currency {self.reporting_currency}"
+            )
+        unknown = sorted(c for c in (*self.thresholds, *self.rates) if c not in ISO_CURRENCIES)
+        if unknown:
+            raise ValueError(f"not ISO 4217 currencies: {', '.join(unknown)}")
+        if self.rates:
+            missing = sorted(
+                c for c in ISO_CURRENCIES if c not in self.thresholds and c not in self.rates
+            )
+            if missing:
+                raise ValueError(
+                    "every ISO 4217 currency needs thresholds or a rate; missing: "
+                    + ", ".join(missing)
+                )
+        return self
+
+    def threshold_for(self, currency: str) -> TierThreshold | None:
+        """The mid and key thresholds in `currency` (None: the policy sets no tiers for it)."""
+        listed = self.thresholds.get(currency)
+        if listed is not None:
+            return listed
+        rate = self.rates.get(currency)
+        base = self.thresholds.get(self.reporting_currency)
+        if rate is None or base is None:
+            return None
+        unit = minor_unit(currency)
+        return TierThreshold(
+            mid=(base.mid / rate).quantize(unit, rounding=ROUND_HALF_UP),
+            key=(base.key / rate).quantize(unit, rounding=ROUND_HALF_UP),
+        )
+
+    def converted(self, amount: Decimal, currency: str) -> Decimal | None:
+        """`amount` of `currency` in the reporting currency's minor unit (None: no rate)."""
+        if currency == self.reporting_currency:
+            return amount
+        rate = self.rates.get(currency)
+        if rate is None:
+            return None
+        unit = minor_unit(self.reporting_currency)
+        return (amount * rate).quantize(unit, rounding=ROUND_HALF_UP)
+
+
+class CreditScorePoints(_Frozen):
+    """Risk points for a weak credit score (0 worst, 100 best); an unknown score adds none."""
+
+    poor_below: int = Field(40, ge=0, le=100, description="a score below this is poor")
+    poor_points: int = Field(20, ge=0, le=100)
+    fair_below: int = Field(60, ge=0, le=100, description="a score below this is fair")
+    fair_points: int = Field(10, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CreditScorePoints:
+        if self.fair_below < self.poor_below:
+            raise ValueError("fair_below must not be below poor_below")
+        return self
+
+
+class UtilisationPoints(_Frozen):
+    """Risk points for what the customer owes against its credit limit (per currency)."""
+
+    near_share: Share = Field(Decimal("0.8"), description="owing this share of the limit: near")
+    near_points: int = Field(10, ge=0, le=100)
+    over_points: int = Field(20, ge=0, le=100, description="owing more than the limit")
+    hold_when_over: bool = Field(
+        True, description="over the limit raises a credit_hold at once (and releases it after)"
+    )
 
 
 class RiskPolicy(_Frozen):
-    """Risk score = aging points + behaviour points (capped at 100), cut into buckets."""
+    """Risk score: what is at stake, how late, how the customer pays, and its credit standing.
 
-    aging_points: dict[str, int]
-    behavior_points: dict[str, int]
+    The score is the sum of the points below, capped at 100, cut into buckets (semantics 12:
+    the amount at stake moves the bucket as much as the days late do).
+    """
+
+    aging_points: AgingPoints
+    behavior_points: BehaviorPoints
+    stake_points: StakePoints
+    utilisation: UtilisationPoints = UtilisationPoints()
+    credit_score: CreditScorePoints = CreditScorePoints()
+    repeated_disputes_from: int = Field(
+        2, ge=1, description="this many disputes opened in the behaviour window are repeated"
+    )
+    repeated_disputes_points: int = Field(10, ge=0, le=100)
     medium_from: int = Field(30, ge=1, le=100)
     high_from: int = Field(60, ge=1, le=100)
-
-    @field_validator("aging_points")
-    @classmethod
-    def _all_aging(cls, value: dict[str, int]) -> dict[str, int]:
-        return _complete(value, AGING_BUCKETS)
-
-    @field_validator("behavior_points")
-    @classmethod
-    def _all_behaviors(cls, value: dict[str, int]) -> dict[str, int]:
-        return _complete(value, BEHAVIORS)
 
     @model_validator(mode="after")
     def _ordered(self) -> RiskPolicy:
@@ -131,15 +255,19 @@ class RiskPolicy(_Frozen):
 
 
 class PriorityPolicy(_Frozen):
-    """Worklist priority = risk score x risk_weight + tier points (1-100 once anything is late)."""
+    """Worklist priority: what a collector should do first (1-100 once anything is late).
 
-    risk_weight: Share = Decimal("0.7")
-    tier_points: dict[str, int]
+    Stake points (how much is past due) + aging points (how late) + risk score x risk_weight
+    + promise points when a promise or instalment falls due today; nothing past due: 0.
+    """
 
-    @field_validator("tier_points")
-    @classmethod
-    def _all_tiers(cls, value: dict[str, int]) -> dict[str, int]:
-        return _complete(value, VALUE_TIERS)
+    risk_weight: Share = Decimal("0.3")
+    stake_points: StakePoints
+    aging_points: AgingPoints
+    promise_due_points: int = Field(
+        10, ge=0, le=100, description="a promise or instalment due today: check it is kept"
+    )
+
 
 
 class LadderStep(_Frozen):
@@ -194,6 +322,14 @@ class QuietHours(_Frozen):
 class ContactPolicy(_Frozen):
     """How often and when customers may be contacted, and what is too small to chase."""
 
+    channel_order: tuple[CustomerChannel, ...] = Field(
+        CUSTOMER_CHANNELS,
+        description=(
+            "a step on a channel the customer does not allow moves to the next allowed one in "
+            "this order (wrapping); a call task, or none left: an internal task"
+        ),
+    )
+
     cooldown_days: dict[Channel, int] = Field(
         default_factory=dict,
         description="per channel: no second contact within this many days (unlisted: 0)",
@@ -204,7 +340,7 @@ class ContactPolicy(_Frozen):
         description="per currency: a customer owing less in total is not chased (unlisted: 0)",
     )
     default_timezone: str | None = Field(
-        None, description="customers' zone when their invoices name none (unset: the policy's)"
+        None, description="customers' zone when their profile names none (unset: the policy's)"
     )
 
     @field_validator("cooldown_days")
@@ -294,6 +430,12 @@ class CollectionPolicy(_Frozen):
     agency_recall: FollowUpRule = FollowUpRule(
         rule_id="release.agency_recall", channel="agency", tone="friendly"
     )
+    credit_limit_hold: FollowUpRule = FollowUpRule(
+        rule_id="credit_limit.exceeded", channel="internal", tone="final"
+    )
+    credit_limit_release: FollowUpRule = FollowUpRule(
+        rule_id="release.credit_limit", channel="internal", tone="friendly"
+    )
 
     @field_validator("tolerance")
     @classmethod
@@ -309,6 +451,85 @@ class CollectionPolicy(_Frozen):
         if listed is not None:
             return listed
         return minor_unit(currency) * self.default_tolerance_minor_units
+
+
+class CalendarPolicy(_Frozen):
+    """Business days (contract semantics 11): due dates on weekends and public holidays."""
+
+    due_on_non_business_day: Literal["next_business_day", "as_is"] = Field(
+        "next_business_day",
+        description=(
+            "next_business_day: a due date on a weekend or public holiday of the customer's "
+            "country is payable on the next business day (not late before); as_is: it is not moved"
+        ),
+    )
+    default_country: str | None = Field(
+        None,
+        pattern=r"^[A-Z]{2}$",
+        description="country whose holidays apply when the profile names none (unset: weekends)",
+    )
+
+
+class DelinquencyApproach(_Frozen):
+    """How the ladder treats one delinquency type."""
+
+    ladder: Literal["risk", "low", "medium", "high"] = Field(
+        "risk", description="whose ladder to follow (risk: the customer's risk bucket's)"
+    )
+    early_tone: Tone | None = Field(
+        None, description="tone of early-delinquency steps (unset: the ladder's)"
+    )
+
+
+class DelinquencyPolicy(_Frozen):
+    """Delinquency types of a customer with anything past due; the first that fits wins.
+
+    strategic (ignores contacts, breaks promises, loses disputes), distressed (a plan, partial
+    payments, a large share of its business past due), disorganized (frequent small delays,
+    pays after reminders), accidental (a reliable payer's one-off).
+    """
+
+    strategic_min_broken_commitments: int = Field(2, ge=1)
+    strategic_min_rejected_disputes: int = Field(
+        2, ge=1, description="disputes rejected in the behaviour window"
+    )
+    strategic_min_ignored_contacts: int = Field(
+        3,
+        ge=1,
+        description="customer-facing contacts about one past-due invoice, with nothing paid on "
+        "it, no reply, and no payment at all since the first",
+    )
+    distressed_when_on_plan: bool = Field(True, description="a payment plan means distressed")
+    distressed_min_partly_paid: int = Field(2, ge=1, description="past-due invoices paid in part")
+    distressed_min_overdue_share: Share = Field(
+        Decimal("0.5"),
+        description="past-due outstanding / invoiced in the value-tier window, in one currency",
+    )
+    disorganized_min_late_share: Share = Field(
+        Decimal("0.3"), description="late share of the payment history"
+    )
+    disorganized_min_reminded_paid: int = Field(
+        2, ge=1, description="invoices paid in the window only after a contact"
+    )
+    approach: dict[str, DelinquencyApproach] = Field(default_factory=dict)
+
+    @field_validator("approach")
+    @classmethod
+    def _known_types(cls, value: dict[str, DelinquencyApproach]) -> dict[str, DelinquencyApproach]:
+        unknown = sorted(t for t in value if t not in DELINQUENCY_TYPES[1:])
+        if unknown:
+            raise ValueError(
+                f"unknown delinquency types {', '.join(unknown)} "
+                f"(known: {', '.join(DELINQUENCY_TYPES[1:])})"
+            )
+        return value
+
+    def approach_for(self, kind: str) -> DelinquencyApproach:
+        """The approach to a delinquency type (the ladder's own when the policy names none)."""
+        return self.approach.get(kind, _PLAIN_APPROACH)
+
+
+_PLAIN_APPROACH = DelinquencyApproach()
 
 
 class HistoryPolicy(_Frozen):
@@ -350,6 +571,8 @@ class Policy(_Frozen):
     contact: ContactPolicy = ContactPolicy()
     thank_you: ThankYouPolicy = ThankYouPolicy()
     collection: CollectionPolicy = CollectionPolicy()
+    calendar: CalendarPolicy = CalendarPolicy()
+    delinquency: DelinquencyPolicy = DelinquencyPolicy()
     history: HistoryPolicy = HistoryPolicy()
 
     @field_validator("timezone")
@@ -393,9 +616,9 @@ class Policy(_Frozen):
             return "early_delinquency"
         return "late_delinquency"
 
-    def customer_zone(self, customer_timezone: str | None) -> ZoneInfo:
-        """The zone whose clock quiet hours are read on, for one customer."""
-        return ZoneInfo(customer_timezone or self.contact.default_timezone or self.timezone)
+    def customer_zone_name(self, customer_timezone: str | None) -> str:
+        """The zone whose clock a customer's days and quiet hours are read on."""
+        return customer_timezone or self.contact.default_timezone or self.timezone
 
     @property
     def zone(self) -> ZoneInfo:

@@ -1,9 +1,10 @@
 """When a customer next needs a decision with no event: its next wake-up.
 
-Everything time changes for a customer happens at the start of a business day: a ladder step's
-day, the clock's late flag after the grace, an aging-bucket boundary of the oldest unpaid invoice,
-a cooldown's end, and a paid or issued invoice leaving the behaviour or value-tier window. The wake
-is the earliest of those dates after the last decision, at midnight on the policy's calendar.
+Everything time changes for a customer happens at the start of one of its days: a ladder step's
+day, an invoice falling past due, the clock's late flag after the grace, an aging-bucket boundary
+of the oldest unpaid invoice, unpaid delays crossing a behaviour threshold, a cooldown's end, a
+commitment's day, and a paid or issued invoice leaving the behaviour or value-tier window. The
+wake is the earliest of those dates after the last decision, at midnight in the customer's zone.
 The worker keeps one wake per customer in a time-ordered index, so a tick costs what is due.
 """
 
@@ -11,10 +12,13 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
+from processor.domain.calendar import customer_calendar
+from processor.domain.ledger import ZERO
 from processor.domain.plan import LedgerFacts, PolicyPlan, ledger_facts, policy_plan
 from processor.domain.policy import Policy
-from processor.domain.segmentation import residue_test
+from processor.domain.segmentation import ladder_bucket, residue_test
 from processor.domain.state import CustomerState
 
 # Days past due at which the oldest unpaid invoice enters the next aging bucket.
@@ -26,8 +30,8 @@ _NOTHING: frozenset[str] = frozenset()
 
 
 def start_of_day(day: date, policy: Policy) -> datetime:
-    """Midnight at the start of `day` on the policy's calendar, in UTC."""
-    return datetime.combine(day, _MIDNIGHT, tzinfo=policy_plan(policy).zone).astimezone(UTC)
+    """Midnight at the start of `day` on the policy's own calendar (no customer's), in UTC."""
+    return datetime.combine(day, _MIDNIGHT, tzinfo=ZoneInfo(policy.timezone)).astimezone(UTC)
 
 
 def next_wake(state: CustomerState, policy: Policy) -> datetime | None:
@@ -35,18 +39,20 @@ def next_wake(state: CustomerState, policy: Policy) -> datetime | None:
     if state.decided_at is None:
         return None
     plan = policy_plan(policy)
-    today = state.decided_at.astimezone(plan.zone).date().toordinal()
-    facts = ledger_facts(state.ledger)
+    calendar = customer_calendar(state.profile, policy)
+    today = calendar.today(state.decided_at).toordinal()
+    facts = ledger_facts(state.ledger, calendar)
     soonest = min(
         _lateness_day(state, facts, today, plan),
-        _ladder_day(state, facts, today, plan),
+        _ladder_day(state, facts, today, plan, policy),
         _window_day(facts.issued_days, today, plan.tier_window),
         _window_day(facts.paid_days, today, plan.behaviour_window),
+        _behaviour_day(facts, today, policy),
         _lifecycle_day(state, facts, today, policy),
     )
     if soonest == _NEVER:
         return None
-    return datetime.combine(date.fromordinal(soonest), _MIDNIGHT, tzinfo=plan.zone).astimezone(UTC)
+    return calendar.start_of(date.fromordinal(soonest))
 
 
 # Every candidate below is a day number (date ordinal) after today, or _NEVER.
@@ -54,10 +60,22 @@ _NEVER = date.max.toordinal() + 1
 
 
 def _lateness_day(state: CustomerState, facts: LedgerFacts, today: int, plan: PolicyPlan) -> int:
-    """The clock's late flags, and the aging boundaries of the oldest unpaid invoice."""
+    """Late flags, invoices falling past due, and the oldest unpaid invoice's aging boundaries.
+
+    An invoice falls past due the day after it is payable by: from then it is at stake (and a
+    due notice held for a non-business due date takes effect); `unpaid_late_after_days` later
+    it counts in behaviour.
+    """
     soonest = _NEVER
     flags = state.flags
+    unpaid_after = plan.unpaid_late_after
     for row in facts.open:
+        day = row.due + 1
+        if today < day < soonest:
+            soonest = day
+        day = row.due + unpaid_after + 1
+        if today < day < soonest:
+            soonest = day
         if row.invoice.invoice_id not in flags:
             day = row.due + plan.clock_flag_after
             if today < day < soonest:
@@ -71,11 +89,13 @@ def _lateness_day(state: CustomerState, facts: LedgerFacts, today: int, plan: Po
     return soonest
 
 
-def _ladder_day(state: CustomerState, facts: LedgerFacts, today: int, plan: PolicyPlan) -> int:
+def _ladder_day(
+    state: CustomerState, facts: LedgerFacts, today: int, plan: PolicyPlan, policy: Policy
+) -> int:
     """Days of pending steps, and the end of a cooldown that holds a step already due."""
     if state.segment is None or not facts.open:
         return _NEVER
-    steps = plan.ladders[state.segment.risk_bucket].by_offset
+    steps = plan.ladders[ladder_bucket(state.segment, policy)].by_offset
     # Channels whose cooldown ends after today (only those can hold a step already due).
     held: dict[str, int] = {}
     for channel, last in state.last_contact.items():
@@ -97,6 +117,46 @@ def _ladder_day(state: CustomerState, facts: LedgerFacts, today: int, plan: Poli
             hold = held.get(channel)
             if hold is not None and hold < soonest:
                 soonest = hold
+    return soonest
+
+
+def _behaviour_day(facts: LedgerFacts, today: int, policy: Policy) -> int:
+    """The day unpaid invoices' growing delays lift the average days late over a threshold.
+
+    Unpaid past-due invoices count as late by their days so far, so the average grows by the
+    day; the class changes when it reaches `habitual_frequent_min_avg_days` or
+    `habitual_min_avg_days_late`. The day before the crossing is a candidate too (the average
+    is rounded to a tenth), so no crossing is decided late.
+    """
+    rules = policy.behavior
+    tolerance = rules.late_tolerance_days
+    residue = residue_test(policy)
+    unpaid = [
+        row.due
+        for row in facts.open
+        if row.outstanding > ZERO
+        and today - row.due > rules.unpaid_late_after_days
+        and not residue(row.outstanding, row.invoice.currency)
+    ]
+    if not unpaid:
+        return _NEVER
+    since = today - rules.window_days
+    window = [d for s, d in facts.settlements if since < s <= today]
+    paid_late = [d for d in window if d > tolerance]
+    count = len(paid_late) + len(unpaid)
+    # Only a customer with history and too many delays for on_time is classed by the average.
+    history = len(window) + len(unpaid)
+    if history < rules.min_paid_invoices or count <= rules.on_time_max_late_share * history:
+        return _NEVER
+    if count == 1 and history >= rules.one_off_from_invoices:  # a one-off: on time whatever
+        return _NEVER
+    soonest = _NEVER
+    for threshold in (rules.habitual_frequent_min_avg_days, rules.habitual_min_avg_days_late):
+        # sum(paid_late) + sum(day - due) >= threshold * count  <=>  day >= crossing
+        crossing = -(-(threshold * count - sum(paid_late) + sum(unpaid)) // len(unpaid))
+        for day in (crossing - 1, crossing):
+            if today < day < soonest:
+                soonest = day
     return soonest
 
 
@@ -143,15 +203,16 @@ def _lifecycle_days(state: CustomerState, facts: LedgerFacts, policy: Policy) ->
 
 def _commitment_days(state: CustomerState, grace: int) -> list[int]:
     """The day after each pending promise's, and each plan's next instalment's, grace ends."""
-    days = [
-        p.promised_on.toordinal() + grace + 1
-        for p in state.collection.promises.values()
-        if p.promise_id not in state.statuses
-    ]
+    days = []
+    for p in state.collection.promises.values():
+        if p.promise_id not in state.statuses:
+            due = p.promised_on.toordinal()  # due today raises the priority for that day
+            days += [due, due + 1, due + grace + 1]
     for plan_ in state.collection.plans.values():
         for n, part in enumerate(plan_.instalments, start=1):
             if f"{plan_.plan_id}#{n}" not in state.statuses:
-                days.append(part.due_date.toordinal() + grace + 1)
+                due = part.due_date.toordinal()
+                days += [due, due + 1, due + grace + 1]
                 break
     return days
 

@@ -7,22 +7,37 @@ facts so that a flag is raised once and a step is taken once, across restarts an
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Literal, cast
 
 from processor.domain.collection import EMPTY, Collection, collection_date, record_collection
 from processor.domain.errors import DomainError
-from processor.domain.facts import MONEY_FACTS, CollectionFact, Fact, InvoiceIssued, MoneyFact
+from processor.domain.facts import (
+    MONEY_FACTS,
+    CollectionFact,
+    Fact,
+    InvoiceIssued,
+    MoneyFact,
+    ProfileUpdated,
+)
 from processor.domain.ledger import Ledger, Retraction, fact_date, record
+from processor.domain.profile import NO_PROFILE, Profile, updated
 
 DetectedBy = Literal["due_date_event", "clock", "late_payment"]
 
 
 # The segmentation dimensions, in the contract's order (a segment change names those that moved).
-SEGMENT_DIMENSIONS = ("aging_bucket", "behavior", "value_tier", "risk_bucket", "priority")
+SEGMENT_DIMENSIONS = (
+    "aging_bucket",
+    "behavior",
+    "value_tier",
+    "risk_bucket",
+    "delinquency_type",
+    "priority",
+)
 # The dimensions that are classes (not a number): transitions between them are counted.
-CLASS_DIMENSIONS = SEGMENT_DIMENSIONS[:4]
+CLASS_DIMENSIONS = SEGMENT_DIMENSIONS[:5]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,6 +48,7 @@ class Segment:
     behavior: str
     value_tier: str
     risk_bucket: str
+    delinquency_type: str = "none"
     priority: int
 
 
@@ -55,8 +71,8 @@ class CustomerState:
     decided_at: datetime | None = None
     # Business date of the last contact per channel (cooldowns count from it).
     last_contact: Mapping[str, date] = field(default_factory=dict)
-    # IANA zone of the customer (quiet hours), from its invoices; None: the policy's.
-    customer_timezone: str | None = None
+    # What the platform says of the customer (zone, country, limits, score, channels).
+    profile: Profile = NO_PROFILE
     # Disputes, promises, plans, holds and what was sent (what may be chased, and when).
     collection: Collection = EMPTY
     # Commitment id -> the status published for it ("kept" / "broken").
@@ -84,18 +100,25 @@ def fold(state: CustomerState, fact: Fact) -> tuple[CustomerState, tuple[Retract
         return state, ()
     retracted: tuple[Retraction, ...] = ()
     ledger, collection = state.ledger, state.collection
+    profile = state.profile
     if isinstance(fact, MONEY_FACTS):
         money = cast(MoneyFact, fact)
         when = fact_date(ledger, money)
         ledger, retracted = record(ledger, money)
+    elif isinstance(fact, ProfileUpdated):
+        when = fact.occurred_at.date()
+        profile = updated(profile, fact)
+        restated = fact.channels if profile.channels is fact.channels else None
+        if restated and collection.bounced & restated:
+            # The platform restates a channel that bounced: its address was fixed.
+            collection = replace(collection, bounced=collection.bounced - restated)
     else:
         update = cast(CollectionFact, fact)
         when = collection_date(update)
         collection = record_collection(collection, update)
-    name, zone = state.customer_name, state.customer_timezone
+    name = state.customer_name
     if isinstance(fact, InvoiceIssued):
         name = fact.customer_name or name
-        zone = fact.customer_timezone or zone
     return (
         CustomerState(
             customer_id=state.customer_id,
@@ -109,7 +132,7 @@ def fold(state: CustomerState, fact: Fact) -> tuple[CustomerState, tuple[Retract
             last_reason=state.last_reason,
             decided_at=state.decided_at,
             last_contact=state.last_contact,
-            customer_timezone=zone,
+            profile=profile,
             collection=collection,
             statuses=state.statuses,
             tasks=state.tasks,

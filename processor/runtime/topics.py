@@ -26,6 +26,8 @@ def topic_plan(settings: Settings) -> dict[str, dict[str, str]]:
     for name in (*settings.input_topics, *settings.output_topics, *internal):
         plan[name] = {}
     plan[settings.changelog_topic] = {"cleanup.policy": "compact"}
+    # Profiles are keyed by customer and only the latest matters (contract 1.1).
+    plan[settings.topic_customer_profiles] = {"cleanup.policy": "compact"}
     return plan
 
 

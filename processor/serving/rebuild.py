@@ -59,12 +59,14 @@ async def rebuild_projection(settings: Settings, policy: Policy, clock: Clock) -
             await redis.delete(*stale[start : start + _BATCH])
         projection = RedisProjection(redis=redis, keys=keys)
         now = clock.now()
-        today = business_date(now, policy)
         written = 0
         for raw in states.values():
             state = decode_state(raw)
+            today = business_date(now, policy, state)
             assessment, owed, _found = standing(state, today, policy)
-            projection.publish(customer_snapshot(state, assessment, today=today, at=now, owed=owed))
+            projection.publish(
+                customer_snapshot(state, assessment, today=today, at=now, owed=owed, policy=policy)
+            )
             written += 1
             if projection.pending >= _BATCH and not await projection.flush():
                 raise ConnectionError("Redis refused the rebuilt snapshots")

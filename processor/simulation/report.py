@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from processor.domain.policy import RISK_BUCKETS
+from processor.domain.policy import DELINQUENCY_TYPES, RISK_BUCKETS
 
 ACTIONS = (
     "reminder",
@@ -59,6 +59,12 @@ def rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
         ("customers ending in risk bucket", ""),
     ]
     lines += [(f"  {b}", str(n)) for b, n in summary["final_risk_buckets"].items()]
+    types = summary.get("final_delinquency_types", {})
+    lines.append(("customers ending as delinquency type", ""))
+    lines += [(f"  {kind}", str(types.get(kind, 0))) for kind in DELINQUENCY_TYPES]
+    by_type = summary.get("actions_by_delinquency_type", {})
+    lines.append(("actions by the customer's delinquency type", ""))
+    lines += [(f"  actions, {kind}", str(by_type.get(kind, 0))) for kind in DELINQUENCY_TYPES]
     return lines
 
 

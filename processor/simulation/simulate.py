@@ -24,7 +24,7 @@ from processor.domain.decide import (
     on_event,
 )
 from processor.domain.errors import DomainError
-from processor.domain.policy import RISK_BUCKETS, Policy
+from processor.domain.policy import DELINQUENCY_TYPES, RISK_BUCKETS, Policy
 from processor.domain.state import CustomerState
 from schemas.events import INPUT_MODELS
 from schemas.validation import Rejected, parse_input
@@ -147,18 +147,20 @@ def summary(result: Simulation) -> dict[str, object]:
         else:
             withdrawn += 1
     by_stage: Counter[str] = Counter()
+    by_type: Counter[str] = Counter()
     per_customer: Counter[str] = Counter()
     for item in result.actions:
         action = item.action
         by_segment[action.segment.risk_bucket][action.action] += 1
         by_stage[action.stage] += 1
+        by_type[action.segment.delinquency_type] += 1
         if action.action != "thank_you":
             per_customer[item.customer_id] += 1
     customers = len(result.states)
     contacts = [per_customer.get(c, 0) for c in result.states]
-    final_risk: Counter[str] = Counter(
-        state.segment.risk_bucket for state in result.states.values() if state.segment
-    )
+    segments = [state.segment for state in result.states.values() if state.segment]
+    final_risk: Counter[str] = Counter(segment.risk_bucket for segment in segments)
+    final_type: Counter[str] = Counter(segment.delinquency_type for segment in segments)
     return {
         "policy_version": result.policy_version,
         "horizon": None if result.horizon is None else result.horizon.isoformat(),
@@ -178,6 +180,8 @@ def summary(result: Simulation) -> dict[str, object]:
             "none": sum(1 for c in contacts if c == 0),
         },
         "final_risk_buckets": {bucket: final_risk.get(bucket, 0) for bucket in RISK_BUCKETS},
+        "final_delinquency_types": {kind: final_type.get(kind, 0) for kind in DELINQUENCY_TYPES},
+        "actions_by_delinquency_type": {kind: by_type.get(kind, 0) for kind in DELINQUENCY_TYPES},
         "withdrawn": withdrawn,
         "commitments": dict(sorted(commitments.items())),
     }

@@ -43,13 +43,15 @@ START = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday
 SPEED = 3.0  # simulated days per real second
 HORIZON = START + timedelta(days=120)
 RESTART_AT = START + timedelta(days=50)
-WALKER_DUE = (START + timedelta(days=12)).date()
-WALKER_LADDER = [  # (rule, days after the due date it must be decided on)
+WALKER_DUE = (START + timedelta(days=12)).date()  # a Saturday: payable on Monday
+WALKER_PAYABLE = WALKER_DUE + timedelta(days=2)
+WALKER_LADDER = [  # (rule, days after the payable-by date it must be decided on)
     ("medium.pre3.reminder", -3),
     ("medium.d1.reminder", 2),  # no due notice ever comes: the clock flags it after the grace
     ("medium.d7.call", 7),
     ("medium.d15.reminder", 15),
-    ("high.d31.call", 31),  # 31 days past due and habitually late: high risk from here
+    # Three contacts ignored, nothing paid since: a strategic delinquency, on the high ladder
+    ("high.d31.call", 31),
     ("high.d45.reminder", 45),
     ("high.d61.final_notice", 61),
     ("high.d61.payment_plan", 61),
@@ -257,7 +259,7 @@ def walker_steps(run: Run) -> list[tuple[str, date]]:
 
 
 def test_a_delinquent_customer_walks_the_whole_ladder_with_no_event_sent(run: Run) -> None:
-    expected = [(rule, WALKER_DUE + timedelta(days=offset)) for rule, offset in WALKER_LADDER]
+    expected = [(rule, WALKER_PAYABLE + timedelta(days=offset)) for rule, offset in WALKER_LADDER]
     assert walker_steps(run) == expected
     [flag] = [m.value for m in run.flags if m.value["invoice_id"] == "W-1"]
     assert flag["detected_by"] == "clock" and flag["caused_by"].startswith("clock:")
@@ -268,6 +270,8 @@ def test_a_delinquent_customer_walks_the_whole_ladder_with_no_event_sent(run: Ru
     )
     assert agency["stage"] == "late_delinquency" and agency["amount_outstanding"] == "8000.00"
     assert "105 days past due" in agency["reason"] and "habitually late" in agency["reason"]
+    assert agency["segment"]["delinquency_type"] == "strategic"
+    assert "strategic delinquency" in agency["reason"]
 
 
 def test_an_on_time_customer_receives_nothing_its_segment_does_not_allow(run: Run) -> None:

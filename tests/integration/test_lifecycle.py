@@ -148,7 +148,11 @@ async def test_a_contact_still_ahead_is_withdrawn_when_the_invoice_is_paid(
 ) -> None:
     customer = unique("withdraw")
     zone = _night_zone(datetime.now(UTC))
-    issued, notice = f.late_invoice(customer, customer_timezone=zone)
+    # The customer's zone comes from its profile (contract 1.1), sent before its invoice
+    await harness.send(
+        topics.CUSTOMER_PROFILES, f.event(customer, "customer.profile_updated", time_zone=zone)
+    )
+    issued, notice = f.late_invoice(customer)
     await harness.send(topics.INVOICE_ISSUED, issued)
     await harness.send(topics.DUE_DATE_PASSED, notice)
     [reminder] = await harness.wait_for(ACTIONS, customer_id=customer, rule_id="low.d1.reminder")

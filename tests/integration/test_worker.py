@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ async def test_late_flag_and_first_action_within_one_second_of_due_date_event(
     actions = await harness.wait_for(ACTIONS, customer_id=customer)
 
     assert flag.value["detected_by"] == "due_date_event"
-    assert flag.value["days_past_due"] == 1
+    assert flag.value["days_past_due"] == f.days_late(date.fromisoformat(notice["due_date"]))
     assert flag.value["amount_outstanding"] == "1000.00"
     assert flag.at - sent_at < 1.0, f"flag took {flag.at - sent_at:.3f}s"
     first = min(actions, key=lambda m: m.at)

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from processor.core.policy_file import load_policy
 from processor.core.state_codec import FORMAT, Wake, decode_state, encode_state, wake_of_raw
+from processor.domain.calendar import customer_calendar
 from processor.domain.decide import on_event
 from processor.domain.errors import DomainError
 from processor.domain.facts import Fact
@@ -91,10 +92,11 @@ def test_format_3_records_round_trip_exactly(data: st.DataObject) -> None:
     policy = data.draw(st.sampled_from([POLICY, SHORT]))
     for state in _states(_deliveries(data), policy):
         wake = Wake(at=next_wake(state, policy), policy_version=policy.version)
-        raw = encode_state(state, contribution=exposure(state), wake=wake)
+        calendar = customer_calendar(state.profile, policy)
+        raw = encode_state(state, contribution=exposure(state, calendar), wake=wake)
         back = decode_state(raw)
         assert back == state
-        assert encode_state(back, contribution=exposure(back), wake=wake) == raw
+        assert encode_state(back, contribution=exposure(back, calendar), wake=wake) == raw
         assert wake_of_raw(raw) == wake
         if raw[:1] == b"{":
             assert json.loads(raw)["v"] == FORMAT

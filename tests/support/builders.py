@@ -21,6 +21,7 @@ from processor.domain.facts import (
     PaymentReceived,
     PaymentReversed,
     PlanAgreed,
+    ProfileUpdated,
     PromiseMade,
 )
 
@@ -46,7 +47,6 @@ def inv(
     due: int = 30,
     currency: str = "USD",
     event_id: str | None = None,
-    customer_timezone: str | None = None,
 ) -> InvoiceIssued:
     """An invoice issued on day `issued`, due on day `due`."""
     return InvoiceIssued(
@@ -58,7 +58,6 @@ def inv(
         currency=currency,
         issued_on=day(issued),
         due_date=day(due),
-        customer_timezone=customer_timezone,
     )
 
 
@@ -268,4 +267,20 @@ def outcome(action_event_id: str, result: str, *, on: int) -> ContactOutcome:
         action_event_id=action_event_id,
         outcome=result,
         at=at(on),
+    )
+
+
+def profile(
+    *,
+    on: int = 0,
+    hour: int = 12,
+    event_id: str | None = None,
+    **fields: object,
+) -> ProfileUpdated:
+    """A profile update at `hour` UTC on day `on` stating `fields` (the others absent)."""
+    return ProfileUpdated(
+        event_id=event_id or f"e-profile-{on}-{hour}-{'-'.join(sorted(fields))}",
+        customer_id=CUSTOMER,
+        occurred_at=at(on, hour),
+        **fields,  # type: ignore[arg-type]
     )

@@ -83,11 +83,28 @@ def days_ago(days: int, today: date | None = None) -> date:
     return (today or datetime.now(UTC).date()) - timedelta(days=days)
 
 
+def last_weekday(days: int = 1) -> date:
+    """The latest Monday-to-Friday at least `days` days ago (UTC).
+
+    A due date on a weekend is payable on the next business day (the default policy), so an
+    invoice meant to be late now must fall due on a weekday.
+    """
+    due = days_ago(days)
+    while due.weekday() >= 5:
+        due -= timedelta(days=1)
+    return due
+
+
+def days_late(due: date) -> int:
+    """Days past due today (UTC) of a weekday due date."""
+    return (datetime.now(UTC).date() - due).days
+
+
 def late_invoice(
     customer_id: str, invoice_id: str = "INV-1", *, issued_days_ago: int = 31, **extra: Any
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """An invoice due yesterday and the platform's due-date-passed notice for it."""
-    due = days_ago(1)
+    """An invoice due on the last weekday before today, and the platform's notice for it."""
+    due = last_weekday(1)
     return (
         invoice(
             customer_id, invoice_id, issued_on=days_ago(issued_days_ago), due_date=due, **extra

@@ -37,12 +37,28 @@ def actions_of(decisions: list[Decision]) -> list[tuple[date, str, tuple[str, ..
 
 
 def fixed_risk(policy: Policy, bucket: str) -> Policy:
-    """The default policy with scores that keep every customer in one risk bucket."""
+    """The default policy with scores that keep every customer in one risk bucket.
+
+    Only the behaviour points count (the same for every class); every customer follows its
+    risk bucket's ladder, whatever its delinquency type, in the ladder's own tones.
+    """
     points = {"low": 0, "medium": 40, "high": 80}[bucket]
     risk = policy.risk.model_copy(
         update={
             "aging_points": dict.fromkeys(policy.risk.aging_points, 0),
             "behavior_points": dict.fromkeys(policy.risk.behavior_points, points),
+            "stake_points": dict.fromkeys(policy.risk.stake_points, 0),
+            "utilisation": policy.risk.utilisation.model_copy(
+                update={"near_points": 0, "over_points": 0}
+            ),
+            "credit_score": policy.risk.credit_score.model_copy(
+                update={"poor_points": 0, "fair_points": 0}
+            ),
+            "repeated_disputes_points": 0,
         }
     )
-    return policy.model_copy(update={"risk": risk})
+    collection = policy.collection.model_copy(update={"broken_commitment_risk_points": 0})
+    delinquency = policy.delinquency.model_copy(update={"approach": {}})
+    return policy.model_copy(
+        update={"risk": risk, "collection": collection, "delinquency": delinquency}
+    )

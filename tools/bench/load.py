@@ -24,6 +24,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from processor.core.state_codec import FORMAT, Wake, encode_state
+from processor.domain.calendar import customer_calendar
 from processor.domain.policy import Policy
 from processor.domain.schedule import next_wake
 from processor.domain.segmentation import exposure
@@ -89,7 +90,8 @@ def typical_states(
 def encoded(state: CustomerState, policy: Policy) -> bytes:
     """The table value the worker stores for `state` (with its exposure and next wake-up)."""
     wake = Wake(at=next_wake(state, policy), policy_version=policy.version)
-    return encode_state(state, contribution=exposure(state), wake=wake)
+    contribution = exposure(state, customer_calendar(state.profile, policy))
+    return encode_state(state, contribution=contribution, wake=wake)
 
 
 def clone_id(n: int) -> str:

@@ -33,10 +33,20 @@ def test_the_default_policy_loads_and_has_a_version() -> None:
             "behavior.on_time_max_late_share",
         ),
         (('timezone = "UTC"', 'timezone = "Mars/Olympus"'), "timezone"),
-        (('tone = "friendly"', 'tone = "rude"'), "ladder.low.0.tone"),
-        (('"120+" = 85', '"121+" = 85'), "risk.aging_points"),
+        (
+            ('early_tone = "friendly"', 'early_tone = "rude"'),
+            "delinquency.approach.accidental.early_tone",
+        ),
+        (('"120+" = 25', '"121+" = 25'), "risk.aging_points"),
+        (("minor = 0\nsmall = 10", "small = 10"), "risk.stake_points"),
+        (
+            ('due_on_non_business_day = "next_business_day"', 'due_on_non_business_day = "never"'),
+            "calendar.due_on_non_business_day",
+        ),
+        (('AED = "0.2723"\n', ""), "value_tier"),  # every ISO currency needs a rate
+        (('channel_order = ["email"', 'channel_order = ["fax"'), "contact.channel_order.0"),
         (("high_from = 60", "high_from = 20"), "risk"),
-        (('version = "2026.11-2"', 'versoin = "x"'), "version"),
+        (('version = "2026.12-1"', 'versoin = "x"'), "version"),
         (("offset_days = -3", "offset_days = 2"), "ladder.medium step medium.pre3.reminder"),
         (("email = 3", "email = -1"), "contact.cooldown_days"),
         (('start = "20:00"', 'start = "25:00"'), "contact.quiet_hours.start"),

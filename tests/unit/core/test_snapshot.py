@@ -35,6 +35,7 @@ def test_a_snapshot_shows_open_invoices_what_is_owed_and_the_segment() -> None:
         "behavior",
         "value_tier",
         "risk_bucket",
+        "delinquency_type",
         "priority",
     }
     assert (snapshot["as_of"], snapshot["updated_at"]) == (today.isoformat(), at(40).isoformat())

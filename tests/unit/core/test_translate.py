@@ -37,7 +37,8 @@ def test_each_input_event_becomes_the_fact_it_states() -> None:
 
 def test_outputs_become_contract_events_that_validate() -> None:
     state, decisions = CustomerState(customer_id=CUSTOMER), []
-    for fact, now in ((inv("A", due=30), at(0)), (due("A", on=30), at(31, hour=9))):
+    # Due on day 29, a Friday (a Saturday due date would be payable on Monday)
+    for fact, now in ((inv("A", due=29), at(0)), (due("A", on=29), at(30, hour=9))):
         progress = on_event(state, fact, now=now, policy=POLICY)
         state, decisions = progress.state, [*decisions, *progress.decisions]
     decision = decisions[-1]
@@ -134,6 +135,16 @@ _EVERY_INPUT = {
         "action_event_id": "action-1",
         "outcome": "bounced",
         "at": "2026-02-02T10:00:00+00:00",
+    },
+    "customer.profile_updated": {
+        "name": "Acme Ltd",
+        "time_zone": "America/Los_Angeles",
+        "country": "US",
+        "customer_type": "enterprise",
+        "credit_limit": {"USD": "50000.00", "JPY": "900000"},
+        "credit_score": {"score": 71, "source": "bureau", "as_of": "2026-01-31"},
+        "channels": ["email", "letter"],
+        "do_not_contact": False,
     },
 }
 

@@ -48,7 +48,7 @@ def history_for(behavior: str) -> list[tuple[Fact, datetime]]:
     ("behavior", "expected"),
     [
         ("on_time", [("reminder", "email", "friendly", "low.d1.reminder")]),
-        ("occasionally_late", [("reminder", "email", "firm", "medium.d1.reminder")]),
+        ("occasionally_late", [("reminder", "email", "friendly", "low.d1.reminder")]),
         ("habitually_late", [("reminder", "email", "firm", "medium.d1.reminder")]),
     ],
 )
@@ -69,15 +69,16 @@ def test_first_ladder_step_follows_the_risk_bucket(
 
 
 def test_high_risk_first_step_is_a_call_and_a_firm_reminder(policy: Policy) -> None:
-    # 75 days past due on another invoice already: high risk when X becomes late
+    # A key-sized debt 75 days past due already: high risk when X becomes late
     _, decisions = run(
         policy,
-        (inv("OLD", issued=0, due=30), at(0)),
+        (inv("OLD", "300000.00", issued=0, due=30), at(0)),
         (inv("X", issued=80, due=104), at(80)),
         (due("X", on=104), at(105)),
     )
     decision = decisions[-1]
     assert decision.assessment.segment.risk_bucket == "high"
+    assert decision.assessment.stake == "key"
     assert sorted(a.rule_id for a in decision.actions if "X" in a.invoice_ids) == [
         "high.d1.call",
         "high.d1.reminder",
@@ -169,7 +170,7 @@ def test_segment_change_names_the_dimensions_and_the_reason(policy: Policy) -> N
     first, second = decisions[0].segment_change, decisions[1].segment_change
     assert first is not None and first.previous is None and first.current.aging_bucket == "current"
     assert second is not None
-    assert second.changed == ("aging_bucket", "priority")
+    assert second.changed == ("aging_bucket", "delinquency_type", "priority")
     assert "aging_bucket current→1-30" in second.reason and "1 day past due" in second.reason
     assert state.segment == second.current
 

@@ -18,7 +18,7 @@ from processor.domain.plan import policy_plan
 from processor.domain.policy import Policy, QuietHours
 from processor.domain.schedule import next_wake, start_of_day
 from processor.domain.state import CustomerState
-from tests.support.builders import CUSTOMER, at, day, due, inv, pay
+from tests.support.builders import CUSTOMER, at, day, due, inv, pay, profile
 from tests.support.play import actions_of, fixed_risk, timeline
 
 
@@ -183,11 +183,16 @@ def test_quiet_hours_apply_only_to_channels_that_reach_a_person(policy: Policy) 
 
 def test_a_wake_at_midnight_carries_not_before_in_the_customers_zone(policy: Policy) -> None:
     policy = fixed_risk(policy, "low")
-    tokyo = inv("A", issued=0, due=30, customer_timezone="Asia/Tokyo")
-    _, decisions = timeline(policy, (tokyo, at(0)), until=at(40))
+    tokyo = profile(time_zone="Asia/Tokyo")
+    _, decisions = timeline(
+        policy, (tokyo, at(0)), (inv("A", issued=0, due=30), at(0)), until=at(40)
+    )
     [action] = [a for d in decisions for a in d.actions]
-    # Decided at 00:00 UTC on day 32 (a Tuesday) = 09:00 in Tokyo: no need to wait.
-    assert action.not_before is None
+    # The clock flags it at midnight in Tokyo at the start of day 32 (15:00 UTC on day 31), in
+    # Tokyo's quiet hours: to be carried out from 08:00 there (23:00 UTC).
+    [flag] = [f for d in decisions for f in d.flags]
+    assert flag.caused_by == "clock:2026-02-01T15:00:00+00:00"
+    assert action.not_before == datetime(2026, 2, 1, 23, tzinfo=UTC)
     _, utc_decisions = timeline(policy, (inv("A", issued=0, due=30), at(0)), until=at(40))
     [utc_action] = [a for d in utc_decisions for a in d.actions]
     assert utc_action.not_before == datetime(2026, 2, 2, 8, tzinfo=UTC)

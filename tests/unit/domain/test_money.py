@@ -6,9 +6,13 @@ from decimal import Decimal
 
 import pytest
 
-from processor.domain.money import fits, minor_unit, minor_units
+from processor.domain.money import ISO_CURRENCIES, fits, minor_unit, minor_units
 from schemas import currencies
 from schemas.events import fits_minor_units
+
+
+def test_the_domain_knows_exactly_the_contract_s_currencies() -> None:
+    assert ISO_CURRENCIES == currencies.ISO_4217_CODES
 
 
 def test_the_domain_and_the_contract_agree_on_every_currency() -> None:

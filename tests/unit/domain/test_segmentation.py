@@ -55,7 +55,10 @@ def test_aging_bucket_boundaries(days: int, bucket: str) -> None:
         (10, 1, "5", "on_time"),
         (10, 2, "5", "occasionally_late"),
         (10, 4, "12", "occasionally_late"),
-        (10, 5, "3", "habitually_late"),
+        (10, 5, "4.9", "occasionally_late"),  # half late, by a few days: not habitual
+        (10, 10, "1", "occasionally_late"),  # a day late every time
+        (10, 5, "5", "habitually_late"),
+        (10, 10, "40", "habitually_late"),
         (10, 2, "30", "habitually_late"),
     ],
 )
@@ -87,7 +90,9 @@ def test_behavior_counts_days_late_per_paid_invoice_inside_the_window(policy: Po
         (["1000.00"], "USD", "small"),
         (["20000.00", "5000.00"], "USD", "mid"),
         (["250000.00"], "USD", "key"),
-        (["900000.00"], "SEK", "small"),
+        (["900000.00"], "SEK", "mid"),  # no thresholds of its own: USD's at the policy's rate
+        (["200000.00"], "SEK", "small"),
+        (["10000.000"], "KWD", "mid"),
         (["30000.00"], "GBP", "mid"),
     ],
 )
@@ -103,7 +108,8 @@ def test_value_tier_by_amount_invoiced_per_currency(
 
 @pytest.mark.parametrize(
     ("days_late", "risk", "priority"),
-    [(0, "low", 0), (5, "low", 18), (40, "medium", 32), (75, "high", 46), (130, "high", 67)],
+    # risk: days-late points + 10 (new); priority: aging points + risk x 0.3 (a minor stake)
+    [(0, "low", 0), (5, "low", 10), (40, "low", 16), (75, "low", 23), (130, "medium", 36)],
 )
 def test_risk_and_priority_grow_with_the_oldest_unpaid_invoice(
     days_late: int, risk: str, priority: int, policy: Policy

@@ -21,5 +21,6 @@ def test_every_topic_is_declared_and_only_the_changelog_is_compacted() -> None:
         settings.changelog_topic,
     }
     assert set(plan) == expected
-    assert plan[settings.changelog_topic] == {"cleanup.policy": "compact"}
-    assert all(config == {} for name, config in plan.items() if name != settings.changelog_topic)
+    compacted = {settings.changelog_topic, settings.topic_customer_profiles}
+    assert all(plan[name] == {"cleanup.policy": "compact"} for name in compacted)
+    assert all(config == {} for name, config in plan.items() if name not in compacted)

@@ -130,6 +130,7 @@ def test_every_contract_event_type_has_a_schema_file() -> None:
         "collection.hold_set",
         "collection.hold_released",
         "contact.outcome",
+        "customer.profile_updated",
         "late_payment.flagged",
         "customer.segment_changed",
         "collection.action_requested",

@@ -476,6 +476,7 @@ def test_the_input_topics_of_1_1() -> None:
         "ar.due-date-passed",
         "ar.invoice-adjustments",
         "ar.collection-updates",
+        "ar.customer-profiles",
     )
     assert topics.INVOICE_ADJUSTMENTS == "ar.invoice-adjustments"
     assert topics.COLLECTION_UPDATES == "ar.collection-updates"
@@ -524,7 +525,12 @@ def test_a_new_event_on_another_topic_is_rejected(topic: str, event_type: str) -
 
 AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 SEGMENT = events.Segment(
-    aging_bucket="1-30", behavior="on_time", value_tier="mid", risk_bucket="low", priority=40
+    aging_bucket="1-30",
+    behavior="on_time",
+    value_tier="mid",
+    risk_bucket="low",
+    delinquency_type="accidental",
+    priority=40,
 )
 
 

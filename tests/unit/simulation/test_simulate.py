@@ -7,6 +7,7 @@ import random
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -89,7 +90,10 @@ def test_a_longer_cooldown_means_fewer_emails_and_never_more_contacts(
             continue
         previous = last.get(item.customer_id)
         if previous is not None and previous != item.at:
-            assert (item.at.date() - previous.date()).days >= 14
+            # Cooldowns count the customer's days (its profile's zone)
+            zone = ZoneInfo(other.states[item.customer_id].profile.time_zone or "UTC")
+            days = (item.at.astimezone(zone).date() - previous.astimezone(zone).date()).days
+            assert days >= 14
         last[item.customer_id] = item.at
 
 
@@ -101,12 +105,12 @@ def test_the_command_compares_two_policies_side_by_side(
     other = tmp_path / "strict.toml"
     other.write_text(
         default_policy_text()
-        .replace('version = "2026.11-2"', 'version = "strict-1"')
+        .replace('version = "2026.12-1"', 'version = "strict-1"')
         .replace("clock_grace_days = 1", "clock_grace_days = 0")
     )
     assert main(["simulate", str(events), "--compare", str(other), "--json"]) == 0
     base, strict = json.loads(capsys.readouterr().out)
-    assert (base["policy_version"], strict["policy_version"]) == ("2026.11-2", "strict-1")
+    assert (base["policy_version"], strict["policy_version"]) == ("2026.12-1", "strict-1")
     assert main(["simulate", str(events), "--compare", str(other), "--until", "2026-05-31"]) == 0
     text = capsys.readouterr().out
     assert "strict.toml" in text and "difference" in text and "2026-05-31T23:59:59" in text
@@ -119,3 +123,35 @@ def test_a_bad_until_is_refused_with_a_message(
     events.write_text("")
     assert main(["simulate", str(events), "--until", "someday"]) == 2
     assert "--until 'someday'" in capsys.readouterr().err
+
+
+def test_compare_shows_what_a_risk_model_change_does_to_buckets_types_and_actions(
+    history: list[bytes], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(b"\n".join(history))
+    blind = tmp_path / "days-only.toml"  # a risk model blind to the money at stake
+    text = default_policy_text().replace('version = "2026.12-1"', 'version = "days-only"')
+    text = text.replace(
+        "[risk.stake_points]\nminor = 0\nsmall = 10\nmid = 25\nkey = 50",
+        "[risk.stake_points]\nminor = 0\nsmall = 0\nmid = 0\nkey = 0",
+    )
+    assert "small = 0\nmid = 0\nkey = 0" in text
+    blind.write_text(text)
+    assert main(["simulate", str(events), "--compare", str(blind), "--json"]) == 0
+    base, other = json.loads(capsys.readouterr().out)
+    assert sum(base["final_risk_buckets"].values()) == sum(other["final_risk_buckets"].values())
+    assert base["final_risk_buckets"]["high"] > other["final_risk_buckets"]["high"]
+    assert set(base["final_delinquency_types"]) == {
+        "none",
+        "accidental",
+        "disorganized",
+        "strategic",
+        "distressed",
+    }
+    assert base["actions_by_segment"] != other["actions_by_segment"]
+    assert main(["simulate", str(events), "--compare", str(blind)]) == 0
+    table = capsys.readouterr().out
+    for label in ("customers ending in risk bucket", "customers ending as delinquency type"):
+        assert label in table
+    assert "actions, strategic" in table and "days-only.toml" in table
