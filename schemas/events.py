@@ -532,8 +532,9 @@ class CustomerProfileUpdated(_InputEvent):
         Annotated[
             str,
             Field(
-                pattern=r"^[A-Z]{2}$",
                 description="ISO 3166-1 alpha-2: the customer's business days and holidays",
+                # Checked against ISO_COUNTRIES below (which says what is wrong with `us`).
+                json_schema_extra={"pattern": r"^[A-Z]{2}$"},
             ),
         ]
         | None
@@ -542,7 +543,10 @@ class CustomerProfileUpdated(_InputEvent):
     credit_limit: (
         Annotated[
             dict[Currency, NonNegativeMoney],
-            Field(description="Currency -> the credit allowed in it (replaced as a whole)"),
+            Field(
+                description="Currency -> the credit allowed in it (replaced as a whole)",
+                json_schema_extra={"additionalProperties": False},
+            ),
         ]
         | None
     ) = None
@@ -569,7 +573,9 @@ class CustomerProfileUpdated(_InputEvent):
     @classmethod
     def _known_country(cls, value: str | None) -> str | None:
         if value is not None and value not in ISO_COUNTRIES:
-            raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code")
+            upper = value.upper()
+            hint = f" (codes are upper case: {upper!r})" if upper in ISO_COUNTRIES else ""
+            raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code{hint}")
         return value
 
     def _money(self) -> Iterable[tuple[_Location, Decimal, str]]:

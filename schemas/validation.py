@@ -40,13 +40,15 @@ def _describe(exc: ValidationError) -> ContractError:
     kind = first["type"]
     if kind == "json_invalid":
         return ContractError("payload", f"is not JSON ({first['ctx'].get('error', first['msg'])})")
-    if kind in {"model_attributes_type", "model_type", "dict_type"}:
-        return ContractError("payload", "must be a JSON object")
     if kind in {"union_tag_invalid", "union_tag_not_found"}:
         known = ", ".join(sorted(INPUT_MODELS))
         found = first.get("ctx", {}).get("tag", "missing")
         return ContractError("event_type", f"unknown event type {found!r} (expected {known})")
     field = _field_name(first["loc"])
+    if kind in {"model_attributes_type", "model_type", "dict_type"}:
+        # The payload itself, or an object field inside it (a credit limit, a credit score).
+        problem = "must be a JSON object"
+        return ContractError("payload" if field == "event" else field, problem)
     problem = first["msg"].removeprefix("Value error, ")
     if rest:
         others = ", ".join(_field_name(e["loc"]) for e in rest)

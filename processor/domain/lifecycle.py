@@ -127,7 +127,7 @@ def lifecycle(
         _reconcile(ctx, tasks, actions)
     _residues(ctx, owed, tasks, actions)
     if assessment.credit.utilisation:
-        _credit_limits(ctx, tasks, actions)
+        _credit_limits(ctx, owed, tasks, actions)
     changed = before.ledger is not after.ledger
     if changed:  # only a change of the ledger settles a debt behind a hold or a referral
         _releases(ctx, done_steps, tasks, actions)
@@ -354,35 +354,61 @@ def _residues(
         )
 
 
-def _credit_limits(ctx: _Context, tasks: set[str], actions: list[ActionRequest]) -> None:
-    """Owing more than the credit limit raises a credit hold at once; back under, its release."""
+def _credit_limits(
+    ctx: _Context, owed: Mapping[str, Owing], tasks: set[str], actions: list[ActionRequest]
+) -> None:
+    """Owing more than the credit limit raises a credit hold at once; back under, its release.
+
+    The hold names the invoices of the currency that may be chased (nothing is held against
+    what is disputed, promised or on hold): while there are none, it waits. The release names
+    the currency's open invoices, or the latest one when all are settled.
+    """
     rules, collection = ctx.policy.risk.utilisation, ctx.policy.collection
     if not rules.hold_when_over:
         return
-    for currency, owed, limit in ctx.assessment.credit.utilisation:
+    for currency, owing, limit in ctx.assessment.credit.utilisation:
         key = f"credit-limit:{currency}"
-        over = owed > limit
+        over = owing > limit
         if over == (key in tasks):
             continue
-        invoices = [r.invoice for r in ctx.facts.open if r.invoice.currency == currency]
+        rows = [r for r in ctx.facts.open if r.invoice.currency == currency]
         if over:
+            chased = [
+                (r.invoice, o.chaseable)
+                for r in rows
+                if (o := owed.get(r.invoice.invoice_id)) is not None and o.chaseable > ZERO
+            ]
+            if not chased:
+                continue
             tasks.add(key)
+            invoices = [invoice for invoice, _ in chased]
+            amount = sum((a for _, a in chased), ZERO)
             rule, kind = collection.credit_limit_hold, "credit_hold"
             reason = (
-                f"The customer owes {owed} {currency}, over its credit limit of {limit} "
-                f"{currency} by {owed - limit}: hold further credit until it is back under. "
+                f"The customer owes {owing} {currency}, over its credit limit of {limit} "
+                f"{currency} by {owing - limit}: hold further credit until it is back under. "
                 f"Rule {rule.rule_id}."
             )
         else:
             tasks.discard(key)
+            invoices = [r.invoice for r in rows] or _latest(ctx.state.ledger, currency)
+            if not invoices:
+                continue
+            amount = owing
             rule, kind = collection.credit_limit_release, "credit_hold_release"
             reason = (
-                f"The customer owes {owed} {currency}, within its credit limit of {limit} "
+                f"The customer owes {owing} {currency}, within its credit limit of {limit} "
                 f"{currency} again: release the hold on further credit. Rule {rule.rule_id}."
             )
         actions.append(
-            ctx.action(kind, rule, f"{currency}:{ctx.cause.id}", invoices, owed, currency, reason)
+            ctx.action(kind, rule, f"{currency}:{ctx.cause.id}", invoices, amount, currency, reason)
         )
+
+
+def _latest(ledger: Ledger, currency: str) -> list[Invoice]:
+    """The most recently issued invoice of a currency (a release must name one)."""
+    found = [i for i in ledger.invoices.values() if i.currency == currency]
+    return [max(found, key=lambda i: (i.issued_on, i.invoice_id))] if found else []
 
 
 def _releases(

@@ -269,7 +269,6 @@ class PriorityPolicy(_Frozen):
     )
 
 
-
 class LadderStep(_Frozen):
     """One rung of the collection ladder: what to do `offset_days` after the due date.
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -34,6 +35,7 @@ from processor.domain.facts import (
     InvoiceVoided,
     InvoiceWrittenOff,
     PaymentReceived,
+    ProfileUpdated,
 )
 from processor.domain.state import CustomerState
 from tests.support.strategies import lifecycle_histories, redelivered
@@ -50,6 +52,12 @@ class Known:
     """The facts delivered so far for one customer, as the oracle counts them."""
 
     facts: list[Fact]
+
+    def zone(self) -> ZoneInfo:
+        """The customer's zone: the latest profile update (in business time) that names one."""
+        named = [f for f in self.facts if isinstance(f, ProfileUpdated) and f.time_zone]
+        latest = max(named, key=lambda f: (f.occurred_at, f.event_id), default=None)
+        return ZoneInfo(latest.time_zone if latest is not None and latest.time_zone else "UTC")
 
     def owed_bound(self, invoice_id: str, on: date) -> Decimal | None:
         """At most what the facts leave owed on the invoice (None: nothing may be chased)."""
@@ -114,8 +122,9 @@ def check(decision: Decision, known: Known) -> int:
             continue
         checked += 1
         bound = Decimal(0)
+        today = at.astimezone(known.zone()).date()  # the customer's day (contract rule 11)
         for invoice_id in action.invoice_ids:
-            owed = known.owed_bound(invoice_id, at.date())
+            owed = known.owed_bound(invoice_id, today)
             assert owed is not None, (
                 f"{action.rule_id} at {at} chases {invoice_id}, which is not owed: {known.facts}"
             )

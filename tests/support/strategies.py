@@ -19,8 +19,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from processor.core import translate
 from processor.domain.facts import (
     CreditNoteIssued,
+    CreditScore,
     DisputeOpened,
     DisputeResolved,
     DueDatePassed,
@@ -31,6 +33,7 @@ from processor.domain.facts import (
     InvoiceVoided,
     InvoiceWrittenOff,
     PaymentReceived,
+    ProfileUpdated,
 )
 from schemas import events
 from schemas.currencies import ISO_4217_CODES, minor_units
@@ -374,6 +377,8 @@ def customer_history(draw: st.DrawFn, customer_id: str) -> list[Fact]:
                     due_date=day(due),
                 )
             )
+    for n in range(draw(st.integers(0, 2))):  # profile updates, before or after the invoices
+        facts.append(draw(profile_update(customer_id, n)))
     if draw(st.booleans()):  # cash on account, not for any invoice in particular
         currency = draw(st.sampled_from(HISTORY_CURRENCIES))
         on = draw(st.integers(0, 90))
@@ -390,6 +395,39 @@ def customer_history(draw: st.DrawFn, customer_id: str) -> list[Fact]:
             )
         )
     return facts
+
+
+PROFILE_ZONES = ("UTC", "America/Los_Angeles", "Europe/Berlin", "Asia/Tokyo")
+PROFILE_COUNTRIES = ("US", "DE", "GB", "JP", "SA")
+
+
+@st.composite
+def profile_update(draw: st.DrawFn, customer_id: str, n: int) -> ProfileUpdated:
+    """A `customer.profile_updated` stating a random subset of the profile's fields."""
+    fields: dict[str, Any] = {}
+    if draw(st.booleans()):
+        fields["time_zone"] = draw(st.sampled_from(PROFILE_ZONES))
+    if draw(st.booleans()):
+        fields["country"] = draw(st.sampled_from(PROFILE_COUNTRIES))
+    if draw(st.booleans()):
+        limit = _money(draw(st.integers(0, 900_000)), "USD")
+        fields["credit_limit"] = (("USD", limit),)
+    if draw(st.booleans()):
+        fields["credit_score"] = CreditScore(score=draw(st.integers(0, 100)))
+    if draw(st.booleans()):
+        fields["channels"] = frozenset(
+            draw(st.sets(st.sampled_from(("email", "sms", "phone", "letter"))))
+        )
+    if draw(st.integers(0, 5)) == 0:
+        fields["do_not_contact"] = draw(st.booleans())
+    if draw(st.booleans()):
+        fields["customer_type"] = draw(st.sampled_from(("smb", "enterprise", "government")))
+    return ProfileUpdated(
+        event_id=f"e-{customer_id}-profile-{n}",
+        customer_id=customer_id,
+        occurred_at=draw(_moment(day(draw(st.integers(-5, 90))))),
+        **fields,
+    )
 
 
 def in_order(facts: list[Fact]) -> list[Fact]:
@@ -423,16 +461,8 @@ def redelivered(draw: st.DrawFn, facts: list[Fact]) -> list[Fact]:
 
 
 def wire_event(fact: Fact) -> events.InputEvent:
-    """The contract event stating a domain fact."""
-    if isinstance(fact, InvoiceIssued):
-        return events.InvoiceIssued(event_type="invoice.issued", schema_version=1, **_fields(fact))
-    if isinstance(fact, PaymentReceived):
-        return events.PaymentReceived(
-            event_type="payment.received", schema_version=1, **_fields(fact)
-        )
-    return events.DueDatePassed(
-        event_type="invoice.due_date_passed", schema_version=1, **_fields(fact)
-    )
+    """The contract event stating a domain fact (any of contract 1.1's)."""
+    return translate.fact_event(fact)
 
 
 def _fields(fact: Fact) -> dict[str, Any]:

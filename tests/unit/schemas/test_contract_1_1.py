@@ -1,18 +1,20 @@
-"""Contract 1.1: the new input events, minor units, topic membership and the new outputs."""
+"""Contract 1.1: the new input events, customer profiles, minor units, topics and the outputs."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from pydantic import BaseModel, ValidationError
 
 from schemas import events, topics
+from schemas.countries import ISO_COUNTRIES
 from schemas.currencies import ISO_4217_CODES, MINOR_UNITS, minor_units
 from schemas.events import fits_minor_units
+from schemas.export import schema_documents
 from schemas.validation import Rejected, parse_input
 
 COMMON: dict[str, Any] = {
@@ -120,6 +122,20 @@ NEW_INPUTS: dict[str, tuple[type[BaseModel], dict[str, Any], tuple[str, ...]]] =
         events.ContactOutcome,
         {"action_event_id": "act-1", "outcome": "bounced", "at": "2026-11-02T09:30:00+01:00"},
         ("action_event_id", "outcome", "at"),
+    ),
+    "customer.profile_updated": (
+        events.CustomerProfileUpdated,
+        {
+            "name": "Acme Tools GmbH",
+            "time_zone": "Europe/Berlin",
+            "country": "DE",
+            "customer_type": "enterprise",
+            "credit_limit": {"EUR": "50000.00", "JPY": "1000000", "KWD": "1500.125"},
+            "credit_score": {"score": 72, "source": "bureau", "as_of": "2026-10-01"},
+            "channels": ["email", "letter"],
+            "do_not_contact": False,
+        },
+        (),
     ),
 }
 
@@ -279,6 +295,7 @@ def instalments(*due_dates: str, amount: str = "100.00") -> list[dict[str, str]]
             "instalments.0.due_date",
             "required",
         ),
+        ("payment_plan.agreed", {"instalments": ["100.00"]}, "instalments.0", "JSON object"),
         ("payment_plan.agreed", {"plan_id": "p" * 121}, "plan_id", "at most 120"),
         ("payment_plan.agreed", {"plan_id": ""}, "plan_id", "at least 1"),
         ("credit_note.issued", {"amount": "0"}, "amount", "greater than 0"),
@@ -322,6 +339,197 @@ def test_a_bad_value_is_rejected_naming_the_field(
 def test_edge_values_are_accepted(event_type: str, changes: dict[str, Any]) -> None:
     event = parse_input(encode(document(event_type, **changes)))
     assert type(event) is NEW_INPUTS[event_type][0]
+
+
+# --- customer profiles -------------------------------------------------------------------
+
+
+def profile(**fields: Any) -> dict[str, Any]:
+    """A `customer.profile_updated` with the common fields and only `fields`."""
+    return {**COMMON, "event_type": "customer.profile_updated", **fields}
+
+
+def test_a_full_profile_parses_into_its_values() -> None:
+    event = parse_input(encode(document("customer.profile_updated")))
+    assert isinstance(event, events.CustomerProfileUpdated)
+    assert event.credit_limit == {
+        "EUR": Decimal("50000.00"),
+        "JPY": Decimal("1000000"),
+        "KWD": Decimal("1500.125"),
+    }
+    assert event.credit_score == events.CreditScore(
+        score=72, source="bureau", as_of=date(2026, 10, 1)
+    )
+    assert event.channels == ["email", "letter"]
+    assert event.do_not_contact is False
+
+
+def test_a_profile_of_common_fields_only_states_nothing() -> None:
+    event = parse_input(encode(profile()))
+    assert isinstance(event, events.CustomerProfileUpdated)
+    stated = set(events.CustomerProfileUpdated.model_fields) - {*COMMON, "event_type"}
+    assert stated == set(NEW_INPUTS["customer.profile_updated"][1])
+    assert all(getattr(event, name) is None for name in stated)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"channels": []},  # no channel allowed
+        {"credit_limit": {}},
+        {"credit_limit": {"USD": "0"}},
+        {"credit_limit": {"USD": "100.000", "JPY": "5.00"}},  # value-based minor units
+        {"credit_score": {"score": 0}},
+        {"credit_score": {"score": 100}},
+        {"name": "n" * 200},
+        {"country": "US", "time_zone": "America/New_York", "do_not_contact": True},
+        {"customer_type": "institution", "channels": ["email", "sms", "phone", "letter"]},
+    ],
+)
+def test_profile_edge_values_are_accepted(fields: dict[str, Any]) -> None:
+    event = parse_input(encode(profile(**fields)))
+    assert isinstance(event, events.CustomerProfileUpdated)
+    assert {name: getattr(event, name) is not None for name in fields} == dict.fromkeys(
+        fields, True
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "words"),
+    [
+        ({"name": ""}, "name", "at least 1"),
+        ({"name": "n" * 201}, "name", "at most 200"),
+        ({"time_zone": "Mars/Olympus_Mons"}, "time_zone", "not an IANA time zone"),
+        ({"time_zone": "../etc/passwd"}, "time_zone", "not an IANA time zone"),
+        ({"country": "XX"}, "country", "'XX' is not an ISO 3166-1 alpha-2 country code"),
+        ({"country": "us"}, "country", "not an ISO 3166-1 alpha-2 country code"),
+        ({"country": "us"}, "country", "upper case: 'US'"),
+        ({"country": "USA"}, "country", "not an ISO 3166-1 alpha-2"),
+        ({"customer_type": "sole_trader"}, "customer_type", "Input should be"),
+        ({"credit_limit": {"USD": "-1.00"}}, "credit_limit.USD", "greater than or equal to 0"),
+        (
+            {"credit_limit": {"JPY": "1000.5"}},
+            "credit_limit.JPY",
+            "1000.5 has more decimals than JPY allows (0)",
+        ),
+        (
+            {"credit_limit": {"KWD": "1.0005"}},
+            "credit_limit.KWD",
+            "1.0005 has more decimals than KWD allows (3)",
+        ),
+        ({"credit_limit": {"USD": 5000}}, "credit_limit.USD", "decimal string"),
+        ({"credit_limit": {"XAU": "10"}}, "credit_limit.XAU.[key]", "ISO 4217"),
+        ({"credit_limit": {"usd": "10"}}, "credit_limit.usd.[key]", "should match pattern"),
+        ({"credit_limit": ["USD", "10"]}, "credit_limit", "must be a JSON object"),
+        ({"credit_score": 72}, "credit_score", "must be a JSON object"),
+        ({"credit_score": {"score": 101}}, "credit_score.score", "less than or equal to 100"),
+        ({"credit_score": {"score": -1}}, "credit_score.score", "greater than or equal to 0"),
+        ({"credit_score": {"score": 50.0}}, "credit_score.score", "integer"),
+        ({"credit_score": {"score": True}}, "credit_score.score", "integer"),
+        ({"credit_score": {"source": "bureau"}}, "credit_score.score", "required"),
+        ({"credit_score": {"score": 5, "source": ""}}, "credit_score.source", "at least 1"),
+        ({"credit_score": {"score": 5, "as_of": "soon"}}, "credit_score.as_of", "date"),
+        ({"channels": ["email", "sms", "email"]}, "channels", "'email' listed more than once"),
+        ({"channels": ["fax"]}, "channels.0", "Input should be"),
+        ({"channels": "email"}, "channels", "valid array"),
+        ({"do_not_contact": "yes"}, "do_not_contact", "valid boolean"),
+        ({"do_not_contact": 1}, "do_not_contact", "valid boolean"),
+    ],
+)
+def test_a_bad_profile_value_is_rejected_naming_the_field(
+    fields: dict[str, Any], field: str, words: str
+) -> None:
+    result = rejected(encode(profile(**fields)))
+    assert result.error.field == field
+    assert words in result.error.problem
+    assert result.customer_id == "c-1"
+
+
+def test_every_credit_limit_currency_is_checked_and_named() -> None:
+    result = rejected(encode(profile(credit_limit={"USD": "1.00", "JPY": "1.5", "KWD": "1.0005"})))
+    assert result.error.field == "credit_limit.JPY"
+    assert "(also invalid: credit_limit.KWD)" in result.error.problem
+
+
+def test_the_iso_3166_list_is_the_officially_assigned_codes() -> None:
+    assert len(ISO_COUNTRIES) == 249
+    assert all(len(code) == 2 and code.isascii() and code.isupper() for code in ISO_COUNTRIES)
+    assert {"US", "DE", "JP", "GB", "AX", "SS", "BQ"} <= ISO_COUNTRIES
+    assert not {"XX", "XK", "UK", "EU", "AN", "YU"} & ISO_COUNTRIES
+
+
+def test_the_profile_schema_file_describes_the_checks() -> None:
+    schema = schema_documents()["customer.profile_updated.schema.json"]
+    assert schema["$id"] == "arpulse:customer.profile_updated:v1"
+    assert set(schema["required"]) == {*COMMON, "event_type"}
+    props = schema["properties"]
+    assert props["country"]["anyOf"][0]["pattern"] == "^[A-Z]{2}$"
+    assert props["channels"]["anyOf"][0]["uniqueItems"] is True
+    assert props["credit_limit"]["anyOf"][0]["additionalProperties"] is False
+    assert schema["$defs"]["CreditScore"]["required"] == ["score"]
+
+
+# --- the deprecated invoice time zone and the new segment dimension --------------------------
+
+
+def test_an_invoice_customer_timezone_is_still_accepted_and_checked_but_deprecated() -> None:
+    invoice = _invoice("USD", "100.00")
+    event = parse_input(encode({**invoice, "customer_timezone": "Asia/Tokyo"}))
+    assert isinstance(event, events.InvoiceIssued) and event.customer_timezone == "Asia/Tokyo"
+    result = rejected(encode({**invoice, "customer_timezone": "Mars/Olympus_Mons"}))
+    assert result.error.field == "customer_timezone"
+    assert "not an IANA time zone" in result.error.problem
+    schema = schema_documents()["invoice.issued.schema.json"]
+    description = schema["properties"]["customer_timezone"]["anyOf"][0]["description"]
+    assert description.startswith("Deprecated and ignored")
+    assert "customer.profile_updated" in description and "time_zone" in description
+
+
+@pytest.mark.parametrize(
+    "name", ["customer.segment_changed.schema.json", "collection.action_requested.schema.json"]
+)
+def test_a_segment_requires_its_delinquency_type(name: str) -> None:
+    segment = schema_documents()[name]["$defs"]["Segment"]
+    assert segment["required"] == [
+        "aging_bucket",
+        "behavior",
+        "value_tier",
+        "risk_bucket",
+        "delinquency_type",
+        "priority",
+    ]
+    delinquency = segment["properties"]["delinquency_type"]
+    assert delinquency["enum"] == ["none", "accidental", "disorganized", "strategic", "distressed"]
+    assert delinquency["description"] == (
+        "What kind of delinquency the customer shows (none: nothing past due)"
+    )
+
+
+def test_a_segment_cannot_be_built_without_a_known_delinquency_type() -> None:
+    fields = SEGMENT.model_dump(exclude={"delinquency_type"})
+    with pytest.raises(ValidationError) as caught:
+        events.Segment(**fields)
+    assert [e["loc"] for e in caught.value.errors()] == [("delinquency_type",)]
+    with pytest.raises(ValidationError) as caught:
+        events.Segment(**{**fields, "delinquency_type": "chronic"})
+    assert [e["loc"] for e in caught.value.errors()] == [("delinquency_type",)]
+
+
+def test_delinquency_type_is_a_dimension_that_can_change() -> None:
+    assert "delinquency_type" in get_args(events.Dimension)
+    event = events.SegmentChanged(
+        event_id="seg-1",
+        occurred_at=AT,
+        customer_id="c-1",
+        previous=SEGMENT.model_copy(update={"delinquency_type": "none"}),
+        current=SEGMENT,
+        changed=["delinquency_type"],
+        reason="delinquency_type none→accidental",
+        caused_by="evt-1",
+    )
+    wire = json.loads(event.model_dump_json())
+    assert wire["previous"]["delinquency_type"] == "none"
+    assert wire["current"]["delinquency_type"] == "accidental"
 
 
 # --- minor units -----------------------------------------------------------------------------
@@ -480,6 +688,8 @@ def test_the_input_topics_of_1_1() -> None:
     )
     assert topics.INVOICE_ADJUSTMENTS == "ar.invoice-adjustments"
     assert topics.COLLECTION_UPDATES == "ar.collection-updates"
+    assert topics.CUSTOMER_PROFILES == "ar.customer-profiles"
+    assert topics.EVENT_TYPES[topics.CUSTOMER_PROFILES] == ("customer.profile_updated",)
 
 
 def test_every_input_type_belongs_on_exactly_one_topic() -> None:
@@ -496,6 +706,7 @@ def test_every_input_type_belongs_on_exactly_one_topic() -> None:
         (topics.INVOICE_ADJUSTMENTS, "invoice.due_date_changed"),
         (topics.COLLECTION_UPDATES, "payment_plan.agreed"),
         (topics.COLLECTION_UPDATES, "contact.outcome"),
+        (topics.CUSTOMER_PROFILES, "customer.profile_updated"),
     ],
 )
 def test_a_new_event_is_accepted_on_its_topic(topic: str, event_type: str) -> None:
@@ -512,6 +723,8 @@ def test_a_new_event_is_accepted_on_its_topic(topic: str, event_type: str) -> No
         (topics.INVOICE_ADJUSTMENTS, "payment.reversed"),
         (topics.COLLECTION_UPDATES, "invoice.written_off"),
         (topics.DUE_DATE_PASSED, "dispute.opened"),
+        (topics.COLLECTION_UPDATES, "customer.profile_updated"),
+        (topics.CUSTOMER_PROFILES, "contact.outcome"),
     ],
 )
 def test_a_new_event_on_another_topic_is_rejected(topic: str, event_type: str) -> None:
