@@ -205,7 +205,11 @@ class EventMix:
         """The next event in business time (issuing a new invoice schedules what follows it)."""
         at, _, item = heapq.heappop(self._heap)
         if isinstance(item, Customer):
-            item = self._issue(item, at)
+            customer, first = item, self._invoices[item.index] == 0
+            item = self._issue(customer, at)
+            if first and customer.timezone:  # its profile (time zone) comes before its invoice
+                self._push(at, item)
+                item = _profile(customer, at)
         if item.valid and self._rng.random() < self._companion:
             self._push(at, _invalid(self._rng, item.key, next(self._seq), at))
         return item
@@ -228,6 +232,26 @@ class EventMix:
         gap = self.invoice_interval_days * rng.uniform(0.6, 1.4)
         self._push(_business_hours((at + timedelta(days=gap)).date(), rng), customer)
         return invoice.issued_event(at)
+
+
+def _profile(customer: Customer, at: datetime) -> Outgoing:
+    """The customer's `customer.profile_updated` naming its time zone."""
+    document = {
+        "event_id": f"soak-profile-{customer.customer_id}",
+        "event_type": "customer.profile_updated",
+        "schema_version": 1,
+        "occurred_at": at.isoformat(),
+        "customer_id": customer.customer_id,
+        "time_zone": customer.timezone,
+    }
+    return Outgoing(
+        at,
+        topics.CUSTOMER_PROFILES,
+        customer.customer_id,
+        _encode(document),
+        True,
+        "customer.profile_updated",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,8 +291,6 @@ class Invoice:
             "customer_name": self.customer.name,
             "terms": f"net-{self.customer.terms_days}",
         }
-        if self.customer.timezone:
-            document["customer_timezone"] = self.customer.timezone
         return self._out(topics.INVOICE_ISSUED, at, document)
 
     def payment(self, suffix: str, day: date, amount: Decimal, rng: random.Random) -> Outgoing:

@@ -21,6 +21,7 @@ ON_TOPIC = {
     topics.INVOICE_ISSUED: frozenset({"invoice.issued"}),
     topics.PAYMENT_RECEIVED: frozenset({"payment.received"}),
     topics.DUE_DATE_PASSED: frozenset({"invoice.due_date_passed"}),
+    topics.CUSTOMER_PROFILES: frozenset({"customer.profile_updated"}),
 }
 CUSTOMERS, RATE, SPEED, DAYS = 150, 20.0, 2.0, 400
 
@@ -61,6 +62,7 @@ def test_the_mix_is_realistic_and_about_one_percent_is_invalid(events: list[Outg
     assert 0.005 < invalid / len(events) < 0.02
     assert len([k for k in kinds if k.startswith("invalid:")]) >= 5
     assert kinds["payment.received"] > kinds["invoice.due_date_passed"] > 0
+    assert 0 < kinds["customer.profile_updated"] <= CUSTOMERS  # a zone, before the first invoice
     issued = [parse_input(e.value) for e in events if e.kind == "invoice.issued"]
     assert len({i.currency for i in issued if not isinstance(i, Rejected)}) >= 4
     amounts = [i.amount for i in issued if not isinstance(i, Rejected)]
