@@ -52,36 +52,43 @@ E = TypeVar("E")
 
 
 class PairMemo(Generic[K, E, V]):
-    """`derive(key, extra)` per live key object, for the last `extra` it was asked with.
+    """`derive(key, extra)` per live key object and each `extra` it was asked with.
 
     For values that depend on a second, shared object (a ledger's views on one customer's
-    calendar): asking with another `extra` (the same object, by identity) derives again.
+    calendar): `extra` is compared by identity, and a key holds at most `per_key` of them (a
+    customer's calendar and the plain one), the oldest dropped first.
     """
 
-    __slots__ = ("_derive", "_entries")
+    __slots__ = ("_derive", "_entries", "_per_key")
 
-    def __init__(self, derive: Callable[[K, E], V]) -> None:
+    def __init__(self, derive: Callable[[K, E], V], *, per_key: int = 2) -> None:
         self._derive = derive
-        self._entries: dict[int, tuple[weakref.ref[K], E, V]] = {}
+        self._per_key = per_key
+        self._entries: dict[int, tuple[weakref.ref[K], dict[int, tuple[E, V]]]] = {}
 
     def __call__(self, key: K, extra: E) -> V:
         """The value derived from `key` and `extra`, derived now if not held for both."""
-        entry = self._entries.get(id(key))
-        if entry is not None and entry[0]() is key and entry[1] is extra:
-            return entry[2]
-        value = self._derive(key, extra)
         ident = id(key)
-        entries = self._entries
+        entry = self._entries.get(ident)
         if entry is not None and entry[0]() is key:
-            entries[ident] = (entry[0], extra, value)
-            return value
+            held = entry[1].get(id(extra))
+            if held is not None and held[0] is extra:
+                return held[1]
+            values = entry[1]
+        else:
+            entries = self._entries
 
-        def forget(ref: weakref.ref[K]) -> None:
-            current = entries.get(ident)
-            if current is not None and current[0] is ref:
-                del entries[ident]
+            def forget(ref: weakref.ref[K]) -> None:
+                current = entries.get(ident)
+                if current is not None and current[0] is ref:
+                    del entries[ident]
 
-        entries[ident] = (weakref.ref(key, forget), extra, value)
+            values = {}
+            entries[ident] = (weakref.ref(key, forget), values)
+        value = self._derive(key, extra)
+        if len(values) >= self._per_key:
+            del values[next(iter(values))]
+        values[id(extra)] = (extra, value)
         return value
 
     def __len__(self) -> int:

@@ -38,6 +38,8 @@ def situation(assessment: Assessment) -> str:
         + (f" ({points})" if points else "")
         + f", {segment.value_tier} value"
     )
+    if assessment.customer_type is not None:
+        text += f" ({assessment.customer_type} customer)"
     for currency, owing, limit in assessment.credit.utilisation:
         text += f", owes {owing} of a {limit} {currency} credit limit"
     if assessment.credit.score is not None:

@@ -94,6 +94,7 @@ class Assessment:
     # The risk bucket whose ladder applies (the delinquency type's approach may pick another).
     ladder: str = "low"
     payable_by: date | None = None  # the oldest unpaid invoice's payable-by date
+    customer_type: str | None = None  # the profile's (enterprise, smb, ...), for reasons
 
 
 class ResidueTest:
@@ -397,6 +398,7 @@ def assessed(
         delinquency_reason=why,
         ladder=risk if approach == "risk" else approach,
         payable_by=facts.payable_by(oldest) if oldest is not None else None,
+        customer_type=state.profile.customer_type,
     )
 
 
