@@ -29,11 +29,12 @@ disputes, promises, plans, holds, contacts sent, bounced channels and reached ru
 commitment statuses published, `tk` the once-only tasks raised, `fc` first contacts. Format 3
 records decode as the same state with none of these.
 
-Format 5 adds the customer's profile (`pf`, written only when one was received: each field's
-value and the `occurred_at` and event id of the update that set it) and the segment's delinquency
-type (a sixth item of `seg`), and drops `tz` (the zone a customer's invoices named, outside the
-contract). Older records decode with no profile, or, when their invoices named a zone, a profile
-holding that zone as if set at the epoch (any real profile update replaces it).
+Format 5 adds the customer's profile (`pf`, written only when one was received: per update that
+set a field, its `occurred_at`, event id and the fields it set, numbered as `PROFILE_FIELDS`)
+and the segment's delinquency type (a sixth item of `seg`), and drops `tz` (the zone a
+customer's invoices named, outside the contract). Older records decode with no profile, or,
+when their invoices named a zone, a profile holding that zone as if set at the epoch (any real
+profile update replaces it).
 """
 
 from __future__ import annotations
@@ -218,9 +219,14 @@ def encode_state(
     return raw
 
 
-def _profile_doc(profile: Profile) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for name in PROFILE_FIELDS:
+def _profile_doc(profile: Profile) -> list[Any]:
+    """The profile as its updates set it: [[instant, event id, {field number: value}], ...].
+
+    Fields are numbered by `PROFILE_FIELDS`; a field is listed under the update that set it, so
+    an update's id and instant are written once however many fields it set.
+    """
+    groups: dict[tuple[datetime, str], dict[str, Any]] = {}
+    for number, name in enumerate(PROFILE_FIELDS):
         value = getattr(profile, name)
         if value is None:
             continue
@@ -230,17 +236,25 @@ def _profile_doc(profile: Profile) -> dict[str, Any]:
             value = [value.score, value.source, _oday(value.as_of)]
         elif name == "channels":
             value = sorted(value)
-        values[name] = value
-    versions = {k: [_instant(at), event_id] for k, (at, event_id) in profile.versions.items()}
-    return {"f": values, "v": versions}
+        groups.setdefault(profile.versions[name], {})[str(number)] = value
+    return [[_instant(at), event_id, values] for (at, event_id), values in sorted(groups.items())]
 
 
-def _decode_profile(doc: dict[str, Any] | None, zone: str | None) -> Profile:
+def _decode_profile(doc: list[Any] | None, zone: str | None) -> Profile:
     if doc is None:
         if zone is None:
             return NO_PROFILE
         return Profile(time_zone=zone, versions={"time_zone": (_LEGACY_ZONE_AT, "")})
-    values = dict(doc["f"])
+    values: dict[str, Any] = {}
+    versions: dict[str, tuple[datetime, str]] = {}
+    for at, event_id, fields in doc:
+        when = _from_instant(at)
+        assert when is not None
+        version = (when, event_id)
+        for number, value in fields.items():
+            name = PROFILE_FIELDS[int(number)]
+            versions[name] = version
+            values[name] = value
     if "credit_limit" in values:
         values["credit_limit"] = {c: Decimal(a) for c, a in values["credit_limit"].items()}
     if "credit_score" in values:
@@ -248,11 +262,6 @@ def _decode_profile(doc: dict[str, Any] | None, zone: str | None) -> Profile:
         values["credit_score"] = CreditScore(score=score, source=source, as_of=_from_oday(as_of))
     if "channels" in values:
         values["channels"] = frozenset(values["channels"])
-    versions = {}
-    for k, (at, event_id) in doc["v"].items():
-        when = _from_instant(at)
-        assert when is not None
-        versions[k] = (when, event_id)
     return Profile(**values, versions=versions)
 
 

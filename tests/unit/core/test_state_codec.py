@@ -176,3 +176,32 @@ def test_a_state_with_every_lifecycle_fact_round_trips_in_format_4() -> None:
     raw = encode_state(state)
     assert decode_state(raw) == state
     assert encode_state(decode_state(raw)) == raw
+
+
+def test_a_profile_round_trips_and_a_format_4_zone_becomes_a_profile_zone() -> None:
+    from processor.domain.facts import CreditScore
+    from processor.domain.state import apply
+    from tests.support.builders import profile
+
+    state = CustomerState(customer_id=CUSTOMER)
+    for fact in (
+        profile(on=1, time_zone="Europe/Berlin", country="DE", credit_score=CreditScore(score=7)),
+        profile(on=2, credit_limit=(("USD", Decimal("900.00")),), channels=frozenset({"email"})),
+        inv("A", "100.00", due=30),
+    ):
+        state = apply(state, fact)
+    raw = encode_state(state)
+    assert decode_state(raw) == state
+    document = json.loads(raw)
+    assert len(document["pf"]) == 2  # one entry per update, each listing the fields it set
+    # A format 4 record named the zone its invoices gave: it reads as a profile's zone
+    old = {
+        k: v
+        for k, v in json.loads(
+            encode_state(apply(CustomerState(customer_id=CUSTOMER), inv("A")))
+        ).items()
+    }
+    old.update(v=4, tz="Asia/Tokyo")
+    back = decode_state(json.dumps(old).encode())
+    assert back.profile.time_zone == "Asia/Tokyo"
+    assert back.profile.versions["time_zone"][1] == ""  # any real update replaces it
