@@ -99,6 +99,23 @@ _ZDICT = (
     b'{"v":3,"id":"","name":"","inv":[["INV-","evt-",null,null],"-issued","-paid","-due",'
     b'"pay":[["PAY-","due":[["'
 )
+# Format 5's dictionary: format 3's, then what contract 1.1's profiles, delinquency types and
+# risk reasons add (the end of a dictionary is what zlib finds first). Never to be changed either;
+# a record names its dictionary (zlib's DICTID), so records of both still read.
+_ZDICT_5 = _ZDICT + (
+    b'"pf":[[,"evt-cust--profile-1",{"0":"1":"2":"3":"4":"5":"6":"7":"America/New_York",'
+    b'"America/Los_Angeles","America/Chicago","Europe/Berlin","Europe/London","smb","enterprise",'
+    b'"bureau","email","letter","phone",'
+    b'"why":"aging_bucket current\\u2192, delinquency_type none\\u2192accidental, disorganized, '
+    b"strategic, distressed, USD past due (minor stake); (small stake); (mid stake); (key stake); "
+    b"unpaid past due, average days late); risk score (days late , behaviour , amount past due , "
+    b"credit limit use , credit score , repeated disputes , broken promises ), small value, "
+    b"mid value, key value (smb customer), owes of a USD credit limit, credit score ; accidental "
+    b"delinquency (a reliable payer's first delay); disorganized delinquency ( of invoices late, "
+    b"average days); strategic delinquency ( contacts about one invoice ignored (nothing paid, no "
+    b"reply)); distressed delinquency ("
+)
+_DICTIONARIES = {zlib.adler32(d): d for d in (_ZDICT, _ZDICT_5)}
 _EPOCH = date(1970, 1, 1).toordinal()
 _DETECTED = {"due_date_event": "d", "clock": "c", "late_payment": "l"}
 _DETECTED_BY: dict[str, Any] = {code: name for name, code in _DETECTED.items()}
@@ -212,7 +229,7 @@ def encode_state(
         document["pf"] = _profile_doc(state.profile)
     raw = _json_encode(document).encode("ascii")
     if len(raw) >= COMPRESS_FROM:
-        packer = zlib.compressobj(1, zdict=_ZDICT)
+        packer = zlib.compressobj(1, zdict=_ZDICT_5)
         packed = packer.compress(raw) + packer.flush()
         if len(packed) < len(raw):
             return packed
@@ -505,7 +522,9 @@ def _seen_v3(state: CustomerState) -> tuple[dict[str, int], list[str]]:
 def _document(raw: bytes) -> dict[str, Any]:
     """The JSON document of a record (decompressed first if it is compressed)."""
     if raw[:1] != b"{":
-        unpacker = zlib.decompressobj(zdict=_ZDICT)
+        # zlib's header names the preset dictionary (FDICT flag, then its Adler-32)
+        zdict = _DICTIONARIES[int.from_bytes(raw[2:6], "big")] if raw[1] & 0x20 else b""
+        unpacker = zlib.decompressobj(zdict=zdict)
         raw = unpacker.decompress(raw) + unpacker.flush()
     document: dict[str, Any] = _json_decode(raw.decode("utf-8"))
     return document

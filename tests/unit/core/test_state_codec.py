@@ -205,3 +205,20 @@ def test_a_profile_round_trips_and_a_format_4_zone_becomes_a_profile_zone() -> N
     back = decode_state(json.dumps(old).encode())
     assert back.profile.time_zone == "Asia/Tokyo"
     assert back.profile.versions["time_zone"][1] == ""  # any real update replaces it
+
+
+def test_a_record_compressed_with_format_3_s_dictionary_still_reads() -> None:
+    import zlib
+
+    from processor.core import state_codec
+
+    state = CustomerState(customer_id=CUSTOMER)
+    policy = load_policy(None)
+    for n in range(12):  # enough history for a record worth compressing
+        state = on_event(state, inv(f"I{n}", issued=n, due=n + 30), now=at(n), policy=policy).state
+    raw = encode_state(state)
+    assert raw[:1] != b"{"
+    plain = zlib.decompressobj(zdict=state_codec._ZDICT_5).decompress(raw)
+    packer = zlib.compressobj(1, zdict=state_codec._ZDICT)
+    older = packer.compress(plain) + packer.flush()
+    assert older != raw and decode_state(older) == decode_state(raw) == state
