@@ -207,9 +207,9 @@ class EventMix:
         if isinstance(item, Customer):
             customer, first = item, self._invoices[item.index] == 0
             item = self._issue(customer, at)
-            if first and customer.timezone:  # its profile (time zone) comes before its invoice
-                self._push(at, item)
-                item = _profile(customer, at)
+            if first and customer.timezone:  # its profile (time zone), a second before
+                self._push(at, item)  # its first invoice: no tie across topics to break
+                item = _profile(customer, at - timedelta(seconds=1))
         if item.valid and self._rng.random() < self._companion:
             self._push(at, _invalid(self._rng, item.key, next(self._seq), at))
         return item
