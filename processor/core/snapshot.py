@@ -19,14 +19,6 @@ from schemas.events import money_text
 _SHARE = Decimal("0.001")
 
 
-def payable_dates(state: CustomerState, policy: Policy | None) -> dict[str, date]:
-    """Invoice -> the day it may be paid by on the customer's calendar (no policy: due dates)."""
-    if policy is None:
-        return {}
-    facts = ledger_facts(state.ledger, customer_calendar(state.profile, policy))
-    return {k: date.fromordinal(v) for k, v in facts.payable.items()}
-
-
 def _profile(state: CustomerState) -> dict[str, Any] | None:
     profile = state.profile
     if profile.is_empty:
@@ -70,10 +62,12 @@ def customer_snapshot(
     ledger = state.ledger
     figures = assessment.figures
     open_invoices = []
-    payable = payable_dates(state, policy)
+    facts = (
+        None if policy is None else ledger_facts(ledger, customer_calendar(state.profile, policy))
+    )
     for inv in ledger.open_invoices():
         balance = ledger.balances[inv.invoice_id]
-        payable_by = payable.get(inv.invoice_id, inv.due_date)
+        payable_by = inv.due_date if facts is None else facts.payable_by(inv)
         row: dict[str, Any] = {
             "invoice_id": inv.invoice_id,
             "amount": money_text(inv.amount),

@@ -56,13 +56,6 @@ class Calendar:
             return False
         return self._holidays is None or day not in self._holidays
 
-    def holiday_name(self, day: date) -> str | None:
-        """The public holiday on `day`, if any (for reasons)."""
-        if self._holidays is None:
-            return None
-        name = self._holidays.get(day)
-        return None if name is None else str(name)
-
     def payable_by(self, due: date) -> date:
         """The day an invoice due on `due` may be paid by without being late."""
         if not self.roll:

@@ -163,7 +163,7 @@ def decide(
     if flags:
         flagged = {**flagged, **{f.invoice_id: f.detected_by for f in flags}}
     collection = after.collection
-    assessment, owed, found = standing(after, today, policy)
+    assessment, owed, found = standing(after, today, policy, facts)
     change = _segment_change(after, assessment, cause)
     contacts = planned_contacts(after, facts, flagged, assessment, cause, now, today, policy, owed)
     thanks = _thank_yous(before, after, facts, flagged, assessment, cause, now, policy)
@@ -182,7 +182,18 @@ def decide(
             if (b := balances.get(k)) is not None and not b.is_paid
         }
     life = lifecycle(
-        before, after, done, contacts.actions, found, owed, assessment, cause, now, today, policy
+        before,
+        after,
+        facts,
+        done,
+        contacts.actions,
+        found,
+        owed,
+        assessment,
+        cause,
+        now,
+        today,
+        policy,
     )
     state = CustomerState(
         customer_id=after.customer_id,
@@ -219,14 +230,16 @@ def decide(
 
 
 def standing(
-    state: CustomerState, today: date, policy: Policy
+    state: CustomerState, today: date, policy: Policy, facts: LedgerFacts | None = None
 ) -> tuple[Assessment, dict[str, Owing], list[Commitment]]:
     """Where the customer stands on `today`.
 
     Its assessment, what may be chased of each open invoice, and its commitments: the snapshot
-    shows the same figures the decision used.
+    shows the same figures the decision used. `facts`: the ledger's views on the customer's
+    calendar, when the caller has them.
     """
-    facts = ledger_facts(state.ledger, customer_calendar(state.profile, policy))
+    if facts is None:
+        facts = ledger_facts(state.ledger, customer_calendar(state.profile, policy))
     collection = state.collection
     found = (
         commitments(state.ledger, collection, today, policy.collection.promise_grace_days)

@@ -40,7 +40,7 @@ from processor.domain.state import CustomerState, DetectedBy
 _NOTHING: frozenset[str] = frozenset()
 _NO_RUNGS: frozenset[int] = frozenset()
 ESCALATIONS = frozenset({"credit_hold", "agency_referral"})
-__all__ = ["CUSTOMER_FACING", "ESCALATIONS", "Contacts", "DueStep", "due_steps", "planned_contacts"]
+__all__ = ["ESCALATIONS", "Contacts", "DueStep", "due_steps", "planned_contacts"]
 
 _DETECTION_TEXT = {
     "due_date_event": "per the platform's due-date notice",

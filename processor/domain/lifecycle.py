@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from processor.domain.calendar import customer_calendar
 from processor.domain.collection import Sent
 from processor.domain.commitments import Commitment
 from processor.domain.contact import CUSTOMER_FACING, not_before, route
@@ -23,7 +22,7 @@ from processor.domain.ids import stable_id
 from processor.domain.ledger import ZERO, Invoice, Ledger
 from processor.domain.outputs import ActionRequest, Cause, CommitmentStatus, Withdrawal
 from processor.domain.owed import Owing
-from processor.domain.plan import LedgerFacts, ledger_facts, policy_plan
+from processor.domain.plan import LedgerFacts, policy_plan
 from processor.domain.policy import FollowUpRule, Policy
 from processor.domain.reasons import days
 from processor.domain.segmentation import Assessment
@@ -99,6 +98,7 @@ class _Context:
 def lifecycle(
     before: CustomerState,
     after: CustomerState,
+    facts: LedgerFacts,
     done_steps: Mapping[str, frozenset[str]],
     contacts: tuple[ActionRequest, ...],
     found: list[Commitment],
@@ -111,9 +111,9 @@ def lifecycle(
 ) -> Lifecycle:
     """Everything the lifecycle raises on `today`, given the ladder's contacts just decided.
 
-    `done_steps` are the steps taken, this decision's included.
+    `facts` are `after`'s ledger views on the customer's calendar; `done_steps` the steps
+    taken, this decision's included.
     """
-    facts = ledger_facts(after.ledger, customer_calendar(after.profile, policy))
     ctx = _Context(after, assessment, cause, now, today, policy, facts)
     tasks = set(after.tasks)
     actions: list[ActionRequest] = []

@@ -619,11 +619,6 @@ class Policy(_Frozen):
         """The zone whose clock a customer's days and quiet hours are read on."""
         return customer_timezone or self.contact.default_timezone or self.timezone
 
-    @property
-    def zone(self) -> ZoneInfo:
-        """The business time zone."""
-        return ZoneInfo(self.timezone)
-
 
 def _zone_name(value: str) -> str:
     try:

@@ -53,10 +53,6 @@ class Profile:
             return frozenset()
         return CUSTOMER_FACING if self.channels is None else self.channels
 
-    def limit_for(self, currency: str) -> Decimal | None:
-        """The credit limit in `currency`, or None when none is set."""
-        return None if self.credit_limit is None else self.credit_limit.get(currency)
-
     @property
     def is_empty(self) -> bool:
         """True when no update has set anything."""

@@ -93,7 +93,6 @@ class Assessment:
     delinquency_reason: str | None = None
     # The risk bucket whose ladder applies (the delinquency type's approach may pick another).
     ladder: str = "low"
-    payable_by: date | None = None  # the oldest unpaid invoice's payable-by date
     customer_type: str | None = None  # the profile's (enterprise, smb, ...), for reasons
 
 
@@ -397,7 +396,6 @@ def assessed(
         points=tuple(p for p in points if p[1]),
         delinquency_reason=why,
         ladder=risk if approach == "risk" else approach,
-        payable_by=facts.payable_by(oldest) if oldest is not None else None,
         customer_type=state.profile.customer_type,
     )
 

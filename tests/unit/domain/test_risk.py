@@ -6,12 +6,12 @@ Figures in the expectations are the committed policy's points, worked by hand in
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 
-from processor.domain.decide import Decision, standing
+from processor.domain.decide import Decision, business_date, standing
 from processor.domain.facts import CreditScore, Fact
 from processor.domain.policy import Policy
 from processor.domain.segmentation import Assessment
@@ -379,6 +379,11 @@ def test_a_mixed_portfolio_is_ordered_as_a_collector_would_work_it(policy: Polic
 
 
 def test_segments_are_dated_on_the_customer_s_day(policy: Policy) -> None:
-    tokyo = profile(time_zone="Asia/Tokyo")
-    state = state_of(tokyo, inv("A", issued=0, due=29))
-    assert standing(state, date(2026, 1, 31), policy)[0].days_past_due == 1
+    # 20:00 UTC on 2026-01-30 (the due date, day 29) is already 05:00 on the 31st in Tokyo
+    now = datetime(2026, 1, 30, 20, tzinfo=UTC)
+    tokyo = state_of(profile(time_zone="Asia/Tokyo"), inv("A", issued=0, due=29))
+    utc = state_of(inv("A", issued=0, due=29))
+    assert business_date(now, policy, tokyo) == date(2026, 1, 31)
+    assert business_date(now, policy, utc) == date(2026, 1, 30)
+    assert standing(tokyo, business_date(now, policy, tokyo), policy)[0].days_past_due == 1
+    assert standing(utc, business_date(now, policy, utc), policy)[0].days_past_due == 0
