@@ -256,7 +256,21 @@ class InvoiceIssued(_InputEvent):
     issued_on: date
     due_date: date
     customer_name: Annotated[str, Field(max_length=256)] | None = None
-    terms: Annotated[str, Field(max_length=64)] | None = None
+    terms: (
+        Annotated[
+            str,
+            Field(
+                max_length=64,
+                description=(
+                    "Payment terms: 'net 30', '2/10 net 30', '1% 15 net 45', 'due on receipt', "
+                    "'net 30 EOM' (docs/contract.md). A discount they grant is recognized; "
+                    "unreadable terms are dead-lettered (naming `terms`) and the invoice is kept "
+                    "with its due_date and no discount window"
+                ),
+            ),
+        ]
+        | None
+    ) = None
     customer_timezone: (
         Annotated[
             str,
@@ -626,6 +640,32 @@ class SegmentChanged(_OutputEvent):
     caused_by: CausedBy
 
 
+class LateFeeAccrued(BaseModel):
+    """What has accrued on one late invoice (in the action's or assessment's currency)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    invoice_id: Identifier
+    fixed: NonNegativeMoney = Field(description="the policy's fixed fee for a late invoice")
+    interest: NonNegativeMoney = Field(description="interest to date, rounded down")
+    total: NonNegativeMoney = Field(description="fixed + interest, after the policy's caps")
+    as_of: date = Field(description="accrued by the end of this day (the customer's)")
+    days_late: Annotated[int, Field(ge=0)]
+    capped: bool = Field(description="the policy's cap limited the total")
+
+
+class DiscountOffered(BaseModel):
+    """What paying one invoice by its terms' discount date saves (in the action's currency)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    invoice_id: Identifier
+    pay_by: date = Field(description="the last day of the discount window")
+    pay: PositiveMoney = Field(description="what settles the invoice until then")
+    saves: PositiveMoney = Field(description="the discount")
+    terms: Annotated[str, Field(min_length=1, max_length=64)]
+
+
 class CollectionActionRequested(_OutputEvent):
     """What the notification service or a collector should do next (`ar.collection-actions`)."""
 
@@ -651,9 +691,43 @@ class CollectionActionRequested(_OutputEvent):
             " null for every other action"
         ),
     )
+    payment_url: Annotated[str, Field(min_length=1, max_length=2048)] | None = Field(
+        None,
+        description=(
+            "Where the customer can pay (the policy's payment.url_template): on customer-facing "
+            "actions about money owed; null on internal tasks, agency work and thank-yous"
+        ),
+    )
+    late_fees: list[LateFeeAccrued] | None = Field(
+        None,
+        description=(
+            "What has accrued on the action's late invoices (policy late_fees), in `currency`; "
+            "stated, not invoiced. Null when nothing has or the policy states no fees"
+        ),
+    )
+    discount_offers: list[DiscountOffered] | None = Field(
+        None,
+        description=(
+            "A preventive reminder's early-payment offer per invoice whose terms grant a "
+            "discount still open (policy discount_offer), in `currency`; null otherwise"
+        ),
+    )
 
     def _money(self) -> Iterable[tuple[_Location, Decimal, str]]:
-        return [(("amount_outstanding",), self.amount_outstanding, self.currency)]
+        found: list[tuple[_Location, Decimal, str]] = [
+            (("amount_outstanding",), self.amount_outstanding, self.currency)
+        ]
+        for n, fee in enumerate(self.late_fees or ()):
+            found += [
+                (("late_fees", n, name), getattr(fee, name), self.currency)
+                for name in ("fixed", "interest", "total")
+            ]
+        for n, offer in enumerate(self.discount_offers or ()):
+            found += [
+                (("discount_offers", n, name), getattr(offer, name), self.currency)
+                for name in ("pay", "saves")
+            ]
+        return found
 
 
 class ActionWithdrawn(_OutputEvent):
@@ -687,6 +761,33 @@ class CommitmentStatusChanged(_OutputEvent):
 
     def _money(self) -> Iterable[tuple[_Location, Decimal, str]]:
         return [(("amount",), self.amount, self.currency)]
+
+
+class LateFeeAssessed(_OutputEvent):
+    """A late invoice's fees to date, for the billing system (`ar.collection-actions`).
+
+    Published (policy `late_fees.assess`) with each chasing action that states fees, and once
+    more with `final` when the invoice is settled. `amount` is the total to date, not an
+    increment: the latest per invoice stands, and the id is the same for the same statement.
+    """
+
+    event_type: Literal["late_fee.assessed"] = "late_fee.assessed"
+    invoice_id: Identifier
+    currency: Currency
+    fixed: NonNegativeMoney
+    interest: NonNegativeMoney
+    amount: NonNegativeMoney = Field(description="fixed + interest to date, after the caps")
+    as_of: date
+    days_late: Annotated[int, Field(ge=0)]
+    capped: bool
+    final: bool = Field(description="the invoice is settled: nothing more accrues")
+    rule: Annotated[str, Field(min_length=1)] = Field(description="the policy's fees in words")
+    policy_version: Annotated[str, Field(min_length=1, max_length=64)]
+    caused_by: CausedBy
+
+    def _money(self) -> Iterable[tuple[_Location, Decimal, str]]:
+        names = ("fixed", "interest", "amount")
+        return [((name,), getattr(self, name), self.currency) for name in names]
 
 
 class DeadLetter(_OutputEvent):
@@ -730,6 +831,7 @@ OutputEvent = (
     | CollectionActionRequested
     | ActionWithdrawn
     | CommitmentStatusChanged
+    | LateFeeAssessed
     | DeadLetter
 )
 
@@ -757,6 +859,7 @@ OUTPUT_MODELS: dict[str, type[_OutputEvent]] = {
     "collection.action_requested": CollectionActionRequested,
     "collection.action_withdrawn": ActionWithdrawn,
     "commitment.status_changed": CommitmentStatusChanged,
+    "late_fee.assessed": LateFeeAssessed,
     "dead_letter": DeadLetter,
 }
 ALL_MODELS: dict[str, type[_Event]] = {**INPUT_MODELS, **OUTPUT_MODELS}

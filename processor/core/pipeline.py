@@ -212,6 +212,9 @@ class EventProcessor:
         self._record(batch, message.partition, key, progress.decisions, message.produced_at)
         for retraction in progress.decisions[-1].retracted:
             self._retract(batch, message, retraction, parsed.customer_id, parsed.event_id)
+        problem = translate.terms_problem(parsed)
+        if problem is not None:  # the invoice stands; only its terms are refused
+            self._dead_letter(batch, message, "terms", problem, parsed.customer_id)
         return "applied"
 
     def _state(self, batch: Batch, key: bytes, customer_id: str) -> CustomerState:
@@ -384,6 +387,18 @@ class EventProcessor:
                 translate.to_bytes(translate.commitment_event(c, customer_id=customer_id, at=now)),
             )
             for c in decision.statuses
+        ]
+        outgoing += [
+            Outgoing(
+                s.topic_collection_actions,
+                key,
+                translate.to_bytes(
+                    translate.fee_event(
+                        f, customer_id=customer_id, at=now, policy_version=self._policy.version
+                    )
+                ),
+            )
+            for f in decision.fees
         ]
         return outgoing
 

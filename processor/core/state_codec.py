@@ -35,6 +35,10 @@ and the segment's delinquency type (a sixth item of `seg`), and drops `tz` (the 
 customer's invoices named, outside the contract). Older records decode with no profile, or,
 when their invoices named a zone, a profile holding that zone as if set at the epoch (any real
 profile update replaces it).
+
+Format 6 adds payment terms: `terms` maps an invoice whose terms grant an early-payment discount
+to their text (read again on decoding), and `disc` an invoice settled with the discount to the
+discount taken. Older records decode with neither.
 """
 
 from __future__ import annotations
@@ -78,9 +82,10 @@ from processor.domain.profile import NO_PROFILE, PROFILE_FIELDS, Profile
 from processor.domain.retention import dated_seen, fact_dates
 from processor.domain.segmentation import Exposure, exposure
 from processor.domain.state import CustomerState, Segment
+from processor.domain.terms import terms_of
 
-FORMAT = 5
-READABLE = frozenset({1, 2, 3, 4, FORMAT})
+FORMAT = 6
+READABLE = frozenset({1, 2, 3, 4, 5, FORMAT})
 # A record is compressed from this size (bytes) on, when compressing makes it smaller.
 COMPRESS_FROM = 1024
 # The preset dictionary compressed records are made with: part of format 3, never to be changed
@@ -387,6 +392,17 @@ def _encode_lifecycle(state: CustomerState, document: dict[str, Any]) -> None:
         document["tk"] = sorted(state.tasks)
     if state.first_contact:
         document["fc"] = {k: _day(v) for k, v in state.first_contact.items()}
+    _encode_terms(ledger, document)
+
+
+def _encode_terms(ledger: Ledger, document: dict[str, Any]) -> None:
+    """Format 6's keys: invoices' discount terms, and the discounts taken."""
+    terms = {k: i.terms.text for k, i in ledger.invoices.items() if i.terms is not None}
+    if terms:
+        document["terms"] = terms
+        discounted = {k: str(b.discounted) for k, b in ledger.balances.items() if b.discounted}
+        if discounted:
+            document["disc"] = discounted
 
 
 def _collection_doc(c: Collection) -> dict[str, Any]:
@@ -566,7 +582,7 @@ def decode_state(raw: bytes) -> CustomerState:
     """Rebuild a state written by `encode_state` (this release's format, or format 1 or 2)."""
     doc = _document(raw)
     version = doc.get("v")
-    if version in (3, 4, FORMAT):
+    if version in (3, 4, 5, FORMAT):
         return _decode_v3(doc)
     if version not in READABLE:
         raise ValueError(f"unsupported state format {version!r}")
@@ -574,9 +590,11 @@ def decode_state(raw: bytes) -> CustomerState:
 
 
 def _decode_v3(doc: dict[str, Any]) -> CustomerState:
-    """Formats 3 and 4 (format 3 has none of the lifecycle keys)."""
+    """Formats 3 to 6 (format 3 has none of the lifecycle keys, 6 adds the terms)."""
     invoices = {}
     balances = {}
+    terms = doc.get("terms", {})
+    discounts = doc.get("disc", {})
     for row in doc["inv"]:
         invoice_id, event_id, amount_text, currency, issued, due, paid, last, settled = row[:9]
         occurred = row[9] if len(row) > 9 else None
@@ -585,7 +603,8 @@ def _decode_v3(doc: dict[str, Any]) -> CustomerState:
         issued_due, credited, written_off = None, ZERO, ZERO
         if len(row) > 10:
             issued_due, credited, written_off = row[10], Decimal(row[11]), Decimal(row[12])
-        outstanding = amount - paid_amount - credited - written_off
+        discounted = Decimal(discounts[invoice_id]) if invoice_id in discounts else ZERO
+        outstanding = amount - paid_amount - credited - written_off - discounted
         closed_by: ClosedBy | None = row[13] if len(row) > 10 else _default_closed(outstanding)
         if closed_by == "voided":
             outstanding = ZERO
@@ -598,6 +617,7 @@ def _decode_v3(doc: dict[str, Any]) -> CustomerState:
             due_date=_from_day(due),
             occurred_at=_from_instant(occurred),
             issued_due=_from_oday(issued_due),
+            terms=terms_of(terms.get(invoice_id)),
         )
         balances[invoice_id] = Balance(
             paid=paid_amount,
@@ -607,6 +627,7 @@ def _decode_v3(doc: dict[str, Any]) -> CustomerState:
             credited=credited,
             written_off=written_off,
             closed_by=closed_by,
+            discounted=discounted,
         )
     held = tuple(doc["held"])
     if doc["v"] == 3:

@@ -9,11 +9,14 @@ from processor.domain import facts
 from processor.domain.decide import (
     ActionRequest,
     CommitmentStatus,
+    FeeAssessment,
     LateFlag,
     SegmentChange,
     Withdrawal,
 )
+from processor.domain.outputs import LateFee
 from processor.domain.state import Segment
+from processor.domain.terms import TermsError, parse_terms
 from schemas import events
 
 # Input model -> domain fact: the fields are named alike, so one table says which is which.
@@ -59,6 +62,20 @@ def to_fact(event: events.InputEvent) -> facts.Fact:
     elif isinstance(event, events.CustomerProfileUpdated):
         values.update(_profile_values(event))
     return kind(**values)
+
+
+def terms_problem(event: events.InputEvent) -> str | None:
+    """Why an invoice's terms cannot be read (None: readable, or none given).
+
+    The invoice is kept all the same: its due date stands and it has no discount window.
+    """
+    if not isinstance(event, events.InvoiceIssued) or event.terms is None:
+        return None
+    try:
+        parse_terms(event.terms)
+    except TermsError as exc:
+        return f"{exc}; the invoice is kept with its due_date and no discount window"
+    return None
 
 
 def _profile_values(event: events.CustomerProfileUpdated) -> dict[str, Any]:
@@ -177,6 +194,51 @@ def action_event(
         caused_by=action.caused_by,
         not_before=action.not_before,
         payment_ids=list(action.payment_ids) or None,
+        payment_url=action.payment_url,
+        late_fees=[_fee_model(f) for f in action.late_fees] or None,
+        discount_offers=[
+            events.DiscountOffered(
+                invoice_id=o.invoice_id, pay_by=o.pay_by, pay=o.pay, saves=o.saves, terms=o.terms
+            )
+            for o in action.discount_offers
+        ]
+        or None,
+    )
+
+
+def _fee_model(fee: LateFee) -> events.LateFeeAccrued:
+    return events.LateFeeAccrued(
+        invoice_id=fee.invoice_id,
+        fixed=fee.fixed,
+        interest=fee.interest,
+        total=fee.total,
+        as_of=fee.as_of,
+        days_late=fee.days_late,
+        capped=fee.capped,
+    )
+
+
+def fee_event(
+    assessment: FeeAssessment, *, customer_id: str, at: datetime, policy_version: str
+) -> events.LateFeeAssessed:
+    """`late_fee.assessed` for a late invoice's fees to date."""
+    fee = assessment.fee
+    return events.LateFeeAssessed(
+        event_id=assessment.event_id,
+        occurred_at=at,
+        customer_id=customer_id,
+        invoice_id=fee.invoice_id,
+        currency=fee.currency,
+        fixed=fee.fixed,
+        interest=fee.interest,
+        amount=fee.total,
+        as_of=fee.as_of,
+        days_late=fee.days_late,
+        capped=fee.capped,
+        final=assessment.final,
+        rule=assessment.rule,
+        policy_version=policy_version,
+        caused_by=assessment.caused_by,
     )
 
 

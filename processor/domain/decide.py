@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
+from processor.domain.action_extras import assessments, with_extras
 from processor.domain.calendar import customer_calendar
 from processor.domain.commitments import Commitment, commitments
 from processor.domain.contact import CUSTOMER_FACING, not_before, route
@@ -28,6 +29,7 @@ from processor.domain.outputs import (
     ActionRequest,
     Cause,
     CommitmentStatus,
+    FeeAssessment,
     LateFlag,
     SegmentChange,
     Withdrawal,
@@ -54,6 +56,7 @@ __all__ = [
     "Cause",
     "CommitmentStatus",
     "Decision",
+    "FeeAssessment",
     "LateFlag",
     "SegmentChange",
     "Withdrawal",
@@ -83,6 +86,8 @@ class Decision:
     retracted: tuple[Retraction, ...] = ()
     # What may be chased of each open invoice (the snapshot shows it).
     owed: Mapping[str, Owing] = field(default_factory=dict)
+    # Late fees to date for the billing system (`late_fees.assess`).
+    fees: tuple[FeeAssessment, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -217,15 +222,26 @@ def decide(
     )
     if after.assessed_on is None or today > after.assessed_on:
         state = compact(state, today=today, policy=policy.history)
+    actions = with_extras(
+        (*contacts.actions, *thanks, *life.actions),
+        after.customer_id,
+        after.ledger,
+        facts,
+        today,
+        policy,
+    )
     return Decision(
         state=state,
         assessment=assessment,
         flags=flags,
         segment_change=change,
-        actions=(*contacts.actions, *thanks, *life.actions),
+        actions=actions,
         withdrawals=life.withdrawals,
         statuses=life.statuses,
         owed=owed,
+        fees=assessments(
+            actions, before.ledger, after.ledger, facts, cause, after.customer_id, policy
+        ),
     )
 
 

@@ -57,6 +57,7 @@ from processor.domain.facts import (
     PaymentReversed,
 )
 from processor.domain.money import fits
+from processor.domain.terms import Terms, terms_of
 
 ZERO = Decimal("0")
 # The source key of what archived history left (cash, for the rules: never a reversal's target).
@@ -77,6 +78,8 @@ class Invoice:
     due_date: date
     occurred_at: datetime | None = None
     issued_due: date | None = None
+    # The terms when they grant an early-payment discount (None: no discount window).
+    terms: Terms | None = None
 
     @property
     def original_due(self) -> date:
@@ -171,6 +174,8 @@ class Balance:
     credited: Decimal = ZERO
     written_off: Decimal = ZERO
     closed_by: ClosedBy | None = None
+    # The early-payment discount the customer took (its terms' window; closed_by "paid").
+    discounted: Decimal = ZERO
 
     @property
     def is_paid(self) -> bool:
@@ -450,7 +455,7 @@ def _supersedes(known: Invoice, fact: InvoiceIssued) -> Retraction | None:
         fact.currency,
         fact.issued_on,
         fact.due_date,
-    ):
+    ) and _discount_key(known.terms) == _discount_key(terms_of(fact.terms)):
         return None
     if not _earlier(fact, known):
         raise DomainError(
@@ -468,6 +473,13 @@ def _supersedes(known: Invoice, fact: InvoiceIssued) -> Retraction | None:
             f"different terms ({_describe(fact)}; event {fact.event_id}), which stands"
         ),
     )
+
+
+def _discount_key(terms: Terms | None) -> tuple[object, ...] | None:
+    """What terms mean for the ledger (two spellings of `2/10 net 30` are the same terms)."""
+    if terms is None:
+        return None
+    return (terms.percent, terms.within_days, terms.end_of_month)
 
 
 def _describe(invoice: Invoice | InvoiceIssued) -> str:
@@ -498,6 +510,7 @@ def _record_invoice(ledger: Ledger, fact: InvoiceIssued) -> tuple[Ledger, tuple[
         issued_on=fact.issued_on,
         due_date=fact.due_date,
         occurred_at=fact.occurred_at,
+        terms=terms_of(fact.terms),
     )
     invoice, companions = _companions(ledger, issued, fact.customer_id, fact.event_id)
     retracted += companions.retracted
@@ -614,6 +627,7 @@ def _with_due(invoice: Invoice, change: DueChange | None) -> Invoice:
         due_date=change.due_date,
         occurred_at=invoice.occurred_at,
         issued_due=invoice.original_due,
+        terms=invoice.terms,
     )
 
 
@@ -628,6 +642,7 @@ def _issued(invoice: Invoice) -> Invoice:
         issued_on=invoice.issued_on,
         due_date=invoice.issued_due,
         occurred_at=invoice.occurred_at,
+        terms=invoice.terms,
     )
 
 
@@ -641,6 +656,7 @@ def _invoice_fact(invoice: Invoice, customer_id: str) -> InvoiceIssued:
         currency=invoice.currency,
         issued_on=invoice.issued_on,
         due_date=invoice.original_due,
+        terms=None if invoice.terms is None else invoice.terms.text,
     )
 
 
@@ -852,12 +868,16 @@ class _Open:
     # What each source applied here: key ("p:<id>", "c:<id>", OPENING).
     sources: dict[str, _Applied] = field(default_factory=dict)
     opening_last_paid: date | None = None
+    discounted: Decimal = ZERO
+    # (date, amount) of what cash, discounts and write-offs took off the invoice, when kept
+    # (`owed_history`: the late fees' interest runs on it).
+    log: list[tuple[date, Decimal]] | None = None
 
     @property
     def owed(self) -> Decimal:
         if self.closed_by == "voided":
             return ZERO
-        return self.invoice.amount - self.paid - self.credited - self.written_off
+        return self.invoice.amount - self.paid - self.credited - self.written_off - self.discounted
 
     def pay(self, amount: Decimal, on: date, key: str) -> Decimal:
         """Apply up to `amount` from source `key`; return what is left over."""
@@ -870,6 +890,10 @@ class _Open:
         if cash:
             self.paid += take
             self.last_paid_on = on if self.last_paid_on is None else max(self.last_paid_on, on)
+            if self.log is not None:
+                self.log.append((on, take))
+            if self.invoice.terms is not None and self.owed > ZERO:
+                self._take_discount(on)
         else:
             self.credited += take
         entry = self.sources.get(key)
@@ -889,13 +913,38 @@ class _Open:
                 self.closed_by = "credited"
         return amount - take
 
-    def undo(self, key: str) -> None:
-        """Take back everything source `key` applied (its payment was reversed)."""
+    def _take_discount(self, on: date) -> None:
+        """Cash within the terms' window that leaves at most the discount owed settles it.
+
+        The discount is the terms' percentage of what the invoice asks (its amount less the
+        credit applied to it so far), rounded half up to the currency's minor unit; what is
+        left, at most that, is the discount taken.
+        """
+        terms = self.invoice.terms
+        assert terms is not None
+        until = terms.discount_until(self.invoice.issued_on)
+        if until is None or on > until:
+            return
+        allowed = terms.discount(self.invoice.amount - self.credited, self.invoice.currency)
+        owed = self.owed
+        if owed <= allowed:
+            self.discounted = owed
+            if self.log is not None:
+                self.log.append((on, owed))
+
+    def undo(self, key: str, on: date) -> None:
+        """Take back everything source `key` applied (its payment was reversed on `on`).
+
+        A discount taken goes with it: the payments left no longer earned it in the window.
+        """
         entry = self.sources.pop(key, None)
         if entry is None:
             return
         amount = entry.amount
         if key[0] == "p":
+            if self.log is not None:
+                self.log.append((on, -amount - self.discounted))
+            self.discounted = ZERO
             self.paid -= amount
             dates = [e.on for k, e in self.sources.items() if k[0] == "p" and e.on is not None]
             if self.opening_last_paid is not None:
@@ -914,6 +963,8 @@ class _Open:
             return
         take = owed if amount is None else min(amount, owed)
         self.written_off += take
+        if self.log is not None:
+            self.log.append((on, take))
         if self.owed == ZERO:
             self.settled_on = on
             self.closed_by = "written_off"
@@ -1003,6 +1054,7 @@ def _resumed(invoice: Invoice, balance: Balance) -> _Open:
         credited=balance.credited,
         written_off=balance.written_off,
         closed_by=balance.closed_by,
+        discounted=balance.discounted,
     )
 
 
@@ -1074,6 +1126,7 @@ def _balance(w: _Open) -> Balance:
         credited=w.credited,
         written_off=w.written_off,
         closed_by=w.closed_by,
+        discounted=w.discounted,
     )
 
 
@@ -1094,14 +1147,16 @@ def _totals(pool: _Pool) -> dict[str, Decimal]:
     return dict(sorted(totals.items()))
 
 
-def _derive(facts: Ledger, opening: Ledger) -> tuple[dict[str, _Open], _Pool, tuple[str, ...]]:
+def _derive(
+    facts: Ledger, opening: Ledger, *, log: bool = False
+) -> tuple[dict[str, _Open], _Pool, tuple[str, ...]]:
     """The canonical pass over `facts` from `opening`'s balances.
 
     Returns the working balances, the cash on account per currency (by source) and the keys of
-    the unapplied sources.
+    the unapplied sources. `log`: each working balance keeps what took money off it, when.
     """
     invoices = facts.invoices
-    working = {inv_id: _opened(inv, opening.opening_paid) for inv_id, inv in invoices.items()}
+    working = {inv_id: _opened(inv, opening.opening_paid, log) for inv_id, inv in invoices.items()}
     pool: _Pool = {
         currency: [_Cash(OPENING, amount)] for currency, amount in opening.opening_credit.items()
     }
@@ -1165,7 +1220,7 @@ def _on_reversal(
     """A reversal: what the payment applied anywhere is owed again, and its cash is gone."""
     key = f"p:{item_id}"
     for w in working.values():
-        w.undo(key)
+        w.undo(key, when)
     for entries in pool.values():
         entries[:] = [e for e in entries if e.key != key]
 
@@ -1177,7 +1232,7 @@ def _on_void(
     w = working[item_id]
     freed = list(w.sources.items())
     w.sources.clear()
-    w.paid = w.credited = w.written_off = ZERO
+    w.paid = w.credited = w.written_off = w.discounted = ZERO
     w.closed_by = "voided"
     w.settled_on = when
     for key, applied in freed:
@@ -1188,16 +1243,17 @@ def _on_void(
 _STEPS = (_on_invoice, _on_credit, _on_payment, _on_write_off, _on_reversal, _on_void)
 
 
-def _opened(invoice: Invoice, opening_paid: Mapping[str, Opening]) -> _Open:
+def _opened(invoice: Invoice, opening_paid: Mapping[str, Opening], log: bool = False) -> _Open:
     carried = opening_paid.get(invoice.invoice_id)
     if carried is None:
-        return _Open(invoice)
+        return _Open(invoice, log=[] if log else None)
     w = _Open(
         invoice,
         paid=carried.paid,
         last_paid_on=carried.last_paid_on,
         credited=carried.credited,
         opening_last_paid=carried.last_paid_on,
+        log=[(carried.last_paid_on or invoice.issued_on, carried.paid)] if log else None,
     )
     applied = carried.paid + carried.credited
     if applied > ZERO:
@@ -1277,6 +1333,17 @@ def _timeline(
         if (inv := invoices.get(invoice_id)) is not None:
             entries.append((max(void.voided_on, inv.issued_on), 5, invoice_id))
     return sorted(entries), tuple(sorted(held))
+
+
+def owed_history(ledger: Ledger) -> dict[str, tuple[tuple[date, Decimal], ...]]:
+    """Per invoice, what cash, discounts and write-offs took off it, by date (reversals add).
+
+    Credit corrects the invoice rather than paying it, so it is not here: what the invoice
+    asked is its amount less its credit (`Balance.credited`). The late fees' interest runs on
+    what is left of that day by day. This re-derives the ledger: only fees ask for it.
+    """
+    working = _derive(ledger, ledger, log=True)[0]
+    return {inv_id: tuple(sorted(w.log or ())) for inv_id, w in working.items()}
 
 
 def pending_reversals(ledger: Ledger) -> list[str]:

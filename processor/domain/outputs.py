@@ -64,6 +64,42 @@ class SegmentChange:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LateFee:
+    """What has accrued on one late invoice as of a day (stated, never invoiced by arpulse)."""
+
+    invoice_id: str
+    currency: str
+    fixed: Decimal
+    interest: Decimal
+    total: Decimal
+    as_of: date
+    days_late: int  # days past its payable-by date on `as_of` (or when it was settled)
+    capped: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DiscountOffer:
+    """What paying one invoice by its terms' discount date saves (in its currency)."""
+
+    invoice_id: str
+    pay_by: date
+    pay: Decimal
+    saves: Decimal
+    terms: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeeAssessment:
+    """A late invoice's fees to date, for the billing system (the latest per invoice stands)."""
+
+    event_id: str
+    fee: LateFee
+    final: bool  # the invoice is settled: nothing more accrues
+    rule: str  # the policy's terms, in words
+    caused_by: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ActionRequest:
     """A collection action to perform on one or more invoices of one currency."""
 
@@ -86,6 +122,12 @@ class ActionRequest:
     steps: tuple[tuple[str, str], ...] = ()
     # The payments (or credit notes) a reconcile_payment task is about.
     payment_ids: tuple[str, ...] = ()
+    # Where the customer can pay (customer-facing actions, when the policy has a link).
+    payment_url: str | None = None
+    # What has accrued on its late invoices (chasing actions, when the policy states fees).
+    late_fees: tuple[LateFee, ...] = ()
+    # What paying early saves (preventive reminders, for customers the policy offers it to).
+    discount_offers: tuple[DiscountOffer, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -6,6 +6,7 @@ module is only the model, so the domain can take a policy without touching the f
 
 from __future__ import annotations
 
+import string
 from datetime import time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any, Literal
@@ -452,6 +453,130 @@ class CollectionPolicy(_Frozen):
         return minor_unit(currency) * self.default_tolerance_minor_units
 
 
+def _amounts_in_currency(value: dict[str, Decimal]) -> dict[str, Decimal]:
+    """Per-currency amounts: ISO 4217 codes, exact to each currency's minor unit."""
+    unknown = sorted(c for c in value if c not in ISO_CURRENCIES)
+    if unknown:
+        raise ValueError(f"not ISO 4217 currency codes: {', '.join(unknown)}")
+    bad = sorted(c for c, amount in value.items() if not fits(amount, c))
+    if bad:
+        raise ValueError(f"more decimals than the currency allows ({', '.join(bad)})")
+    return value
+
+
+CurrencyAmounts = Annotated[dict[str, Exact], AfterValidator(_amounts_in_currency)]
+Percent = Annotated[Decimal, BeforeValidator(_no_float), Field(ge=0, le=100)]
+
+
+class DiscountOfferPolicy(_Frozen):
+    """Which customers' preventive reminders offer their terms' early-payment discount."""
+
+    value_tiers: tuple[Literal["small", "mid", "key"], ...] = Field(
+        (), description="customers in these value tiers are offered the discount"
+    )
+    customers: tuple[str, ...] = Field((), description="and these customers, whatever the tier")
+
+    def offered_to(self, customer_id: str, value_tier: str) -> bool:
+        """True when a preventive reminder to this customer offers the discount."""
+        return value_tier in self.value_tiers or customer_id in self.customers
+
+
+class LateFeePolicy(_Frozen):
+    """Late fees and interest arpulse states on chasing actions (it never invoices them).
+
+    From the day after an invoice's payable-by date plus `grace_days`: a `fixed` fee per invoice
+    in its currency, and interest on what it still owes day by day (`interest`: per day, per
+    month or per year at `rate_percent`, or statutory: `reference_rate_percent` plus
+    `margin_percent` a year), simple, on a `day_count`-day year. The total per invoice is capped
+    at `cap_percent` of its amount and at `cap` in its currency, and rounded down to the minor
+    unit: a customer is never told of more than the terms allow.
+    """
+
+    grace_days: int = Field(0, ge=0, le=365)
+    fixed: CurrencyAmounts = Field(
+        default_factory=dict, description="currency -> the fee per late invoice"
+    )
+    interest: Literal["none", "daily", "monthly", "annual", "statutory"] = "none"
+    rate_percent: Percent = Field(
+        Decimal(0), description="interest per day, month or year (as `interest` says)"
+    )
+    reference_rate_percent: Percent = Field(
+        Decimal(0), description="statutory: the reference rate a year (e.g. a central bank's)"
+    )
+    margin_percent: Percent = Field(
+        Decimal(8), description="statutory: points a year over the reference rate"
+    )
+    day_count: Literal[360, 365] = 365
+    cap_percent: Percent = Field(
+        Decimal(0), description="fees on an invoice never exceed this share of it (0: no cap)"
+    )
+    cap: CurrencyAmounts = Field(
+        default_factory=dict, description="currency -> the most fees on one invoice"
+    )
+    assess: bool = Field(
+        False, description="publish late_fee.assessed for the billing system to act on"
+    )
+
+    @model_validator(mode="after")
+    def _rate_given(self) -> LateFeePolicy:
+        if self.interest in ("daily", "monthly", "annual") and self.rate_percent == 0:
+            raise ValueError(f"interest {self.interest!r} needs a rate_percent above 0")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        """True when any fee or interest is stated."""
+        return bool(self.fixed) or self.interest != "none"
+
+    def daily_rate(self) -> Decimal:
+        """The interest a day, as a fraction of what is owed."""
+        hundred = Decimal(100)
+        if self.interest == "daily":
+            return self.rate_percent / hundred
+        if self.interest == "monthly":
+            return self.rate_percent * 12 / hundred / self.day_count
+        if self.interest == "annual":
+            return self.rate_percent / hundred / self.day_count
+        if self.interest == "statutory":
+            return (self.reference_rate_percent + self.margin_percent) / hundred / self.day_count
+        return Decimal(0)
+
+
+# The placeholders a payment link may use (each URL-encoded when filled in).
+PAYMENT_LINK_FIELDS = ("customer_id", "invoice_id", "invoice_ids", "currency", "amount")
+
+
+class PaymentPolicy(_Frozen):
+    """The way to pay every customer-facing action carries (internal tasks carry none)."""
+
+    url_template: str | None = Field(
+        None,
+        description=(
+            "an https URL with {customer_id}, {invoice_id} (the first), {invoice_ids} "
+            "(comma-separated), {currency}, {amount}; None: actions carry no payment_url"
+        ),
+    )
+
+    @field_validator("url_template")
+    @classmethod
+    def _known_placeholders(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if not value.startswith("https://"):
+            raise ValueError("must be an https:// URL (a payment page is never sent in clear)")
+        try:
+            names = [n for _, n, _, _ in string.Formatter().parse(value) if n is not None]
+        except ValueError as exc:
+            raise ValueError(f"is not a template: {exc}") from None
+        unknown = sorted({n for n in names if n not in PAYMENT_LINK_FIELDS})
+        if unknown:
+            raise ValueError(
+                f"unknown placeholders {', '.join(unknown)} (known: "
+                f"{', '.join(PAYMENT_LINK_FIELDS)})"
+            )
+        return value
+
+
 class CalendarPolicy(_Frozen):
     """Business days (contract semantics 11): due dates on weekends and public holidays."""
 
@@ -573,6 +698,9 @@ class Policy(_Frozen):
     calendar: CalendarPolicy = CalendarPolicy()
     delinquency: DelinquencyPolicy = DelinquencyPolicy()
     history: HistoryPolicy = HistoryPolicy()
+    discount_offer: DiscountOfferPolicy = DiscountOfferPolicy()
+    late_fees: LateFeePolicy = LateFeePolicy()
+    payment: PaymentPolicy = PaymentPolicy()
 
     @field_validator("timezone")
     @classmethod

@@ -123,6 +123,8 @@ def simulate(
             result.dead_letters[exc.field] += 1
             continue
         result.record(progress.decisions)
+        if progress.applied and translate.terms_problem(parsed) is not None:
+            result.dead_letters["terms"] += 1  # the invoice is kept; its terms are refused
         result.states[customer_id] = progress.state
         latest = parsed.occurred_at if latest is None else max(latest, parsed.occurred_at)
     horizon = until or latest

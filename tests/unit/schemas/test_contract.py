@@ -136,6 +136,7 @@ def test_every_contract_event_type_has_a_schema_file() -> None:
         "collection.action_requested",
         "collection.action_withdrawn",
         "commitment.status_changed",
+        "late_fee.assessed",
         "dead_letter",
     }
 
