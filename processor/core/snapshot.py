@@ -8,7 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from processor.domain.calendar import customer_calendar
-from processor.domain.ledger import pending_reversals
+from processor.domain.late_fees import accrued
+from processor.domain.ledger import Invoice, pending_reversals
 from processor.domain.owed import Owing
 from processor.domain.plan import ledger_facts
 from processor.domain.policy import Policy
@@ -44,6 +45,50 @@ def _profile(state: CustomerState) -> dict[str, Any] | None:
     }
 
 
+def _invoice_row(
+    state: CustomerState,
+    inv: Invoice,
+    payable_by: date,
+    today: date,
+    owed: Mapping[str, Owing] | None,
+) -> dict[str, Any]:
+    """One open invoice as a collector reads it."""
+    balance = state.ledger.balances[inv.invoice_id]
+    row: dict[str, Any] = {
+        "invoice_id": inv.invoice_id,
+        "amount": money_text(inv.amount),
+        "outstanding": money_text(balance.outstanding),
+        "currency": inv.currency,
+        "issued_on": inv.issued_on.isoformat(),
+        "due_date": inv.due_date.isoformat(),
+        "days_past_due": max(0, (today - payable_by).days),
+        "flagged": state.flags.get(inv.invoice_id),
+    }
+    if payable_by != inv.due_date:
+        row["payable_by"] = payable_by.isoformat()
+    if balance.credited or balance.written_off:
+        row["credited"] = money_text(balance.credited)
+        row["written_off"] = money_text(balance.written_off)
+    if inv.issued_due is not None:
+        row["issued_due_date"] = inv.issued_due.isoformat()
+    terms = inv.terms
+    if terms is not None:
+        row["terms"] = terms.text
+        until = terms.discount_until(inv.issued_on)
+        saves = terms.discount(inv.amount - balance.credited, inv.currency)
+        if until is not None and until >= today and balance.outstanding > saves:
+            row["discount"] = {
+                "pay_by": until.isoformat(),
+                "pay": money_text(balance.outstanding - saves),
+                "saves": money_text(saves),
+            }
+    owing = None if owed is None else owed.get(inv.invoice_id)
+    if owing is not None:
+        row["to_collect"] = money_text(owing.chaseable)
+        row["not_chased"] = list(owing.paused)
+    return row
+
+
 def customer_snapshot(
     state: CustomerState,
     assessment: Assessment,
@@ -61,34 +106,24 @@ def customer_snapshot(
     """
     ledger = state.ledger
     figures = assessment.figures
-    open_invoices = []
     facts = (
         None if policy is None else ledger_facts(ledger, customer_calendar(state.profile, policy))
     )
+    open_invoices = []
+    fees_total: dict[str, Decimal] = {}
     for inv in ledger.open_invoices():
-        balance = ledger.balances[inv.invoice_id]
         payable_by = inv.due_date if facts is None else facts.payable_by(inv)
-        row: dict[str, Any] = {
-            "invoice_id": inv.invoice_id,
-            "amount": money_text(inv.amount),
-            "outstanding": money_text(balance.outstanding),
-            "currency": inv.currency,
-            "issued_on": inv.issued_on.isoformat(),
-            "due_date": inv.due_date.isoformat(),
-            "days_past_due": max(0, (today - payable_by).days),
-            "flagged": state.flags.get(inv.invoice_id),
-        }
-        if payable_by != inv.due_date:
-            row["payable_by"] = payable_by.isoformat()
-        if balance.credited or balance.written_off:
-            row["credited"] = money_text(balance.credited)
-            row["written_off"] = money_text(balance.written_off)
-        if inv.issued_due is not None:
-            row["issued_due_date"] = inv.issued_due.isoformat()
-        owing = None if owed is None else owed.get(inv.invoice_id)
-        if owing is not None:
-            row["to_collect"] = money_text(owing.chaseable)
-            row["not_chased"] = list(owing.paused)
+        row = _invoice_row(state, inv, payable_by, today, owed)
+        fee = None if policy is None else accrued(ledger, inv, payable_by, today, policy.late_fees)
+        if fee is not None:
+            row["late_fees"] = {
+                "fixed": money_text(fee.fixed),
+                "interest": money_text(fee.interest),
+                "total": money_text(fee.total),
+                "days_late": fee.days_late,
+                "capped": fee.capped,
+            }
+            fees_total[inv.currency] = fees_total.get(inv.currency, Decimal(0)) + fee.total
         open_invoices.append(row)
     segment = state.segment
     return {
@@ -110,6 +145,19 @@ def customer_snapshot(
         "outstanding": {
             c: money_text(a) for c, a in sorted(ledger.outstanding_by_currency().items())
         },
+        # Late fees accrued on open invoices (stated, not invoiced; policy late_fees).
+        "late_fees": {c: money_text(a) for c, a in sorted(fees_total.items())},
+        # Early-payment discounts taken on the invoices the state still holds.
+        "discounts_taken": [
+            {
+                "invoice_id": k,
+                "discount": money_text(b.discounted),
+                "currency": ledger.invoices[k].currency,
+                "settled_on": None if b.settled_on is None else b.settled_on.isoformat(),
+            }
+            for k, b in sorted(ledger.balances.items())
+            if b.discounted
+        ],
         "credit": {c: money_text(a) for c, a in ledger.credit.items()},
         "held_payments": [k[2:] for k in ledger.held if k.startswith("p:")],
         "unapplied": [

@@ -21,6 +21,7 @@ from typing import Any
 
 from processor.demo.accounts import forgot_one, key_account, with_profile
 from processor.demo.events import PortfolioEvent, stamp
+from processor.demo.terms import with_terms
 from schemas import topics
 
 __all__ = ["PROFILES", "PortfolioEvent", "customer_history", "portfolio", "with_lifecycle"]
@@ -154,6 +155,7 @@ def portfolio(
     rng = random.Random(seed)
     life = random.Random(seed * 7919 + 1)
     accounts = random.Random(seed * 104729 + 3)
+    terms = random.Random(seed * 15485863 + 5)
     events: list[PortfolioEvent] = []
     names = [p for p, _ in PROFILES]
     weights = [w for _, w in PROFILES]
@@ -166,6 +168,7 @@ def portfolio(
                 history = key_account(history)
             if profile != "delinquent" and accounts.random() < 0.12:
                 history = forgot_one(history, today=today, rng=accounts)
+            history = with_terms(history, profile, today=today, rng=terms)
             history = with_lifecycle(history, profile, today=today, rng=life)
             history = with_profile(history, profile, today=today, rng=accounts)
         events += [replace(event, profile=profile) for event in history]

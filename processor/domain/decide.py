@@ -211,7 +211,7 @@ def decide(
         assessed_on=today,
         last_reason=change.reason if change else after.last_reason,
         decided_at=now,
-        last_contact=contacts.last_contact,
+        last_contact=_contacted(contacts.last_contact, life.actions, today, policy),
         profile=after.profile,
         collection=collection
         if life.sent is collection.sent
@@ -243,6 +243,20 @@ def decide(
             actions, before.ledger, after.ledger, facts, cause, after.customer_id, policy
         ),
     )
+
+
+def _contacted(
+    last_contact: Mapping[str, date],
+    actions: tuple[ActionRequest, ...],
+    today: date,
+    policy: Policy,
+) -> Mapping[str, date]:
+    """The contact memory after the lifecycle's discount reminders (they start a cooldown)."""
+    rule_id = policy.discount_offer.reminder.rule_id
+    sent = {a.channel for a in actions if a.rule_id == rule_id}
+    if not sent:
+        return last_contact
+    return {**last_contact, **dict.fromkeys(sent, today)}
 
 
 def standing(

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from processor.domain.collection import Sent
 from processor.domain.commitments import Commitment
-from processor.domain.contact import CUSTOMER_FACING, not_before, route
+from processor.domain.contact import CUSTOMER_FACING, may_contact, not_before, route
 from processor.domain.ids import stable_id
 from processor.domain.ledger import ZERO, Invoice, Ledger
 from processor.domain.outputs import ActionRequest, Cause, CommitmentStatus, Withdrawal
@@ -126,6 +126,8 @@ def lifecycle(
     if after.ledger.held:
         _reconcile(ctx, tasks, actions)
     _residues(ctx, owed, tasks, actions)
+    if policy.discount_offer.remind_days_before:
+        _discount_reminders(ctx, owed, contacts, tasks, actions)
     if assessment.credit.utilisation:
         _credit_limits(ctx, owed, tasks, actions)
     changed = before.ledger is not after.ledger
@@ -352,6 +354,75 @@ def _residues(
                 f"it for a small-balance write-off. Rule {rules.write_off_review.rule_id}.",
             )
         )
+
+
+def _discount_reminders(
+    ctx: _Context,
+    owed: Mapping[str, Owing],
+    contacts: tuple[ActionRequest, ...],
+    tasks: set[str],
+    actions: list[ActionRequest],
+) -> None:
+    """A reminder while an invoice's early-payment discount is still open, once per invoice.
+
+    From `remind_days_before` days before the window closes, for the customers the policy offers
+    discounts to, on invoices that may be chased; none when a ladder reminder already carries
+    the offer, or when the customer cannot be reached (a courtesy is not worth a task). It is a
+    contact like any other: it waits for its channel's cooldown, and starts a new one.
+    """
+    rules, state = ctx.policy.discount_offer, ctx.state
+    if not rules.offered_to(state.customer_id, ctx.assessment.segment.value_tier):
+        return
+    channel = route(rules.reminder.channel, "reminder", state, ctx.policy).channel
+    if channel not in CUSTOMER_FACING:
+        return
+    if not may_contact(channel, ctx.today, state.last_contact, ctx.policy.contact) or any(
+        a.channel == channel for a in contacts
+    ):
+        return  # the channel's cooldown holds it (a wake-up comes when it ends)
+    covered = {
+        i
+        for a in contacts
+        if a.action == "reminder" and a.stage == "preventive"
+        for i in a.invoice_ids
+    }
+    due: dict[str, list[Invoice]] = {}
+    closes: dict[str, date] = {}
+    for row in ctx.facts.open:
+        invoice, key = row.invoice, f"discount:{row.invoice.invoice_id}"
+        until = None if invoice.terms is None else invoice.terms.discount_until(invoice.issued_on)
+        o = owed.get(invoice.invoice_id)
+        if until is None or key in tasks or o is None or o.paused or o.chaseable <= ZERO:
+            continue
+        if not until - timedelta(days=rules.remind_days_before) <= ctx.today <= until:
+            continue
+        tasks.add(key)
+        if invoice.invoice_id not in covered:
+            due.setdefault(invoice.currency, []).append(invoice)
+            closes[invoice.currency] = min(until, closes.get(invoice.currency, until))
+    if not due:
+        return
+    for currency, invoices in sorted(due.items()):
+        ids = [i.invoice_id for i in invoices]
+        amount = sum((owed[i].chaseable for i in ids), ZERO)
+        actions.append(
+            ctx.action(
+                "reminder",
+                rules.reminder,
+                "+".join(ids),
+                invoices,
+                amount,
+                currency,
+                f"{_invoices_text(ids)} may still be paid with the early-payment discount of "
+                f"its terms until {closes[currency]}: a reminder "
+                f"{days(rules.remind_days_before)} before the window closes. "
+                f"Rule {rules.reminder.rule_id}.",
+            )
+        )
+
+
+def _invoices_text(ids: list[str]) -> str:
+    return f"Invoice {ids[0]}" if len(ids) == 1 else f"Invoices {', '.join(ids)}"
 
 
 def _credit_limits(

@@ -475,6 +475,18 @@ class DiscountOfferPolicy(_Frozen):
         (), description="customers in these value tiers are offered the discount"
     )
     customers: tuple[str, ...] = Field((), description="and these customers, whatever the tier")
+    remind_days_before: int = Field(
+        3,
+        ge=0,
+        le=60,
+        description=(
+            "a reminder this many days before the discount window closes, unless a ladder "
+            "reminder already offered it (0: offers ride on the ladder's reminders only)"
+        ),
+    )
+    reminder: FollowUpRule = FollowUpRule(
+        rule_id="terms.discount_reminder", channel="email", tone="friendly"
+    )
 
     def offered_to(self, customer_id: str, value_tier: str) -> bool:
         """True when a preventive reminder to this customer offers the discount."""

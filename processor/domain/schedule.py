@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from processor.domain.calendar import customer_calendar
+from processor.domain.contact import cooldown_ends
 from processor.domain.ledger import ZERO
 from processor.domain.plan import LedgerFacts, PolicyPlan, ledger_facts, policy_plan
 from processor.domain.policy import Policy
@@ -198,6 +199,24 @@ def _lifecycle_days(state: CustomerState, facts: LedgerFacts, policy: Policy) ->
     days += [
         first.toordinal() + rules.escalation_notice_days for first in state.first_contact.values()
     ]
+    if policy.discount_offer.remind_days_before:
+        days += _discount_days(state, facts, policy)
+    return days
+
+
+def _discount_days(state: CustomerState, facts: LedgerFacts, policy: Policy) -> list[int]:
+    """When a discount reminder comes: its window's reminder day, or its channel's cooldown end."""
+    rules = policy.discount_offer
+    ends = cooldown_ends(rules.reminder.channel, state.last_contact, policy.contact)
+    days = []
+    for row in facts.open:
+        terms = row.invoice.terms
+        until = None if terms is None else terms.discount_until(row.invoice.issued_on)
+        if until is None or f"discount:{row.invoice.invoice_id}" in state.tasks:
+            continue
+        days.append(until.toordinal() - rules.remind_days_before)
+        if ends is not None and ends <= until:
+            days.append(ends.toordinal())
     return days
 
 

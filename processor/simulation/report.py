@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from processor.domain.policy import DELINQUENCY_TYPES, RISK_BUCKETS
@@ -65,13 +66,48 @@ def rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
     by_type = summary.get("actions_by_delinquency_type", {})
     lines.append(("actions by the customer's delinquency type", ""))
     lines += [(f"  actions, {kind}", str(by_type.get(kind, 0))) for kind in DELINQUENCY_TYPES]
+    return lines + money_rows(summary)
+
+
+def money_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """Cash and when, referrals, discounts, offers and late fees (one row per currency)."""
+    lines: list[tuple[str, str]] = [("cash collected, by month received", "")]
+    for month, amounts in summary.get("cash_collected_by_month", {}).items():
+        lines += [(f"  {month} {currency}", amount) for currency, amount in amounts.items()]
+    for label, key in (
+        ("referred to agencies", "referred_to_agency"),
+        ("early-payment discounts taken", "discounts_taken"),
+    ):
+        lines += [(f"{label} {c}", a) for c, a in summary.get(key, {}).items()]
+    offers = summary.get("discount_offers", {"actions": 0, "saves": {}})
+    lines.append(("reminders offering a discount", str(offers["actions"])))
+    lines += [(f"  savings offered {c}", a) for c, a in offers["saves"].items()]
+    fees = summary.get("late_fees", {"assessments": 0})
+    lines.append(("late_fee.assessed published", str(fees["assessments"])))
+    lines += [
+        (f"  late fees on settled invoices {c}", a)
+        for c, a in fees.get("settled_invoices", {}).items()
+    ]
+    lines += [
+        (f"  late fees accrued, still open {c}", a)
+        for c, a in fees.get("open_at_horizon", {}).items()
+    ]
+    lines.append(("actions with a payment link", str(summary.get("actions_with_payment_url", 0))))
     return lines
 
 
 def render(summaries: Sequence[dict[str, Any]], names: Sequence[str]) -> str:
     """A table with one column per policy run (and a difference column for two)."""
     columns = [dict(rows(s)) for s in summaries]
-    labels = [label for label, _ in rows(summaries[0])]
+    labels: list[str] = []  # every run's rows, in order (a fee row may be in one run only)
+    for summary in summaries:
+        at = 0
+        for label, _ in rows(summary):
+            if label in labels:
+                at = labels.index(label) + 1
+            else:
+                labels.insert(at, label)
+                at += 1
     headers = ["", *names]
     if len(columns) == 2:
         headers.append("difference")
@@ -93,11 +129,13 @@ def render(summaries: Sequence[dict[str, Any]], names: Sequence[str]) -> str:
 
 
 def _difference(a: str, b: str) -> str:
+    """The second run's figure less the first's, exactly (a row one run lacks is 0 there)."""
+    if a == b == "":
+        return ""
     try:
-        delta = float(b) - float(a)
-    except ValueError:
+        delta = Decimal(b or "0") - Decimal(a or "0")
+    except InvalidOperation:
         return "" if a == b else "differs"
     if delta == 0:
         return "="
-    text = f"{delta:+.2f}".rstrip("0").rstrip(".")
-    return text
+    return f"{delta:+}"

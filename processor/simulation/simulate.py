@@ -8,25 +8,31 @@ the horizon has not happened yet and is left out. Invalid lines are counted as d
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from processor.core import translate
+from processor.domain.calendar import customer_calendar
 from processor.domain.decide import (
     ActionRequest,
     CommitmentStatus,
     Decision,
+    FeeAssessment,
     LateFlag,
     Withdrawal,
     advance,
     on_event,
 )
 from processor.domain.errors import DomainError
+from processor.domain.late_fees import accrued
+from processor.domain.ledger import ZERO
+from processor.domain.plan import ledger_facts
 from processor.domain.policy import DELINQUENCY_TYPES, RISK_BUCKETS, Policy
 from processor.domain.state import CustomerState
-from schemas.events import INPUT_MODELS
+from schemas.events import INPUT_MODELS, InputEvent, PaymentReceived, PaymentReversed
 from schemas.validation import Rejected, parse_input
 
 INPUT_TYPES = frozenset(INPUT_MODELS)
@@ -75,6 +81,17 @@ class Simulation:
     others: list[SimulatedOutput] = field(default_factory=list)
     segment_changes: int = 0
     states: dict[str, CustomerState] = field(default_factory=dict)
+    # Late fees to date published for the billing system (`late_fees.assess`), in order.
+    fees: list[tuple[str, FeeAssessment]] = field(default_factory=list)
+    # Cash received per (month, currency), less what reversals took back in their month.
+    cash: defaultdict[tuple[str, str], Decimal] = field(
+        default_factory=lambda: defaultdict(Decimal)
+    )
+    # Early-payment discounts taken, per currency.
+    discounts: defaultdict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    # Late fees accrued on what is still open at the horizon, per currency.
+    fees_open: defaultdict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    _payments: dict[tuple[str, str], tuple[str, Decimal]] = field(default_factory=dict)
 
     def record(self, decisions: Iterable[Decision]) -> None:
         """Keep the outputs of decisions, in order."""
@@ -88,9 +105,26 @@ class Simulation:
             others += decision.statuses
             self.others += [SimulatedOutput(state.customer_id, at, o) for o in others]
             self.segment_changes += decision.segment_change is not None
+            self.fees += [(state.customer_id, f) for f in decision.fees]
             # A fact the event contradicted is dead-lettered when it is found out.
             for retraction in decision.retracted:
                 self.dead_letters[retraction.field] += 1
+
+    def money(self, event: InputEvent, before: CustomerState, after: CustomerState) -> None:
+        """Count the cash an applied event brought (or took back) and the discounts it settled."""
+        key = (event.customer_id, getattr(event, "payment_id", ""))
+        if isinstance(event, PaymentReceived):
+            self._payments[key] = (event.currency, event.amount)
+            self.cash[(event.received_on.isoformat()[:7], event.currency)] += event.amount
+        elif isinstance(event, PaymentReversed) and key in self._payments:
+            currency, amount = self._payments[key]
+            self.cash[(event.reversed_on.isoformat()[:7], currency)] -= amount
+        old, new = before.ledger.balances, after.ledger.balances
+        for invoice_id, balance in new.items():
+            was = old.get(invoice_id)
+            taken = balance.discounted - (ZERO if was is None else was.discounted)
+            if taken:
+                self.discounts[after.ledger.invoices[invoice_id].currency] += taken
 
 
 def simulate(
@@ -113,19 +147,8 @@ def simulate(
             continue
         if until is not None and parsed.occurred_at > until:
             continue
-        customer_id = parsed.customer_id
-        state = result.states.get(customer_id) or CustomerState(customer_id=customer_id)
-        try:
-            progress = on_event(
-                state, translate.to_fact(parsed), now=parsed.occurred_at, policy=policy
-            )
-        except DomainError as exc:
-            result.dead_letters[exc.field] += 1
+        if not _apply(result, parsed, policy):
             continue
-        result.record(progress.decisions)
-        if progress.applied and translate.terms_problem(parsed) is not None:
-            result.dead_letters["terms"] += 1  # the invoice is kept; its terms are refused
-        result.states[customer_id] = progress.state
         latest = parsed.occurred_at if latest is None else max(latest, parsed.occurred_at)
     horizon = until or latest
     result.horizon = horizon
@@ -135,7 +158,42 @@ def simulate(
             result.record(decisions)
             if decisions:
                 result.states[customer_id] = decisions[-1].state
+        _open_fees(result, horizon, policy)
     return result
+
+
+def _apply(result: Simulation, parsed: InputEvent, policy: Policy) -> bool:
+    """Decide one valid event for its customer; False when the domain refused it."""
+    customer_id = parsed.customer_id
+    state = result.states.get(customer_id) or CustomerState(customer_id=customer_id)
+    try:
+        progress = on_event(state, translate.to_fact(parsed), now=parsed.occurred_at, policy=policy)
+    except DomainError as exc:
+        result.dead_letters[exc.field] += 1
+        return False
+    result.record(progress.decisions)
+    if progress.applied:
+        result.money(parsed, state, progress.state)
+        if translate.terms_problem(parsed) is not None:
+            result.dead_letters["terms"] += 1  # the invoice is kept; its terms are refused
+    result.states[customer_id] = progress.state
+    return True
+
+
+def _open_fees(result: Simulation, horizon: datetime, policy: Policy) -> None:
+    """The late fees accrued at the horizon on every invoice still open."""
+    if not policy.late_fees.enabled:
+        return
+    for state in result.states.values():
+        calendar = customer_calendar(state.profile, policy)
+        facts = ledger_facts(state.ledger, calendar)
+        today = calendar.today(horizon)
+        for row in facts.open:
+            fee = accrued(
+                state.ledger, row.invoice, facts.payable_by(row.invoice), today, policy.late_fees
+            )
+            if fee is not None:
+                result.fees_open[fee.currency] += fee.total
 
 
 def summary(result: Simulation) -> dict[str, object]:
@@ -186,4 +244,43 @@ def summary(result: Simulation) -> dict[str, object]:
         "actions_by_delinquency_type": {kind: by_type.get(kind, 0) for kind in DELINQUENCY_TYPES},
         "withdrawn": withdrawn,
         "commitments": dict(sorted(commitments.items())),
+        **_money_figures(result),
     }
+
+
+def _money_figures(result: Simulation) -> dict[str, object]:
+    """Cash and when, what was referred, offered, discounted and charged (money as strings)."""
+    by_month: dict[str, dict[str, str]] = {}
+    for (month, currency), amount in sorted(result.cash.items()):
+        by_month.setdefault(month, {})[currency] = str(amount)
+    referred: defaultdict[str, Decimal] = defaultdict(Decimal)
+    offered: defaultdict[str, Decimal] = defaultdict(Decimal)
+    offers = links = 0
+    for item in result.actions:
+        action = item.action
+        if action.action == "agency_referral":
+            referred[action.currency] += action.amount_outstanding
+        if action.discount_offers:
+            offers += 1
+            offered[action.currency] += sum((o.saves for o in action.discount_offers), ZERO)
+        links += action.payment_url is not None
+    final: defaultdict[str, Decimal] = defaultdict(Decimal)
+    for _customer, fee in result.fees:
+        if fee.final:
+            final[fee.fee.currency] += fee.fee.total
+    return {
+        "cash_collected_by_month": by_month,
+        "referred_to_agency": _texts(referred),
+        "discounts_taken": _texts(result.discounts),
+        "discount_offers": {"actions": offers, "saves": _texts(offered)},
+        "late_fees": {
+            "assessments": len(result.fees),
+            "settled_invoices": _texts(final),
+            "open_at_horizon": _texts(result.fees_open),
+        },
+        "actions_with_payment_url": links,
+    }
+
+
+def _texts(amounts: Mapping[str, Decimal]) -> dict[str, str]:
+    return {currency: str(amount) for currency, amount in sorted(amounts.items()) if amount}

@@ -46,7 +46,7 @@ def test_the_default_policy_loads_and_has_a_version() -> None:
         (('AED = "0.2723"\n', ""), "value_tier"),  # every ISO currency needs a rate
         (('channel_order = ["email"', 'channel_order = ["fax"'), "contact.channel_order.0"),
         (("high_from = 60", "high_from = 20"), "risk"),
-        (('version = "2026.12-1"', 'versoin = "x"'), "version"),
+        (('version = "2026.12-2"', 'versoin = "x"'), "version"),
         (("offset_days = -3", "offset_days = 2"), "ladder.medium step medium.pre3.reminder"),
         (("email = 3", "email = -1"), "contact.cooldown_days"),
         (('start = "20:00"', 'start = "25:00"'), "contact.quiet_hours.start"),

@@ -105,12 +105,12 @@ def test_the_command_compares_two_policies_side_by_side(
     other = tmp_path / "strict.toml"
     other.write_text(
         default_policy_text()
-        .replace('version = "2026.12-1"', 'version = "strict-1"')
+        .replace('version = "2026.12-2"', 'version = "strict-1"')
         .replace("clock_grace_days = 1", "clock_grace_days = 0")
     )
     assert main(["simulate", str(events), "--compare", str(other), "--json"]) == 0
     base, strict = json.loads(capsys.readouterr().out)
-    assert (base["policy_version"], strict["policy_version"]) == ("2026.12-1", "strict-1")
+    assert (base["policy_version"], strict["policy_version"]) == ("2026.12-2", "strict-1")
     assert main(["simulate", str(events), "--compare", str(other), "--until", "2026-05-31"]) == 0
     text = capsys.readouterr().out
     assert "strict.toml" in text and "difference" in text and "2026-05-31T23:59:59" in text
@@ -131,7 +131,7 @@ def test_compare_shows_what_a_risk_model_change_does_to_buckets_types_and_action
     events = tmp_path / "events.jsonl"
     events.write_bytes(b"\n".join(history))
     blind = tmp_path / "days-only.toml"  # a risk model blind to the money at stake
-    text = default_policy_text().replace('version = "2026.12-1"', 'version = "days-only"')
+    text = default_policy_text().replace('version = "2026.12-2"', 'version = "days-only"')
     text = text.replace(
         "[risk.stake_points]\nminor = 0\nsmall = 10\nmid = 25\nkey = 50",
         "[risk.stake_points]\nminor = 0\nsmall = 0\nmid = 0\nkey = 0",
