@@ -22,6 +22,7 @@ from processor.domain.money import minor_unit
 from processor.domain.outputs import LateFee
 from processor.domain.policy import LateFeePolicy
 
+_ONE_DAY = timedelta(days=1)
 _history: IdentityMemo[Ledger, Mapping[str, tuple[tuple[date, Decimal], ...]]] = IdentityMemo(
     owed_history
 )
@@ -46,10 +47,10 @@ def accrued(
     while pending is not None and pending[0] <= start:
         owed -= pending[1]
         pending = next(entries, None)
-    if owed <= ZERO:
-        return None  # settled within the grace: nothing is due
+    interest, late = _interest(owed, pending, entries, start, as_of, rules.daily_rate())
+    if not late:
+        return None  # settled within the grace, and never owed again since
     fixed = rules.fixed.get(invoice.currency, ZERO)
-    interest = _interest(owed, pending, entries, start, as_of, rules.daily_rate())
     return _capped(invoice, balance, fixed, interest, payable_by, as_of, rules)
 
 
@@ -60,20 +61,26 @@ def _interest(
     start: date,
     as_of: date,
     rate: Decimal,
-) -> Decimal:
-    """Interest for each day after `start` up to `as_of` on what was owed at its end."""
-    if rate == ZERO:
-        return ZERO
+) -> tuple[Decimal, bool]:
+    """Interest for each day after `start` up to `as_of` on what was owed at its end.
+
+    Also whether anything was owed at the end of any of those days (the invoice was late).
+    """
     owed_days = ZERO
+    late = False
     counted = start  # the last day accounted for
     while pending is not None and pending[0] <= as_of:
         day = pending[0]
-        owed_days += max(owed, ZERO) * (day - counted - timedelta(days=1)).days
-        counted = day - timedelta(days=1)
+        if day - counted > _ONE_DAY and owed > ZERO:
+            late = True
+            owed_days += owed * (day - counted - _ONE_DAY).days
+        counted = day - _ONE_DAY
         owed -= pending[1]
         pending = next(entries, None)
-    owed_days += max(owed, ZERO) * (as_of - counted).days
-    return owed_days * rate
+    if as_of > counted and owed > ZERO:
+        late = True
+        owed_days += owed * (as_of - counted).days
+    return owed_days * rate, late
 
 
 def _capped(

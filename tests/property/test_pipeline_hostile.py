@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 from processor.core.in_memory import MemoryOutbox, MemoryStore
 from processor.core.ports import Inbound, partition_for
 from processor.core.state_codec import decode_state
-from processor.domain.facts import Fact
+from processor.domain.facts import Fact, InvoiceIssued
+from processor.domain.terms import TermsError, parse_terms
 from processor.simulation.simulate import INPUT_TYPES, simulate
 from schemas import events
 from schemas.validation import Rejected, parse_input
@@ -87,13 +88,19 @@ def line(item: Fact | Contradiction | bytes) -> bytes:
 
 
 def expected_dead_letters(items: Sequence[Fact | Contradiction | bytes]) -> Counter[str]:
-    """Each garbage line under the field its rejection names, each contradiction under its own."""
+    """Each garbage line under the field its rejection names, each contradiction under its own,
+    and each invoice whose terms cannot be read under `terms`."""
     expected: Counter[str] = Counter()
     for item in items:
         if isinstance(item, bytes):
             expected[str(rejected_field(item))] += 1
         elif isinstance(item, Contradiction):
             expected[item.field] += 1
+        elif isinstance(item, InvoiceIssued) and item.terms is not None:
+            try:
+                parse_terms(item.terms)
+            except TermsError:
+                expected["terms"] += 1  # the invoice is kept; its terms are dead-lettered
     return expected
 
 

@@ -47,8 +47,9 @@ def inv(
     due: int = 30,
     currency: str = "USD",
     event_id: str | None = None,
+    terms: str | None = None,
 ) -> InvoiceIssued:
-    """An invoice issued on day `issued`, due on day `due`."""
+    """An invoice issued on day `issued`, due on day `due` (on `terms`, when given)."""
     return InvoiceIssued(
         event_id=event_id or f"e-{invoice_id}",
         customer_id=CUSTOMER,
@@ -58,6 +59,7 @@ def inv(
         currency=currency,
         issued_on=day(issued),
         due_date=day(due),
+        terms=terms,
     )
 
 

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta, timezone
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from hypothesis import strategies as st
@@ -337,6 +337,7 @@ def customer_history(draw: st.DrawFn, customer_id: str) -> list[Fact]:
         due = issued + draw(st.sampled_from([0, 7, 14, 30]))
         total = draw(st.integers(1000, 900_000))
         invoice_id = f"{customer_id}-INV-{k}"
+        terms = draw(st.sampled_from(HISTORY_TERMS))
         facts.append(
             InvoiceIssued(
                 event_id=f"e-{invoice_id}",
@@ -348,11 +349,20 @@ def customer_history(draw: st.DrawFn, customer_id: str) -> list[Fact]:
                 issued_on=day(issued),
                 due_date=day(due),
                 customer_name=f"Customer {customer_id}",
+                terms=terms,
             )
         )
         paid_on = issued - draw(st.sampled_from([0, 0, 0, 5]))  # sometimes paid in advance
-        for j, part in enumerate(draw(_split(total))):
-            paid_on += draw(st.integers(0, 45))
+        parts = draw(_split(total))
+        gaps = [draw(st.integers(0, 45)) for _ in parts]
+        if terms in DISCOUNTS and draw(st.booleans()):
+            # The customer takes the discount (or pays a minor unit short of it) around the
+            # window's last day (day 10 or 15; EOM's is later, so mostly in time).
+            discount = (Decimal(total) * DISCOUNTS[terms] / 100).quantize(1, ROUND_HALF_UP)
+            parts = [total - int(discount) - draw(st.sampled_from([0, 0, 1]))]
+            paid_on, gaps = issued, [draw(st.integers(8, 17))]
+        for j, part in enumerate(parts):
+            paid_on += gaps[j]
             payment_id = f"{customer_id}-PAY-{k}-{j}"
             facts.append(
                 PaymentReceived(
@@ -395,6 +405,12 @@ def customer_history(draw: st.DrawFn, customer_id: str) -> list[Fact]:
             )
         )
     return facts
+
+
+# Terms an invoice of a history may carry: none, without a discount, with one, unreadable.
+HISTORY_TERMS = (None, None, "net 30", "2/10 net 30", "1% 15 net 45", "2/10 EOM", "net thirty")
+# The discount percentage of those that grant one (minor units: the money is drawn in them).
+DISCOUNTS = {"2/10 net 30": Decimal(2), "1% 15 net 45": Decimal(1), "2/10 EOM": Decimal(2)}
 
 
 PROFILE_ZONES = ("UTC", "America/Los_Angeles", "Europe/Berlin", "Asia/Tokyo")

@@ -55,6 +55,27 @@ def test_the_default_policy_loads_and_has_a_version() -> None:
         (("retain_days = 400", "retain_days = 364"), "history"),
         (("retain_days = 400", "retain_days = 0"), "history.retain_days"),
         (("window_days = 365", "window_days = 401"), "history"),  # behavior's window
+        (('interest = "none"', 'interest = "daily"'), "late_fees"),  # a rate is needed
+        (('interest = "none"', 'interest = "weekly"'), "late_fees.interest"),
+        (("fixed = {}", 'fixed = { JPY = "40.5" }'), "late_fees.fixed"),
+        (("cap = {}", 'cap = { XXQ = "5" }'), "late_fees.cap"),
+        (("day_count = 365", "day_count = 364"), "late_fees.day_count"),
+        (
+            ('# url_template = "https://pay', 'url_template = "http://pay'),
+            "payment.url_template",
+        ),
+        (
+            (
+                '# url_template = "https://pay.example.com/{customer_id}',
+                'url_template = "https://pay.example.com/{customer}',
+            ),
+            "payment.url_template",
+        ),
+        (('value_tiers = ["small"', 'value_tiers = ["tiny"'), "discount_offer.value_tiers.0"),
+        (
+            ("remind_days_before = 3", "remind_days_before = -1"),
+            "discount_offer.remind_days_before",
+        ),
     ],
 )
 def test_a_broken_policy_names_the_field(edit: tuple[str, str], named: str) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from processor.core.snapshot import customer_snapshot
 from processor.domain.decide import on_event
+from processor.domain.policy import LateFeePolicy
 from processor.domain.segmentation import assess
 from processor.domain.state import CustomerState
 from tests.support.builders import CUSTOMER, at, day, due, inv, pay
@@ -49,3 +52,43 @@ def test_an_invoice_not_yet_due_is_zero_days_past_due() -> None:
     assessment = assess(state.ledger, day(5), POLICY)
     snapshot = customer_snapshot(state, assessment, today=day(5), at=at(5))
     assert snapshot["open_invoices"][0]["days_past_due"] == 0
+
+
+def test_a_snapshot_shows_terms_the_discount_open_fees_accrued_and_discounts_taken() -> None:
+    policy = POLICY.model_copy(update={"late_fees": LateFeePolicy(fixed={"USD": Decimal("40.00")})})
+    state = CustomerState(customer_id=CUSTOMER)
+    for fact, now in (
+        (inv("A", "1000.00", terms="2/10 net 30"), at(0)),
+        (pay("P", "980.00", on=4, invoice_id="A"), at(4)),
+        (inv("B", "500.00", issued=30, due=60, terms="2/10 net 30"), at(30)),
+        (inv("C", "200.00", issued=1, due=31), at(1)),
+    ):
+        state = on_event(state, fact, now=now, policy=policy).state
+    today = day(35)
+    snapshot = customer_snapshot(
+        state, assess(state.ledger, today, policy), today=today, at=at(35), policy=policy
+    )
+    by_id = {row["invoice_id"]: row for row in snapshot["open_invoices"]}
+    assert by_id["B"]["terms"] == "2/10 net 30"
+    assert by_id["B"]["discount"] == {
+        "pay_by": day(40).isoformat(),
+        "pay": "490.00",
+        "saves": "10.00",
+    }
+    assert "late_fees" not in by_id["B"]  # not due yet
+    assert by_id["C"]["late_fees"] == {
+        "fixed": "40.00",
+        "interest": "0.00",
+        "total": "40.00",
+        "days_late": 3,  # due on Sunday 2026-02-01, payable by Monday
+        "capped": False,
+    }
+    assert snapshot["late_fees"] == {"USD": "40.00"}
+    assert snapshot["discounts_taken"] == [
+        {
+            "invoice_id": "A",
+            "discount": "20.00",
+            "currency": "USD",
+            "settled_on": day(4).isoformat(),
+        }
+    ]

@@ -222,3 +222,26 @@ def test_a_record_compressed_with_format_3_s_dictionary_still_reads() -> None:
     packer = zlib.compressobj(1, zdict=state_codec._ZDICT)
     older = packer.compress(plain) + packer.flush()
     assert older != raw and decode_state(older) == decode_state(raw) == state
+
+
+def test_terms_and_a_discount_taken_round_trip_in_format_6() -> None:
+    policy = load_policy(None)
+    state = CustomerState(customer_id=CUSTOMER)
+    for fact, now in [
+        (inv("A", "1000.00", terms="2/10 net 30"), at(0)),
+        (inv("B", "500.00", issued=1, due=31, terms="1% 15 net 45"), at(1)),
+        (inv("C", "70.00", issued=2, due=32, terms="net 30"), at(2)),
+        (pay("P", "980.00", on=6, invoice_id="A"), at(6)),
+    ]:
+        state = on_event(state, fact, now=now, policy=policy).state
+    assert state.ledger.balances["A"].discounted == Decimal(20)
+    raw = encode_state(state)
+    decoded = decode_state(raw)
+    assert decoded == state
+    assert decoded.ledger.invoices["B"].terms is not None
+    assert decoded.ledger.invoices["C"].terms is None  # no discount: nothing to keep
+    document = json.loads(raw) if raw.startswith(b"{") else None
+    if document is not None:
+        assert document["v"] == FORMAT == 6
+        assert document["terms"] == {"A": "2/10 net 30", "B": "1% 15 net 45"}
+        assert document["disc"] == {"A": "20.00"}

@@ -172,3 +172,12 @@ def test_every_input_type_translates_to_its_fact_and_back(event_type: str) -> No
 
 def test_every_contract_input_type_is_covered() -> None:
     assert set(_EVERY_INPUT) == set(events.INPUT_MODELS)
+
+
+def test_unreadable_terms_are_named_and_the_invoice_is_kept() -> None:
+    assert translate.terms_problem(translate.fact_event(inv("I", terms="2/10 net 30"))) is None
+    assert translate.terms_problem(translate.fact_event(inv("I"))) is None
+    problem = translate.terms_problem(translate.fact_event(inv("I", terms="net thirty")))
+    assert problem is not None
+    assert "'net thirty' is not a form arpulse reads" in problem
+    assert "the invoice is kept with its due_date and no discount window" in problem

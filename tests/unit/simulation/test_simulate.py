@@ -6,7 +6,9 @@ import json
 import random
 from collections import Counter
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -155,3 +157,49 @@ def test_compare_shows_what_a_risk_model_change_does_to_buckets_types_and_action
     for label in ("customers ending in risk bucket", "customers ending as delinquency type"):
         assert label in table
     assert "actions, strategic" in table and "days-only.toml" in table
+
+
+def test_the_money_figures_agree_with_the_history_and_show_what_fees_change(
+    history: list[bytes], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = [json.loads(line) for line in history]
+    # Cash by month, from the history itself (every payment here applies; reversals take back).
+    paid: dict[tuple[str, str], tuple[str, Decimal]] = {}
+    cash: dict[tuple[str, str], Decimal] = {}
+    for event in events:
+        key = (event["customer_id"], event.get("payment_id", ""))
+        if event["event_type"] == "payment.received":
+            paid[key] = (event["currency"], Decimal(event["amount"]))
+            month = (event["received_on"][:7], event["currency"])
+            cash[month] = cash.get(month, Decimal(0)) + Decimal(event["amount"])
+        elif event["event_type"] == "payment.reversed" and key in paid:
+            currency, amount = paid[key]
+            month = (event["reversed_on"][:7], currency)
+            cash[month] = cash.get(month, Decimal(0)) - amount
+    base = summary(simulate(history, load_policy(None)))
+    by_month: dict[str, dict[str, str]] = base["cash_collected_by_month"]  # type: ignore[assignment]
+    found = {(m, c): Decimal(a) for m, amounts in by_month.items() for c, a in amounts.items()}
+    assert found == {k: v for k, v in cash.items() if v}
+    assert any(e.get("terms") == "2/10 net 30" for e in events)
+    assert base["discounts_taken"]  # some customers on 2/10 net 30 took the discount
+    assert base["late_fees"] == {"assessments": 0, "settled_invoices": {}, "open_at_horizon": {}}
+
+    text = default_policy_text().replace('version = "2026.12-2"', 'version = "fees"')
+    text = text.replace("fixed = {}", 'fixed = { USD = "40.00", EUR = "40.00", GBP = "40.00" }')
+    text = text.replace("assess = false", "assess = true")
+    other = tmp_path / "fees.toml"
+    other.write_text(text)
+    fees = summary(simulate(history, load_policy(other)))
+    assert fees["cash_collected_by_month"] == by_month  # a recorded history's cash is what it is
+    assert fees["discounts_taken"] == base["discounts_taken"]
+    late: dict[str, Any] = fees["late_fees"]  # type: ignore[assignment]
+    assert late["assessments"] > 0 and late["open_at_horizon"]
+    # Fixed fees only: every figure is a whole number of 40.00 fees.
+    for amount in (*late["open_at_horizon"].values(), *late["settled_invoices"].values()):
+        assert Decimal(amount) % 40 == 0
+    stream = tmp_path / "events.jsonl"
+    stream.write_bytes(b"\n".join(history))
+    assert main(["simulate", str(stream), "--compare", str(other)]) == 0
+    table = capsys.readouterr().out
+    assert "late fees accrued, still open USD" in table
+    assert "early-payment discounts taken USD" in table
