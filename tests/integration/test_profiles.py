@@ -54,8 +54,9 @@ async def test_a_profile_before_or_after_the_invoices_gives_the_same_customer(
         )
         assert hold.value["action"] == "credit_hold" and hold.value["channel"] == "internal"
         assert "over its credit limit of 500.00 USD by 500.00" in hold.value["reason"]
+        # The read model is written after the outputs: wait for the snapshot of this decision.
         snapshots[customer] = await harness.snapshot(
-            worker, customer, until=lambda s: s.get("profile") is not None
+            worker, customer, until=lambda s: s.get("profile") is not None and s["outstanding"]
         )
     for snapshot in snapshots.values():
         assert snapshot["customer_name"] == "Profiled Ltd"
