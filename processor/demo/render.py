@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from processor.domain.state import CLASS_DIMENSIONS
@@ -16,6 +17,7 @@ _COLORS = {
     "FACT": "37",
     "STATUS": "32",
     "WITHDRAW": "90",
+    "FEE": "33",
 }
 # Actions a collector handles inside the company (their reason is the point of the line).
 _TASKS = frozenset(
@@ -53,6 +55,19 @@ def render_fact(event: dict[str, Any], *, color: bool = False) -> str | None:
     return _paint(
         "FACT", f"{event.get('customer_id', '?'):<12} {event['event_type']} {shown}", color
     )
+
+
+def _extras(action: dict[str, Any]) -> str:
+    """What an action line adds: the discount on offer, the fees stated."""
+    text = ""
+    currency = action["currency"]
+    for offer in action.get("discount_offers") or ():
+        text += f" offer: pay {offer['pay']} by {offer['pay_by']}, save {offer['saves']}"
+    fees = action.get("late_fees") or ()
+    if fees:
+        total = sum(Decimal(f["total"]) for f in fees)
+        text += f" fees {total} {currency}"
+    return text
 
 
 def _days(count: int) -> str:
@@ -102,7 +117,15 @@ def render(event: dict[str, Any], *, color: bool = False, all_segments: bool = F
         return _paint(
             tag,
             f"{who:<12} {what:<28} {invoices} {event['amount_outstanding']} {event['currency']} "
-            f"priority {event['priority']} [{event['rule_id']}]",
+            f"priority {event['priority']} [{event['rule_id']}]{_extras(event)}",
+            color,
+        )
+    if kind == "late_fee.assessed":
+        final = ", final" if event["final"] else ""
+        return _paint(
+            "FEE",
+            f"{who:<12} {event['invoice_id']} late fees {event['amount']} {event['currency']} "
+            f"to {event['as_of']} ({_days(event['days_late'])} late{final})",
             color,
         )
     if kind == "customer.segment_changed":

@@ -38,7 +38,7 @@ CHASING = frozenset(
 
 
 def with_extras(
-    actions: Iterable[ActionRequest],
+    actions: tuple[ActionRequest, ...],
     customer_id: str,
     ledger: Ledger,
     facts: LedgerFacts,
@@ -46,11 +46,13 @@ def with_extras(
     policy: Policy,
 ) -> tuple[ActionRequest, ...]:
     """The actions with their payment link, fees and discount offers filled in."""
+    if not actions:
+        return ()
     link = policy.payment.url_template
     fees_on = policy.late_fees.enabled
     offers_on = bool(policy.discount_offer.value_tiers or policy.discount_offer.customers)
     if link is None and not fees_on and not offers_on:
-        return tuple(actions)
+        return actions
     done = []
     for action in actions:
         changes: dict[str, object] = {}
@@ -160,7 +162,7 @@ def assessments(
     always has the same id, so a repeat is harmless; the latest per invoice stands.
     """
     rules = policy.late_fees
-    if not rules.assess:
+    if not rules.assess or (before is after and not actions):
         return ()
     rule = describe(rules)
     found: dict[str, FeeAssessment] = {}

@@ -252,6 +252,8 @@ def _contacted(
     policy: Policy,
 ) -> Mapping[str, date]:
     """The contact memory after the lifecycle's discount reminders (they start a cooldown)."""
+    if not actions:
+        return last_contact
     rule_id = policy.discount_offer.reminder.rule_id
     sent = {a.channel for a in actions if a.rule_id == rule_id}
     if not sent:

@@ -126,7 +126,9 @@ def lifecycle(
     if after.ledger.held:
         _reconcile(ctx, tasks, actions)
     _residues(ctx, owed, tasks, actions)
-    if policy.discount_offer.remind_days_before:
+    if policy.discount_offer.remind_days_before and any(
+        row.invoice.terms is not None for row in facts.open
+    ):
         _discount_reminders(ctx, owed, contacts, tasks, actions)
     if assessment.credit.utilisation:
         _credit_limits(ctx, owed, tasks, actions)

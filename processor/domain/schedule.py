@@ -206,10 +206,13 @@ def _lifecycle_days(state: CustomerState, facts: LedgerFacts, policy: Policy) ->
 
 def _discount_days(state: CustomerState, facts: LedgerFacts, policy: Policy) -> list[int]:
     """When a discount reminder comes: its window's reminder day, or its channel's cooldown end."""
+    pending = [row for row in facts.open if row.invoice.terms is not None]
+    if not pending:
+        return []
     rules = policy.discount_offer
     ends = cooldown_ends(rules.reminder.channel, state.last_contact, policy.contact)
     days = []
-    for row in facts.open:
+    for row in pending:
         terms = row.invoice.terms
         until = None if terms is None else terms.discount_until(row.invoice.issued_on)
         if until is None or f"discount:{row.invoice.invoice_id}" in state.tasks:

@@ -119,6 +119,8 @@ class Simulation:
         elif isinstance(event, PaymentReversed) and key in self._payments:
             currency, amount = self._payments[key]
             self.cash[(event.reversed_on.isoformat()[:7], currency)] -= amount
+        if before.ledger is after.ledger:
+            return
         old, new = before.ledger.balances, after.ledger.balances
         for invoice_id, balance in new.items():
             was = old.get(invoice_id)
