@@ -114,7 +114,11 @@ def customer_snapshot(
     for inv in ledger.open_invoices():
         payable_by = inv.due_date if facts is None else facts.payable_by(inv)
         row = _invoice_row(state, inv, payable_by, today, owed)
-        fee = None if policy is None else accrued(ledger, inv, payable_by, today, policy.late_fees)
+        fee = (
+            None
+            if policy is None
+            else accrued(ledger, state.collection, inv, payable_by, today, policy.late_fees)
+        )
         if fee is not None:
             row["late_fees"] = {
                 "fixed": money_text(fee.fixed),

@@ -21,8 +21,9 @@ from processor.domain.late_fees import accrued, describe, fee_text
 from processor.domain.ledger import ZERO, Ledger
 from processor.domain.outputs import ActionRequest, Cause, DiscountOffer, FeeAssessment, LateFee
 from processor.domain.plan import LedgerFacts
-from processor.domain.policy import Policy
+from processor.domain.policy import LateFeePolicy, Policy
 from processor.domain.profile import CUSTOMER_FACING
+from processor.domain.state import CustomerState
 
 # Actions that ask the customer (or a collector) for money owed: they state the fees accrued.
 CHASING = frozenset(
@@ -39,8 +40,7 @@ CHASING = frozenset(
 
 def with_extras(
     actions: tuple[ActionRequest, ...],
-    customer_id: str,
-    ledger: Ledger,
+    state: CustomerState,
     facts: LedgerFacts,
     today: date,
     policy: Policy,
@@ -48,6 +48,7 @@ def with_extras(
     """The actions with their payment link, fees and discount offers filled in."""
     if not actions:
         return ()
+    customer_id, ledger = state.customer_id, state.ledger
     link = policy.payment.url_template
     fees_on = policy.late_fees.enabled
     offers_on = bool(policy.discount_offer.value_tiers or policy.discount_offer.customers)
@@ -58,7 +59,7 @@ def with_extras(
         changes: dict[str, object] = {}
         notes = ""
         if action.action in CHASING and fees_on:
-            fees = _fees(action, ledger, facts, today, policy)
+            fees = _fees(action, state, facts, today, policy)
             if fees:
                 changes["late_fees"] = fees
                 notes += _fees_note(fees, policy)
@@ -88,14 +89,16 @@ def payment_url(template: str, action: ActionRequest, customer_id: str) -> str:
 
 
 def _fees(
-    action: ActionRequest, ledger: Ledger, facts: LedgerFacts, today: date, policy: Policy
+    action: ActionRequest, state: CustomerState, facts: LedgerFacts, today: date, policy: Policy
 ) -> tuple[LateFee, ...]:
     found = []
+    ledger = state.ledger
     for invoice_id in action.invoice_ids:
         invoice = ledger.invoices.get(invoice_id)
         if invoice is None:
             continue
-        fee = accrued(ledger, invoice, facts.payable_by(invoice), today, policy.late_fees)
+        payable = facts.payable_by(invoice)
+        fee = accrued(ledger, state.collection, invoice, payable, today, policy.late_fees)
         if fee is not None:
             found.append(fee)
     return tuple(found)
@@ -149,42 +152,73 @@ def _offers_note(offers: tuple[DiscountOffer, ...], currency: str) -> str:
 
 def assessments(
     actions: Iterable[ActionRequest],
-    before: Ledger,
-    after: Ledger,
+    before: CustomerState,
+    after: CustomerState,
     facts: LedgerFacts,
+    today: date,
     cause: Cause,
-    customer_id: str,
     policy: Policy,
 ) -> tuple[FeeAssessment, ...]:
-    """`late_fee.assessed` for each fee an action states, and for late invoices just settled.
+    """`late_fee.assessed` for each fee an action states, and a final one when an invoice closes.
 
+    An invoice that owed fees (as of `today`, before this change) and is now settled, voided or
+    written off gets its final figure: what accrued until it was settled, or zero (voided, written
+    off, or found paid in time or credited in full), so the figure that stands is never stale.
     The id is the customer's, the invoice's, the day's and the amount's: the same statement
     always has the same id, so a repeat is harmless; the latest per invoice stands.
     """
     rules = policy.late_fees
-    if not rules.assess or (before is after and not actions):
+    if not rules.assess or (before.ledger is after.ledger and not actions):
         return ()
     rule = describe(rules)
+    customer_id = after.customer_id
     found: dict[str, FeeAssessment] = {}
     for action in actions:
         for fee in action.late_fees:
             found[fee.invoice_id] = _assessment(customer_id, fee, False, rule, cause)
-    if before is not after:
-        for invoice_id, balance in after.balances.items():
-            old = before.balances.get(invoice_id)
-            if (
-                old is None
-                or old.is_paid
-                or not balance.is_paid
-                or balance.closed_by not in ("paid", "credited")
-                or balance.settled_on is None
-            ):
-                continue
-            invoice = after.invoices[invoice_id]
-            final = accrued(after, invoice, facts.payable_by(invoice), balance.settled_on, rules)
-            if final is not None:
-                found[invoice_id] = _assessment(customer_id, final, True, rule, cause)
+    if before.ledger is not after.ledger:
+        for fee in _finals(before, after, facts, today, rules):
+            found[fee.invoice_id] = _assessment(customer_id, fee, True, rule, cause)
     return tuple(found[k] for k in sorted(found))
+
+
+def _finals(
+    before: CustomerState,
+    after: CustomerState,
+    facts: LedgerFacts,
+    today: date,
+    rules: LateFeePolicy,
+) -> list[LateFee]:
+    """The final fees of invoices this change closed that owed fees before it."""
+    finals = []
+    old_ledger, new_ledger = before.ledger, after.ledger
+    for invoice_id, balance in new_ledger.balances.items():
+        old = old_ledger.balances.get(invoice_id)
+        if old is None or old.is_paid or not balance.is_paid:
+            continue
+        invoice = new_ledger.invoices[invoice_id]
+        payable = facts.payable_by(invoice)
+        was = old_ledger.invoices.get(invoice_id)
+        owed_before = was is not None and (
+            accrued(old_ledger, before.collection, was, payable, today, rules) is not None
+        )
+        settled = balance.settled_on or today
+        final = accrued(new_ledger, after.collection, invoice, payable, settled, rules)
+        if final is not None:
+            finals.append(final)
+        elif owed_before:
+            finals.append(
+                LateFee(
+                    invoice_id=invoice_id,
+                    currency=invoice.currency,
+                    fixed=ZERO,
+                    interest=ZERO,
+                    total=ZERO,
+                    as_of=settled,
+                    days_late=max(0, (settled - payable).days),
+                )
+            )
+    return finals
 
 
 def _assessment(

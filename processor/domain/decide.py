@@ -222,14 +222,7 @@ def decide(
     )
     if after.assessed_on is None or today > after.assessed_on:
         state = compact(state, today=today, policy=policy.history)
-    actions = with_extras(
-        (*contacts.actions, *thanks, *life.actions),
-        after.customer_id,
-        after.ledger,
-        facts,
-        today,
-        policy,
-    )
+    actions = with_extras((*contacts.actions, *thanks, *life.actions), after, facts, today, policy)
     return Decision(
         state=state,
         assessment=assessment,
@@ -239,9 +232,7 @@ def decide(
         withdrawals=life.withdrawals,
         statuses=life.statuses,
         owed=owed,
-        fees=assessments(
-            actions, before.ledger, after.ledger, facts, cause, after.customer_id, policy
-        ),
+        fees=assessments(actions, before, after, facts, today, cause, policy),
     )
 
 

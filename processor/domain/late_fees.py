@@ -6,8 +6,9 @@ once (if anything was still owed then) and interest runs day by day on what the 
 owed at the end of each day: its amount less its credit (credit corrects an invoice, so it counts
 from the start), less the cash and discount applied by then (`ledger.owed_history`; a reversal
 owes again from its date). A voided invoice was never owed and a written-off one is not
-collected: neither accrues anything. The total is capped and rounded down to the minor unit, so
-a customer is never told of more than the terms allow.
+collected: neither accrues anything; the part of an invoice under dispute accrues nothing from
+the dispute's opening (again from its rejection; never, once upheld). The total is capped and
+rounded down to the minor unit, so a customer is never told of more than the terms allow.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 
+from processor.domain.collection import Collection
 from processor.domain.ledger import ZERO, Balance, Invoice, Ledger, owed_history
 from processor.domain.memo import IdentityMemo
 from processor.domain.money import minor_unit
@@ -29,7 +31,12 @@ _history: IdentityMemo[Ledger, Mapping[str, tuple[tuple[date, Decimal], ...]]] =
 
 
 def accrued(
-    ledger: Ledger, invoice: Invoice, payable_by: date, as_of: date, rules: LateFeePolicy
+    ledger: Ledger,
+    collection: Collection,
+    invoice: Invoice,
+    payable_by: date,
+    as_of: date,
+    rules: LateFeePolicy,
 ) -> LateFee | None:
     """The fees accrued on `invoice` by the end of `as_of` (None: nothing has)."""
     if not rules.enabled:
@@ -41,6 +48,10 @@ def accrued(
     if as_of <= start:
         return None
     history = _history(ledger).get(invoice.invoice_id, ())
+    if collection.disputes:
+        paused = _disputed(collection, invoice)
+        if paused:
+            history = tuple(sorted((*history, *paused)))
     owed = invoice.amount - balance.credited
     entries = iter(history)
     pending = next(entries, None)
@@ -52,6 +63,23 @@ def accrued(
         return None  # settled within the grace, and never owed again since
     fixed = rules.fixed.get(invoice.currency, ZERO)
     return _capped(invoice, balance, fixed, interest, payable_by, as_of, rules)
+
+
+def _disputed(collection: Collection, invoice: Invoice) -> list[tuple[date, Decimal]]:
+    """A dispute's part accrues nothing from its opening (as if paid then), until it is rejected.
+
+    An upheld dispute's part never accrues again: the credit note that follows corrects the
+    invoice (counted from the start, the two may overlap: in the customer's favour).
+    """
+    found = []
+    for dispute in collection.disputes.values():
+        if dispute.invoice_id != invoice.invoice_id or dispute.opened_on is None:
+            continue
+        part = invoice.amount if dispute.amount is None else dispute.amount
+        found.append((dispute.opened_on, part))
+        if dispute.outcome == "rejected" and dispute.resolved_on is not None:
+            found.append((max(dispute.resolved_on, dispute.opened_on), -part))
+    return found
 
 
 def _interest(

@@ -532,6 +532,7 @@ def _record_invoice(ledger: Ledger, fact: InvoiceIssued) -> tuple[Ledger, tuple[
         and ledger.plain
         and not updated.due_changes
         and not updated.write_offs
+        and invoice.terms is None  # cash on account applies source by source to a discount
         and _strictly_last(ledger, invoice.issued_on)
         and not any(ledger.held_source(k).invoice_id == invoice.invoice_id for k in ledger.held)
     ):
@@ -716,6 +717,7 @@ def _record_payment(ledger: Ledger, fact: PaymentReceived) -> Ledger:
         ledger.plain
         and payment.payment_id not in ledger.reversals
         and _comes_last(ledger, (when, 2, payment.payment_id))
+        and (ledger.archived_through is None or when > ledger.archived_through)
     ):
         return _settle_last_payment(updated, payment, when)
     return settle(updated)
@@ -869,6 +871,8 @@ class _Open:
     sources: dict[str, _Applied] = field(default_factory=dict)
     opening_last_paid: date | None = None
     discounted: Decimal = ZERO
+    # Archived history paid on it and it still owed at the cut: no discount up to that day.
+    no_discount_through: date | None = None
     # (date, amount) of what cash, discounts and write-offs took off the invoice, when kept
     # (`owed_history`: the late fees' interest runs on it).
     log: list[tuple[date, Decimal]] | None = None
@@ -880,20 +884,41 @@ class _Open:
         return self.invoice.amount - self.paid - self.credited - self.written_off - self.discounted
 
     def pay(self, amount: Decimal, on: date, key: str) -> Decimal:
-        """Apply up to `amount` from source `key`; return what is left over."""
+        """Apply up to `amount` from source `key`; return what is left over.
+
+        Within its terms' discount window an invoice asks only its discounted price: cash that
+        reaches it settles the invoice, the discount is taken, and the rest goes on.
+        """
         if self.closed_by == "voided":
             return amount
-        take = min(amount, self.owed)
-        if take <= ZERO:
-            return amount
         cash = key[0] == "p"
+        owed = self.owed
+        discount = self._discount_on(on) if cash and self.invoice.terms is not None else ZERO
+        take = min(amount, owed if amount < owed - discount else owed - discount)
+        if take <= ZERO and not discount:
+            return amount
+        if take > ZERO:
+            self._apply(take, on, key, cash)
+        if self.invoice.terms is not None and self.owed > ZERO:
+            # Credit after cash in the window may bring the rest down to the discount too.
+            self._take_discount(discount if cash else self._discount_on(self.last_paid_on), on)
+        if self.owed == ZERO:
+            # The latest payment on it: `on` in a pass in date order, also when it starts from
+            # opening balances and a payment dated before them completes the invoice.
+            if cash:
+                self.settled_on = on if self.last_paid_on is None else self.last_paid_on
+                self.closed_by = "paid"
+            else:
+                self.settled_on = on if self.last_paid_on is None else max(on, self.last_paid_on)
+                self.closed_by = "credited"
+        return amount - take
+
+    def _apply(self, take: Decimal, on: date, key: str, cash: bool) -> None:
         if cash:
             self.paid += take
             self.last_paid_on = on if self.last_paid_on is None else max(self.last_paid_on, on)
             if self.log is not None:
                 self.log.append((on, take))
-            if self.invoice.terms is not None and self.owed > ZERO:
-                self._take_discount(on)
         else:
             self.credited += take
         entry = self.sources.get(key)
@@ -902,32 +927,28 @@ class _Open:
         else:
             entry.amount += take
             entry.on = on
-        if self.owed == ZERO:
-            # The latest payment on it: `on` in a pass in date order, also when it starts from
-            # opening balances and a payment dated before them completes the invoice.
-            if cash:
-                self.settled_on = self.last_paid_on
-                self.closed_by = "paid"
-            else:
-                self.settled_on = on if self.last_paid_on is None else max(on, self.last_paid_on)
-                self.closed_by = "credited"
-        return amount - take
 
-    def _take_discount(self, on: date) -> None:
-        """Cash within the terms' window that leaves at most the discount owed settles it.
+    def _discount_on(self, cash_on: date | None) -> Decimal:
+        """The discount cash applied on `cash_on` earns (0 outside the terms' window).
 
-        The discount is the terms' percentage of what the invoice asks (its amount less the
-        credit applied to it so far), rounded half up to the currency's minor unit; what is
-        left, at most that, is the discount taken.
+        The terms' percentage of what the invoice asks (its amount less its credit so far),
+        rounded half up to the currency's minor unit, and never more than is owed.
         """
         terms = self.invoice.terms
-        assert terms is not None
+        if terms is None or cash_on is None:
+            return ZERO
+        if self.no_discount_through is not None and cash_on <= self.no_discount_through:
+            return ZERO
         until = terms.discount_until(self.invoice.issued_on)
-        if until is None or on > until:
-            return
+        if until is None or cash_on > until:
+            return ZERO
         allowed = terms.discount(self.invoice.amount - self.credited, self.invoice.currency)
+        return min(allowed, self.owed)
+
+    def _take_discount(self, allowed: Decimal, on: date) -> None:
+        """What is left, when no more than the discount, is the discount taken."""
         owed = self.owed
-        if owed <= allowed:
+        if ZERO < owed <= allowed:
             self.discounted = owed
             if self.log is not None:
                 self.log.append((on, owed))
@@ -1156,7 +1177,10 @@ def _derive(
     the unapplied sources. `log`: each working balance keeps what took money off it, when.
     """
     invoices = facts.invoices
-    working = {inv_id: _opened(inv, opening.opening_paid, log) for inv_id, inv in invoices.items()}
+    through = opening.archived_through
+    working = {
+        inv_id: _opened(inv, opening.opening_paid, log, through) for inv_id, inv in invoices.items()
+    }
     pool: _Pool = {
         currency: [_Cash(OPENING, amount)] for currency, amount in opening.opening_credit.items()
     }
@@ -1243,7 +1267,17 @@ def _on_void(
 _STEPS = (_on_invoice, _on_credit, _on_payment, _on_write_off, _on_reversal, _on_void)
 
 
-def _opened(invoice: Invoice, opening_paid: Mapping[str, Opening], log: bool = False) -> _Open:
+def _opened(
+    invoice: Invoice,
+    opening_paid: Mapping[str, Opening],
+    log: bool = False,
+    archived_through: date | None = None,
+) -> _Open:
+    """An invoice's working balance at the start of the pass (what archived history paid).
+
+    An invoice archived history paid on was still owing at the cut, so no discount was taken
+    on it by then: its own payments replayed on top (dated on or before the cut) earn none.
+    """
     carried = opening_paid.get(invoice.invoice_id)
     if carried is None:
         return _Open(invoice, log=[] if log else None)
@@ -1254,6 +1288,7 @@ def _opened(invoice: Invoice, opening_paid: Mapping[str, Opening], log: bool = F
         credited=carried.credited,
         opening_last_paid=carried.last_paid_on,
         log=[(carried.last_paid_on or invoice.issued_on, carried.paid)] if log else None,
+        no_discount_through=archived_through,
     )
     applied = carried.paid + carried.credited
     if applied > ZERO:

@@ -577,9 +577,12 @@ class PaymentPolicy(_Frozen):
         if not value.startswith("https://"):
             raise ValueError("must be an https:// URL (a payment page is never sent in clear)")
         try:
-            names = [n for _, n, _, _ in string.Formatter().parse(value) if n is not None]
+            fields = [(n, spec, conv) for _, n, spec, conv in string.Formatter().parse(value)]
         except ValueError as exc:
             raise ValueError(f"is not a template: {exc}") from None
+        names = [n for n, _, _ in fields if n is not None]
+        if any(spec or conv for n, spec, conv in fields if n is not None):
+            raise ValueError("placeholders take no conversion or format ({amount}, not {amount!r})")
         unknown = sorted({n for n in names if n not in PAYMENT_LINK_FIELDS})
         if unknown:
             raise ValueError(

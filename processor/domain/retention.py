@@ -20,8 +20,9 @@ those facts ends in the same place whatever comes later: the cash on account and
 paid amount and last payment date as of C. Starting the pass there gives every later balance,
 the credit and the held payments unchanged: a payment kept for an invoice still owing is
 replayed on top of what the others paid (it never paid more than the invoice owed, or the
-invoice would be settled), and a later payment naming an archived invoice, which owes nothing,
-goes to the cash on account as it would have. Segments do not change either: an archived invoice
+invoice would be settled; and, still owing at C, it took no early-payment discount by then, so
+its kept payments dated on or before C earn none when replayed), and a later payment naming an
+archived invoice, which owes nothing, goes to the cash on account as it would have. Segments do not change either: an archived invoice
 was issued and settled at least `retain_days` before today, so it has left the behaviour and
 value-tier windows (policy validation makes `retain_days` at least as long as both); it is paid,
 so it is in no aging bucket, ladder step or wake-up; and it was flagged, if it was late, by the

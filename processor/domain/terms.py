@@ -29,9 +29,9 @@ from processor.domain.money import minor_unit
 _HUNDRED = Decimal(100)
 _NUMBER = r"\d{1,3}"
 _FORM = re.compile(
-    rf"^(?:(?P<pct>\d{{1,2}}(?:\.\d{{1,2}})?)(?: ?% ?/? ?| ?/ ?)(?P<within>{_NUMBER})(?: days?)?"
+    rf"^(?:(?P<pct>\d{{1,3}}(?:\.\d{{1,2}})?)(?: ?% ?/? ?| ?/ ?)(?P<within>{_NUMBER})(?: ?days?)?"
     rf"(?: |$))?"
-    rf"(?:net (?P<net>{_NUMBER})(?: days?)?(?: |$)|(?P<receipt>due (?:on|upon) receipt)(?: |$))?"
+    rf"(?:net (?P<net>{_NUMBER})(?: ?days?)?(?: |$)|(?P<receipt>due (?:on|upon) receipt)(?: |$))?"
     r"(?P<eom>eom|end of month)?$"
 )
 
@@ -96,6 +96,8 @@ def parse_terms(text: str) -> Terms:
     percent = None if pct is None else Decimal(pct)
     if percent is not None and not Decimal(0) < percent < _HUNDRED:
         raise TermsError(f"{text!r}: a discount of {pct}% is not between 0 and 100")
+    if within is not None and int(within) == 0:
+        raise TermsError(f"{text!r}: a discount window of 0 days")
     if percent is not None and found["receipt"]:
         raise TermsError(f"{text!r}: a discount cannot go with payment due on receipt")
     if within is not None and net is not None and int(within) > int(net):

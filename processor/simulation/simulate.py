@@ -191,8 +191,9 @@ def _open_fees(result: Simulation, horizon: datetime, policy: Policy) -> None:
         facts = ledger_facts(state.ledger, calendar)
         today = calendar.today(horizon)
         for row in facts.open:
+            payable = facts.payable_by(row.invoice)
             fee = accrued(
-                state.ledger, row.invoice, facts.payable_by(row.invoice), today, policy.late_fees
+                state.ledger, state.collection, row.invoice, payable, today, policy.late_fees
             )
             if fee is not None:
                 result.fees_open[fee.currency] += fee.total

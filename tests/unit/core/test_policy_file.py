@@ -71,6 +71,13 @@ def test_the_default_policy_loads_and_has_a_version() -> None:
             ),
             "payment.url_template",
         ),
+        (
+            (
+                '# url_template = "https://pay.example.com/{customer_id}',
+                'url_template = "https://pay.example.com/{customer_id!r}',
+            ),
+            "payment.url_template",
+        ),
         (('value_tiers = ["small"', 'value_tiers = ["tiny"'), "discount_offer.value_tiers.0"),
         (
             ("remind_days_before = 3", "remind_days_before = -1"),

@@ -17,7 +17,18 @@ from processor.domain.policy import (
     PaymentPolicy,
     Policy,
 )
-from tests.support.builders import at, day, dispute, due, inv, pay, profile
+from tests.support.builders import (
+    at,
+    credit,
+    day,
+    dispute,
+    due,
+    inv,
+    pay,
+    profile,
+    void,
+    write_off,
+)
 from tests.support.play import fixed_risk, timeline
 
 D = Decimal
@@ -206,3 +217,61 @@ def test_a_preventive_ladder_reminder_in_the_window_carries_the_offer(policy: Po
     reminders = [a for a in actions(decisions) if a.discount_offers]
     assert [a.rule_id for a in reminders] == ["medium.pre3.reminder"]
     assert reminders[0].discount_offers[0].saves == D("20.00")
+
+
+ASSESS = FEES.model_copy(update={"assess": True})
+
+
+@pytest.mark.parametrize(
+    "closing",
+    [
+        "void",
+        "write_off",
+        "credit",
+    ],
+)
+def test_an_invoice_that_turns_out_to_owe_no_fee_gets_a_final_zero(
+    low: Policy, closing: str
+) -> None:
+    rules = with_rules(low, late_fees=ASSESS)
+    close = {
+        "void": void("I", on=50),
+        "write_off": write_off("I", on=50),
+        "credit": credit("C", "1000.00", on=50, invoice_id="I"),
+    }[closing]
+    history = ((inv("I", "1000.00"), at(0)), (due("I"), at(31)), (close, at(50)))
+    _, decisions = timeline(rules, *history, until=at(80))
+    fees = [f for d in decisions for f in d.fees]
+    assert [(f.fee.total, f.final) for f in fees] == [
+        (D(41), False),
+        (D(55), False),
+        (D(0), True),  # the figure that stands: nothing is owed
+    ]
+
+
+def test_a_payment_in_time_that_arrives_late_sets_the_fee_stated_to_zero(low: Policy) -> None:
+    rules = with_rules(low, late_fees=ASSESS)
+    _, decisions = timeline(
+        rules,
+        (inv("I", "1000.00"), at(0)),
+        (due("I"), at(31)),
+        (pay("P", "1000.00", on=20, invoice_id="I"), at(50)),  # received day 20, known day 50
+        until=at(80),
+    )
+    fees = [f for d in decisions for f in d.fees]
+    assert [(f.fee.total, f.final) for f in fees][-1] == (D(0), True)
+
+
+def test_no_fee_is_stated_on_the_disputed_part(low: Policy) -> None:
+    rules = with_rules(low, late_fees=FEES)
+    _, decisions = timeline(
+        rules,
+        (inv("I", "1000.00"), at(0)),
+        (dispute("D", "I", on=20, amount="900.00"), at(20)),
+        (due("I"), at(31)),
+        until=at(47),
+    )
+    reminders = {a.rule_id: a for a in actions(decisions) if a.rule_id.startswith("low.")}
+    fee = reminders["low.d15.reminder"].late_fees[0]
+    assert reminders["low.d15.reminder"].amount_outstanding == D("100.00")
+    assert (fee.fixed, fee.interest) == (D(40), D("1.50"))  # 15 days on the 100.00 chased

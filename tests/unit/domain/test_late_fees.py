@@ -9,11 +9,22 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from processor.domain.collection import EMPTY, Collection, record_collection
 from processor.domain.late_fees import accrued, describe
 from processor.domain.ledger import Ledger, record
 from processor.domain.outputs import LateFee
 from processor.domain.policy import LateFeePolicy
-from tests.support.builders import credit, day, inv, pay, reverse, void, write_off
+from tests.support.builders import (
+    credit,
+    day,
+    dispute,
+    inv,
+    pay,
+    resolve,
+    reverse,
+    void,
+    write_off,
+)
 
 D = Decimal
 DUE = 30  # every invoice here is issued on day 0 and due on day 30
@@ -26,9 +37,15 @@ def _ledger(*facts: object) -> Ledger:
     return ledger
 
 
-def fee(ledger: Ledger, on: int, invoice_id: str = "I", **rules: Any) -> LateFee | None:
+def fee(
+    ledger: Ledger,
+    on: int,
+    invoice_id: str = "I",
+    collection: Collection = EMPTY,
+    **rules: Any,
+) -> LateFee | None:
     invoice = ledger.invoices[invoice_id]
-    return accrued(ledger, invoice, day(DUE), day(on), LateFeePolicy(**rules))
+    return accrued(ledger, collection, invoice, day(DUE), day(on), LateFeePolicy(**rules))
 
 
 def test_no_policy_states_no_fee() -> None:
@@ -175,3 +192,38 @@ def test_the_rules_are_described_in_words() -> None:
         "plus 8 points) on what is owed, day by day (365-day year), from the day after the "
         "payable-by date plus 3 days' grace, at most 10% of the invoice"
     )
+
+
+DAILY: dict[str, Any] = {"interest": "daily", "rate_percent": D("0.1")}
+
+
+def _disputes(*facts: Any) -> Collection:
+    collection = EMPTY
+    for fact in facts:
+        collection = record_collection(collection, fact)
+    return collection
+
+
+def test_a_disputed_part_accrues_nothing_while_the_dispute_is_open() -> None:
+    ledger = _ledger(inv("I", "1000.00"))
+    disputed = _disputes(dispute("D", "I", on=DUE + 10, amount="900.00"))
+    found = fee(ledger, DUE + 20, collection=disputed, **DAILY)
+    # 9 days on 1000 (9.00), then 11 days on the 100 not disputed (1.10).
+    assert found is not None and found.interest == D("10.10")
+
+
+def test_a_rejected_dispute_accrues_again_from_its_rejection_an_upheld_one_never() -> None:
+    ledger = _ledger(inv("I", "1000.00"))
+    opened = dispute("D", "I", on=DUE + 10)  # the whole invoice
+    rejected = _disputes(opened, resolve("D", "rejected", on=DUE + 15))
+    found = fee(ledger, DUE + 20, collection=rejected, **DAILY)
+    assert found is not None and found.interest == D("15.00")  # days 31-39 and 45-50
+    upheld = _disputes(opened, resolve("D", "upheld", on=DUE + 15))
+    found = fee(ledger, DUE + 20, collection=upheld, **DAILY)
+    assert found is not None and found.interest == D("9.00")
+
+
+def test_an_invoice_disputed_before_its_grace_ended_owes_no_fixed_fee() -> None:
+    ledger = _ledger(inv("I", "1000.00"))
+    disputed = _disputes(dispute("D", "I", on=DUE - 2))
+    assert fee(ledger, DUE + 40, collection=disputed, fixed={"USD": D("40.00")}) is None

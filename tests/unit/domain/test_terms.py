@@ -11,7 +11,8 @@ import pytest
 from processor.domain.errors import DomainError
 from processor.domain.ledger import Ledger, record
 from processor.domain.terms import TermsError, parse_terms, terms_of
-from tests.support.builders import credit, day, inv, pay, reverse
+from tests.support.builders import at, credit, day, inv, pay, reverse
+from tests.support.replay import deliver, short_retention_policy
 
 D = Decimal
 
@@ -25,6 +26,8 @@ D = Decimal
         ("net-30", None, None, 30, False),
         ("n/30", None, None, 30, False),
         ("net 30 days", None, None, 30, False),
+        ("net 30days", None, None, 30, False),
+        ("2/10days net 30", D(2), 10, 30, False),
         ("2/10 net 30", D(2), 10, 30, False),
         ("2/10, n/30", D(2), 10, 30, False),
         ("2/10 n30", D(2), 10, 30, False),
@@ -64,7 +67,8 @@ def test_every_documented_form_is_read(
         ("pay whenever", "not a form arpulse reads"),
         ("2/40 net 30", "longer than the net term"),
         ("0/10 net 30", "not between 0 and 100"),
-        ("100/10 net 30", "not a form arpulse reads"),
+        ("100/10 net 30", "not between 0 and 100"),
+        ("2/0 net 30", "a discount window of 0 days"),
         ("2/10 due on receipt", "cannot go with payment due on receipt"),
     ],
 )
@@ -159,9 +163,47 @@ def test_payments_in_parts_within_the_window_earn_the_discount_together() -> Non
     assert ledger.balances["I"].settled_on == day(9)
 
 
-def test_paying_more_than_the_discounted_amount_takes_only_what_is_left() -> None:
+def test_paying_more_than_the_discounted_price_leaves_the_rest_the_customers() -> None:
     ledger = _ledger(inv("I", "1000.00", terms=TERMS), pay("P", "990.00", on=5, invoice_id="I"))
-    assert (ledger.balances["I"].outstanding, ledger.balances["I"].discounted) == (D(0), D(10))
+    assert (ledger.balances["I"].outstanding, ledger.balances["I"].discounted) == (D(0), D(20))
+    assert ledger.credit == {"USD": D(10)}  # cash on account, not swallowed by the invoice
+
+
+def test_one_payment_for_two_discounted_invoices_settles_both() -> None:
+    ledger = _ledger(
+        inv("I", "1000.00", terms=TERMS),
+        inv("J", "1000.00", issued=1, due=31, terms=TERMS),
+        pay("P", "1960.00", on=8),
+    )
+    for invoice_id in ("I", "J"):
+        balance = ledger.balances[invoice_id]
+        assert (balance.outstanding, balance.discounted) == (D(0), D(20))
+    assert ledger.credit == {}
+
+
+def test_credit_after_cash_in_the_window_can_complete_the_discounted_price() -> None:
+    # 49.00 paid on day 5 is the discounted price of the invoice once 50.00 of it is credited.
+    ledger = _ledger(
+        inv("I", "100.00", terms=TERMS),
+        pay("P", "49.00", on=5, invoice_id="I"),
+        credit("C", "50.00", on=6, invoice_id="I"),
+    )
+    balance = ledger.balances["I"]
+    assert (balance.outstanding, balance.discounted, balance.credited) == (D(0), D(1), D(50))
+
+
+def test_cash_on_account_earns_the_discount_whatever_order_it_arrives_in() -> None:
+    facts = [
+        pay("P0", "49.25", on=1),
+        pay("P1", "2.00", on=2),
+        inv("I0", "50.00", issued=5, due=10, terms=TERMS),
+    ]
+    results = set()
+    for order in ([0, 1, 2], [1, 0, 2], [1, 2, 0], [2, 0, 1]):
+        ledger = _ledger(*(facts[i] for i in order))
+        balance = ledger.balances["I0"]
+        results.add((balance.paid, balance.discounted, tuple(ledger.credit.items())))
+    assert results == {(D("49.00"), D("1.00"), (("USD", D("2.25")),))}
 
 
 def test_the_discount_is_on_what_the_invoice_asks_after_its_credit() -> None:
@@ -210,3 +252,23 @@ def test_eom_discounts_run_past_the_issue_month() -> None:
     )
     assert day(40) == date(2026, 2, 10)
     assert ledger.balances["I"].discounted == D(20)
+
+
+def test_archived_cash_on_an_invoice_still_owing_earns_no_discount_after_the_fact() -> None:
+    # Paid a minor unit short of its discounted price in the window, the invoice owes 10.01;
+    # cash on account after the window pays 10.00 of that. Once that cash is archived and
+    # carried forward, replaying the kept payment on top must not take the discount either.
+    facts = [
+        inv("I", "499.75", currency="EUR", issued=4, due=4, terms=TERMS),
+        pay("P", "489.74", on=12, invoice_id="I", currency="EUR"),
+        inv("J", "10.00", currency="EUR", issued=15, due=15),
+        pay("Q", "10.00", on=15, currency="EUR"),
+        # Long after the cut: the ledger is derived again from what archiving left.
+        credit("C", "5.00", on=110, invoice_id="J", currency="EUR"),
+    ]
+    short = short_retention_policy()
+    archived = deliver(facts, short, until=at(130)).states["cust-1"].ledger
+    whole = _ledger(*facts)
+    assert archived.archived_through is not None
+    assert archived.balances["I"].outstanding == whole.balances["I"].outstanding == D("0.01")
+    assert archived.balances["I"].discounted == 0
