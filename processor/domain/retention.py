@@ -22,13 +22,14 @@ the credit and the held payments unchanged: a payment kept for an invoice still 
 replayed on top of what the others paid (it never paid more than the invoice owed, or the
 invoice would be settled; and, still owing at C, it took no early-payment discount by then, so
 its kept payments dated on or before C earn none when replayed), and a later payment naming an
-archived invoice, which owes nothing, goes to the cash on account as it would have. Segments do not change either: an archived invoice
-was issued and settled at least `retain_days` before today, so it has left the behaviour and
-value-tier windows (policy validation makes `retain_days` at least as long as both); it is paid,
-so it is in no aging bucket, ladder step or wake-up; and it was flagged, if it was late, by the
-decision that archives it. A fact dated on or before `archived_through` is refused from then on
-(the ledger's `_refuse_archived`): it could re-deliver an archived fact, which can no longer be
-recognised; only a payment for an invoice still held that it does not overpay is applied.
+archived invoice, which owes nothing, goes to the cash on account as it would have. Segments do
+not change either: an archived invoice was issued and settled at least `retain_days` before
+today, so it has left the behaviour and value-tier windows (policy validation makes
+`retain_days` at least as long as both); it is paid, so it is in no aging bucket, ladder step or
+wake-up; and it was flagged, if it was late, by the decision that archives it. A fact dated on
+or before `archived_through` is refused from then on (the ledger's `_refuse_archived`): it could
+re-deliver an archived fact, which can no longer be recognised; only a payment for an invoice
+still held that it does not overpay is applied.
 """
 
 from __future__ import annotations

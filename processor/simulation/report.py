@@ -82,6 +82,22 @@ def money_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
     offers = summary.get("discount_offers", {"actions": 0, "saves": {}})
     lines.append(("reminders offering a discount", str(offers["actions"])))
     lines += [(f"  savings offered {c}", a) for c, a in offers["saves"].items()]
+    lines += [
+        ("  invoices offered a discount", str(offers.get("offered_invoices", 0))),
+        ("    offered and taken", str(offers.get("offered_and_taken", 0))),
+        ("    offered, paid in full later", str(offers.get("offered_paid_later", 0))),
+    ]
+    if_taken = offers.get("if_taken", {})
+    lines += [
+        (f"      if taken: cash sooner {c}", a) for c, a in if_taken.get("cash_sooner", {}).items()
+    ]
+    if if_taken.get("cash_sooner"):
+        lines.append(("      if taken: days sooner (mean)", str(if_taken["mean_days_sooner"])))
+    lines += [(f"      if taken: cost {c}", a) for c, a in if_taken.get("cost", {}).items()]
+    lines += [
+        (f"    offered, still unpaid {c}", a)
+        for c, a in offers.get("offered_still_unpaid", {}).items()
+    ]
     fees = summary.get("late_fees", {"assessments": 0})
     lines.append(("late_fee.assessed published", str(fees["assessments"])))
     lines += [

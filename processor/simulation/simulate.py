@@ -29,6 +29,7 @@ from processor.domain.decide import (
 from processor.domain.errors import DomainError
 from processor.domain.late_fees import accrued
 from processor.domain.ledger import ZERO
+from processor.domain.outputs import DiscountOffer
 from processor.domain.plan import ledger_facts
 from processor.domain.policy import DELINQUENCY_TYPES, RISK_BUCKETS, Policy
 from processor.domain.state import CustomerState
@@ -275,13 +276,54 @@ def _money_figures(result: Simulation) -> dict[str, object]:
         "cash_collected_by_month": by_month,
         "referred_to_agency": _texts(referred),
         "discounts_taken": _texts(result.discounts),
-        "discount_offers": {"actions": offers, "saves": _texts(offered)},
+        "discount_offers": {"actions": offers, "saves": _texts(offered), **_if_taken(result)},
         "late_fees": {
             "assessments": len(result.fees),
             "settled_invoices": _texts(final),
             "open_at_horizon": _texts(result.fees_open),
         },
         "actions_with_payment_url": links,
+    }
+
+
+def _if_taken(result: Simulation) -> dict[str, object]:
+    """What the offers would have changed had every customer offered a discount taken it.
+
+    A recorded history's payments do not answer a policy; this says, for the invoices offered a
+    discount and paid in full later anyway, how much cash would have come how much earlier, and
+    what it would have cost. Offered and taken, and offered and still unpaid, are counted too.
+    """
+    offered: dict[tuple[str, str], tuple[DiscountOffer, str]] = {}
+    for item in result.actions:
+        for offer in item.action.discount_offers:
+            offered.setdefault((item.customer_id, offer.invoice_id), (offer, item.action.currency))
+    cash: defaultdict[str, Decimal] = defaultdict(Decimal)
+    cost: defaultdict[str, Decimal] = defaultdict(Decimal)
+    unpaid: defaultdict[str, Decimal] = defaultdict(Decimal)
+    earlier: list[int] = []
+    taken = 0
+    for (customer_id, invoice_id), (offer, currency) in sorted(offered.items()):
+        balance = result.states[customer_id].ledger.balances.get(invoice_id)
+        if balance is None:  # archived since: settled long ago
+            continue
+        if balance.discounted:
+            taken += 1
+        elif balance.closed_by == "paid" and balance.settled_on is not None:
+            earlier.append((balance.settled_on - offer.pay_by).days)
+            cash[currency] += offer.pay
+            cost[currency] += offer.saves
+        elif not balance.is_paid:
+            unpaid[currency] += balance.outstanding
+    return {
+        "offered_invoices": len(offered),
+        "offered_and_taken": taken,
+        "offered_paid_later": len(earlier),
+        "if_taken": {
+            "cash_sooner": _texts(cash),
+            "mean_days_sooner": round(sum(earlier) / len(earlier), 1) if earlier else 0.0,
+            "cost": _texts(cost),
+        },
+        "offered_still_unpaid": _texts(unpaid),
     }
 
 

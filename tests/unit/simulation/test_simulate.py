@@ -183,6 +183,15 @@ def test_the_money_figures_agree_with_the_history_and_show_what_fees_change(
     assert any(e.get("terms") == "2/10 net 30" for e in events)
     assert base["discounts_taken"]  # some customers on 2/10 net 30 took the discount
     assert base["late_fees"] == {"assessments": 0, "settled_invoices": {}, "open_at_horizon": {}}
+    offers: dict[str, Any] = base["discount_offers"]  # type: ignore[assignment]
+    assert offers["actions"] > 0 and offers["offered_invoices"] > 0
+    assert offers["offered_and_taken"] + offers["offered_paid_later"] <= offers["offered_invoices"]
+    if offers["offered_paid_later"]:  # each would have saved 2 % and come on its pay-by day
+        sooner, cost = offers["if_taken"]["cash_sooner"], offers["if_taken"]["cost"]
+        for currency, amount in sooner.items():
+            assert Decimal(cost[currency]) * 49 == pytest.approx(
+                Decimal(amount), rel=Decimal("0.01")
+            )
 
     text = default_policy_text().replace('version = "2026.12-2"', 'version = "fees"')
     text = text.replace("fixed = {}", 'fixed = { USD = "40.00", EUR = "40.00", GBP = "40.00" }')
