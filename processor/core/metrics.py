@@ -31,6 +31,7 @@ class Metrics:
     processing_errors: Counter
     late_flags: Counter
     actions: Counter
+    fee_assessments: Counter
     segment_transitions: Counter
     projection_pending: Gauge
     projection_writes: Counter
@@ -104,6 +105,12 @@ def build_metrics(registry: CollectorRegistry | None = None) -> Metrics:
             "arpulse_collection_actions_total",
             "Collection actions requested, by action and channel",
             ["action", "channel"],
+            registry=registry,
+        ),
+        fee_assessments=Counter(
+            "arpulse_late_fee_assessments_total",
+            "late_fee.assessed published, by whether final (the invoice closed) or to date",
+            ["final"],
             registry=registry,
         ),
         segment_transitions=Counter(

@@ -408,6 +408,8 @@ class EventProcessor:
             m.late_flags.labels(flag.detected_by).inc()
         for action in decision.actions:
             m.actions.labels(action.action, action.channel).inc()
+        for fee in decision.fees:
+            m.fee_assessments.labels("true" if fee.final else "false").inc()
         change = decision.segment_change
         if change is not None:
             for dimension in TRANSITION_DIMENSIONS:

@@ -122,6 +122,8 @@ async def test_a_reminder_states_the_fee_accrued_and_the_billing_system_gets_it(
     assert assessed.value["final"] is False and assessed.value["policy_version"] == "terms-it"
     snapshot = await harness.snapshot(terms_worker, customer, until=lambda s: s["late_fees"])
     assert snapshot["late_fees"] == {"USD": fee["total"]}
+    _, metrics = terms_worker.http("/metrics")
+    assert 'arpulse_late_fee_assessments_total{final="false"}' in metrics
 
 
 async def test_unreadable_terms_are_dead_lettered_and_the_invoice_kept(
