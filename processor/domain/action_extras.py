@@ -1,10 +1,11 @@
 """What an action carries besides the ladder's choice: a way to pay, fees, a discount on offer.
 
-- `payment_url`: every customer-facing action about money owed (not a thank-you, not an internal
-  task, not the agency's) carries the policy's payment link, filled in and URL-encoded.
+- `payment_url`: every chasing action sent on a customer-facing channel (not a thank-you, not an
+  internal task, not the agency's) carries the policy's payment link, filled in and URL-encoded.
 - `late_fees`: every chasing action states what has accrued on its invoices (`late_fees`), and
   its reason says so; with `late_fees.assess` each such statement is also a `late_fee.assessed`
-  for the billing system, as is the final figure when a late invoice with fees is settled.
+  for the billing system, as is the final figure when an invoice that owed fees closes (zero
+  when it turns out to owe none).
 - `discount_offers`: a preventive reminder to a customer the policy offers it to says what
   paying each invoice by its terms' discount date saves, while that date has not passed.
 """
