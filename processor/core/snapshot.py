@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from processor.domain.action_extras import open_discount
 from processor.domain.calendar import customer_calendar
 from processor.domain.late_fees import accrued
 from processor.domain.ledger import Invoice, pending_reversals
@@ -71,16 +72,14 @@ def _invoice_row(
         row["written_off"] = money_text(balance.written_off)
     if inv.issued_due is not None:
         row["issued_due_date"] = inv.issued_due.isoformat()
-    terms = inv.terms
-    if terms is not None:
-        row["terms"] = terms.text
-        until = terms.discount_until(inv.issued_on)
-        saves = terms.discount(inv.amount - balance.credited, inv.currency)
-        if until is not None and until >= today and balance.outstanding > saves:
+    if inv.terms is not None:
+        row["terms"] = inv.terms.text
+        offer = open_discount(inv, balance, today)
+        if offer is not None:
             row["discount"] = {
-                "pay_by": until.isoformat(),
-                "pay": money_text(balance.outstanding - saves),
-                "saves": money_text(saves),
+                "pay_by": offer.pay_by.isoformat(),
+                "pay": money_text(offer.pay),
+                "saves": money_text(offer.saves),
             }
     owing = None if owed is None else owed.get(inv.invoice_id)
     if owing is not None:

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from processor.domain.ids import stable_id
 from processor.domain.late_fees import accrued, describe, fee_text
-from processor.domain.ledger import ZERO, Ledger
+from processor.domain.ledger import ZERO, Balance, Invoice, Ledger
 from processor.domain.outputs import ActionRequest, Cause, DiscountOffer, FeeAssessment, LateFee
 from processor.domain.plan import LedgerFacts
 from processor.domain.policy import LateFeePolicy, Policy
@@ -121,25 +121,27 @@ def _offers(
     found = []
     for invoice_id in action.invoice_ids:
         invoice = ledger.invoices.get(invoice_id)
-        if invoice is None or invoice.terms is None:
-            continue
-        until = invoice.terms.discount_until(invoice.issued_on)
-        balance = ledger.balances[invoice_id]
-        if until is None or until < today or balance.outstanding <= ZERO:
-            continue
-        saves = invoice.terms.discount(invoice.amount - balance.credited, invoice.currency)
-        pay = balance.outstanding - saves
-        if saves > ZERO and pay > ZERO:
-            found.append(
-                DiscountOffer(
-                    invoice_id=invoice_id,
-                    pay_by=until,
-                    pay=pay,
-                    saves=saves,
-                    terms=invoice.terms.text,
-                )
-            )
+        offer = (
+            None if invoice is None else open_discount(invoice, ledger.balances[invoice_id], today)
+        )
+        if offer is not None:
+            found.append(offer)
     return tuple(found)
+
+
+def open_discount(invoice: Invoice, balance: Balance, today: date) -> DiscountOffer | None:
+    """What paying `invoice` by its terms' discount date saves, while that date has not passed."""
+    terms = invoice.terms
+    until = None if terms is None else terms.discount_until(invoice.issued_on)
+    if terms is None or until is None or until < today:
+        return None
+    saves = terms.discount(invoice.amount - balance.credited, invoice.currency)
+    pay = balance.outstanding - saves
+    if saves <= ZERO or pay <= ZERO:
+        return None
+    return DiscountOffer(
+        invoice_id=invoice.invoice_id, pay_by=until, pay=pay, saves=saves, terms=terms.text
+    )
 
 
 def _offers_note(offers: tuple[DiscountOffer, ...], currency: str) -> str:
