@@ -29,6 +29,10 @@ from processor.core.clock import Clock
 
 log = logging.getLogger(__name__)
 
+# Once a partition's wake-ups have waited `max_defer_seconds` for its backlog, the gate stays open
+# this long: enough for a wake-up to go through the wake topic to the drain loop and be decided.
+VALVE_OPEN_SECONDS = 5.0
+
 
 class WakeIndex:
     """Next wake-up per customer, by partition, ordered by instant."""
@@ -113,6 +117,7 @@ class Scheduler:
         self._batch = batch
         self._monotonic = monotonic
         self._behind_since: dict[int, float] = {}
+        self._open_until: dict[int, float] = {}
 
     async def tick(self) -> int:
         """Send the wake-ups due by the watermark on partitions ready for them; returns how many."""
@@ -149,18 +154,26 @@ class Scheduler:
 
         The drain loop asks again just before deciding a wake-up: inputs can arrive after it
         was sent (and one sent before a crash or a rebalance is read back while the
-        partition's inputs are still behind), and it must not jump ahead of them.
+        partition's inputs are still behind), and it must not jump ahead of them. So once the
+        wait is over the gate stays open for `VALVE_OPEN_SECONDS`, long enough for the wake-ups
+        it let through to reach the drain loop: a partition that never catches up (sustained
+        load) would otherwise defer them at the second check, time after time, for ever.
         """
         if self._caught_up(partition):
             self._behind_since.pop(partition, None)
+            self._open_until.pop(partition, None)
             return True
-        since = self._behind_since.setdefault(partition, self._monotonic())
-        if self._monotonic() - since >= self._max_defer:
+        now = self._monotonic()
+        if now < self._open_until.get(partition, float("-inf")):
+            return True
+        since = self._behind_since.setdefault(partition, now)
+        if now - since >= self._max_defer:
             log.warning(
                 "partition %s still has a backlog after %.0fs; waking its customers anyway",
                 partition,
                 self._max_defer,
             )
-            self._behind_since[partition] = self._monotonic()
+            self._open_until[partition] = now + VALVE_OPEN_SECONDS
+            self._behind_since[partition] = now + VALVE_OPEN_SECONDS
             return True
         return False

@@ -124,22 +124,22 @@ def _mark_processed(worker: Worker, done: list[Pending], later: list[Pending]) -
     Waiting: buffered, or released in a later chunk. One customer's messages keep their order on
     a topic, but two customers' may be released out of offset order (`processor.core.ordering`):
     the processed position is the end of the processed prefix, so `caught_up` never lets a
-    wake-up jump ahead of an input still waiting.
+    wake-up jump ahead of an input still waiting. Every message delivered from a topic partition
+    is processed, waiting, or in `done` (this partition's rounds run one at a time), so the prefix
+    ends just below the lowest offset still waiting, or at the last delivered when none waits:
+    offsets processed earlier out of order count once the gap below them closes.
     """
-    processed = worker.offsets.processed
-    highest: dict[tuple[str, int], int] = {}
-    for item in done:
-        key = (item.topic, item.partition)
-        highest[key] = max(highest.get(key, item.offset), item.offset)
-    for (topic, part), high in highest.items():
-        lower = [i.offset for i in later if i.topic == topic and i.partition == part]
+    processed, delivered = worker.offsets.processed, worker.offsets.delivered
+    for key in {(item.topic, item.partition) for item in done}:
+        topic, part = key
+        waiting = [i.offset for i in later if i.topic == topic and i.partition == part]
         buffered = worker.inbox.ordering.lowest(part, topic)
         if buffered is not None:
-            lower.append(buffered)
-        waiting = [offset for offset in lower if offset < high]
-        mark = min(waiting) - 1 if waiting else high
-        previous = processed.get((topic, part))
-        processed[(topic, part)] = mark if previous is None else max(previous, mark)
+            waiting.append(buffered)
+        high = max(i.offset for i in done if (i.topic, i.partition) == key)
+        mark = min(waiting) - 1 if waiting else max(high, delivered.get(key, high))
+        previous = processed.get(key)
+        processed[key] = mark if previous is None else max(previous, mark)
 
 
 async def drain_partition(worker: Worker, partition: int) -> bool:

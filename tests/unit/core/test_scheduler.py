@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from processor.core.in_memory import FixedClock
-from processor.core.scheduler import Scheduler, WakeIndex
+from processor.core.scheduler import VALVE_OPEN_SECONDS, Scheduler, WakeIndex
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -76,6 +77,30 @@ async def test_a_tick_sends_due_wakeups_of_partitions_that_caught_up() -> None:
     real[0] = 31.0
     assert await scheduler.tick() == 1  # ... but a backlog never holds wake-ups forever
     assert sent[-1] == (0, b"a", hours(1))
+
+
+def test_once_the_wait_for_a_backlog_is_over_the_gate_stays_open_for_the_drain_loop() -> None:
+    """A partition that never catches up (sustained load): after `max_defer_seconds` the tick
+    lets its wake-ups through, and the drain loop's own check a moment later must agree, or they
+    are deferred again, time after time, and never decided. Then the wait starts over."""
+    real = [0.0]
+    scheduler = Scheduler(
+        index=WakeIndex(),
+        clock=FixedClock(hours(2)),
+        send_wake=lambda p, k, at: asyncio.sleep(0),
+        caught_up=lambda p: False,
+        max_defer_seconds=30,
+        monotonic=lambda: real[0],
+    )
+    assert not scheduler.may_wake(0)
+    real[0] = 30.0
+    assert scheduler.may_wake(0)  # the tick's check
+    real[0] = 30.0 + VALVE_OPEN_SECONDS - 0.5
+    assert scheduler.may_wake(0)  # the drain loop's, once the wake-up came back
+    real[0] = 30.0 + VALVE_OPEN_SECONDS + 1
+    assert not scheduler.may_wake(0)
+    real[0] = 60.0 + VALVE_OPEN_SECONDS
+    assert scheduler.may_wake(0)
 
 
 async def test_wakeups_that_could_not_be_sent_stay_scheduled() -> None:

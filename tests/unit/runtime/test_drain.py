@@ -93,7 +93,7 @@ class StandInWorker:
         self.inbox = Inbox(ordering=Buffer(buffered))  # type: ignore[arg-type]
         for wake in wakeups:
             self.inbox.queue_wakeup(PARTITION, wake)
-        self.offsets = SimpleNamespace(processed={})
+        self.offsets = SimpleNamespace(processed={}, delivered={})
         self.highwater = highwater
         self.requeued: list[bytes] = []
 
@@ -205,3 +205,21 @@ def test_the_processed_position_never_passes_an_offset_still_waiting() -> None:
     assert worker.offsets.processed[(NOTICES, PARTITION)] == 5
     _mark_processed(worker, [six], [])  # type: ignore[arg-type, list-item]
     assert worker.offsets.processed[(NOTICES, PARTITION)] == 6
+
+
+def test_an_offset_processed_before_a_lower_one_counts_once_the_lower_one_is_processed() -> None:
+    """Offset 6 (one customer) is processed while 5 (another) still waits in the time-order
+    buffer: the position stays at 4. When 5 is processed in a later round, nothing of the topic
+    partition waits any more, so the position is the last delivered, 6: left at 5, the partition
+    would look behind for ever and its wake-ups would wait for a backlog that is not there."""
+    worker = StandInWorker(buffered=[Event(NOTICES, 5, b"b")], wakeups=[], highwater=7)
+    worker.offsets.processed[(NOTICES, PARTITION)] = 4
+    worker.offsets.delivered[(NOTICES, PARTITION)] = 6
+    six = SimpleNamespace(topic=NOTICES, partition=PARTITION, offset=6)
+    five = SimpleNamespace(topic=NOTICES, partition=PARTITION, offset=5)
+    _mark_processed(worker, [six], [])  # type: ignore[arg-type, list-item]
+    assert worker.offsets.processed[(NOTICES, PARTITION)] == 4
+    worker.inbox.ordering.release(PARTITION)
+    _mark_processed(worker, [five], [])  # type: ignore[arg-type, list-item]
+    assert worker.offsets.processed[(NOTICES, PARTITION)] == 6
+    assert worker.may_wake(PARTITION)
