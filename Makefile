@@ -9,12 +9,16 @@ STAMP  := $(VENV)/.installed
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: venv run test test-scale-out lint schemas clean system-redis system-promtool
+# Playwright (the browser test's driver) uses Debian's chromium and never fetches a browser.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+.PHONY: venv run test test-scale-out lint schemas clean system-redis system-promtool system-chromium
 
 venv: $(STAMP)
 
 # System programs from Debian's packages: redis-server (the demo and the tests start their own
-# server on a free port) and promtool (the tests check the Prometheus rules). Installed with
+# server on a free port), promtool (the tests check the Prometheus rules) and chromium (the
+# collector's page is tested in a real browser, driven by Playwright). Installed with
 # apt-get when missing and running as root; otherwise the message says what to install.
 # $(call deb_package,COMMAND,PACKAGE)
 define deb_package
@@ -35,6 +39,10 @@ system-redis:
 system-promtool:
 	$(call deb_package,promtool,prometheus)
 
+# Playwright drives this browser; it never downloads one of its own.
+system-chromium:
+	$(call deb_package,/usr/bin/chromium,chromium chromium-driver)
+
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 13))' 2>/dev/null || { \
 	  echo "make venv: arpulse needs Python 3.11 or 3.12 as '$(PYTHON)'; install it or run: make venv PYTHON=python3.11" >&2; exit 1; }
@@ -51,7 +59,7 @@ $(STAMP): pyproject.toml
 run: venv system-redis
 	$(BIN)/arpulse demo $(ARGS) || { echo "make run: 'arpulse demo $(ARGS)' failed" >&2; exit 1; }
 
-test: venv system-redis system-promtool
+test: venv system-redis system-promtool system-chromium
 	$(BIN)/ruff check . || { echo "make test: ruff found problems (try: $(BIN)/ruff check --fix .)" >&2; exit 1; }
 	$(BIN)/mypy || { echo "make test: mypy found type errors" >&2; exit 1; }
 	$(BIN)/lint-imports --no-cache || { echo "make test: an import breaks a layer rule (docs/architecture.md)" >&2; exit 1; }

@@ -32,6 +32,7 @@ from processor.runtime.web_server import register_pages
 from processor.runtime.worker import Worker
 from processor.serving.http import ReadModelHandlers
 from processor.serving.keys import Keys
+from processor.serving.page import CollectorPage
 from processor.serving.projection import RedisProjection
 
 
@@ -114,5 +115,6 @@ def build_worker(
         inbox=Inbox(ordering=ordering),
     )
     register(worker, on_stop=redis.aclose)
-    register_pages(worker, ReadModelHandlers(redis=redis, keys=keys).routes())
+    routes = ReadModelHandlers(redis=redis, keys=keys).routes()
+    register_pages(worker, routes | CollectorPage(redis=redis, keys=keys).routes())
     return worker
