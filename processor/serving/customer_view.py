@@ -89,8 +89,9 @@ def _invoice_row(
         f"{esc(money(invoice.get('outstanding')))} {esc(currency)}",
         "" if to_collect is None else f"{esc(money(to_collect))} {esc(currency)}",
         _state_cell(invoice_states(invoice, disputes)),
-        "<br>".join(esc(c) for c in invoice.get("not_chased") or ()),
     ]
+    if "not_chased" in extras:
+        row.append("<br>".join(esc(c) for c in invoice.get("not_chased") or ()))
     if "late_fees" in extras:
         row.append(_late_fees(invoice.get("late_fees"), currency))
     if "discount" in extras:
@@ -107,10 +108,13 @@ INVOICE_HEADERS = (
     "Outstanding",
     "To collect",
     "State",
-    "Not chased because",
 )
 # Columns shown only when some open invoice has them.
-EXTRA_COLUMNS = (("late_fees", "Late fees"), ("discount", "Discount offer"))
+EXTRA_COLUMNS = (
+    ("not_chased", "Not chased because"),
+    ("late_fees", "Late fees"),
+    ("discount", "Discount offer"),
+)
 
 
 def invoices_table(snapshot: Mapping[str, Any]) -> str:
