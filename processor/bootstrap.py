@@ -33,6 +33,7 @@ from processor.runtime.worker import Worker
 from processor.serving.http import ReadModelHandlers
 from processor.serving.keys import Keys
 from processor.serving.projection import RedisProjection
+from processor.serving.report_gauges import ReportGauges
 
 
 def build_clock(settings: Settings) -> Clock:
@@ -113,6 +114,8 @@ def build_worker(
         offsets=offsets,
         inbox=Inbox(ordering=ordering),
     )
-    register(worker, on_stop=redis.aclose)
-    register_pages(worker, ReadModelHandlers(redis=redis, keys=keys).routes())
+    gauges = ReportGauges(redis=redis, keys=keys, policy=policy)
+    metrics.registry.register(gauges)
+    register(worker, on_stop=redis.aclose, loops=(gauges.run,))
+    register_pages(worker, ReadModelHandlers(redis=redis, keys=keys, policy=policy).routes())
     return worker
