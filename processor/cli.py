@@ -242,11 +242,16 @@ def _simulate(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise ConfigError(f"events {args.events}: cannot be read ({exc.strerror})") from None
     summaries = [summary(simulate(lines, policy, until=until)) for policy in policies]
+    names = [Path(p).name if p else "default policy" for p in paths]
     if args.json:
         print(json.dumps(summaries if args.compare else summaries[0], indent=2))
     else:
-        names = [Path(p).name if p else "default policy" for p in paths]
         print(render(summaries, names))
+    if args.chart:
+        from processor.simulation.chart import write_chart
+
+        write_chart(summaries, names, Path(args.chart))
+        print(f"chart written to {args.chart}", file=sys.stderr)
     return 0
 
 
@@ -323,6 +328,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--until", help="run the clock to this date or timestamp (default: the last event)"
     )
     simulate.add_argument("--json", action="store_true", help="print the figures as JSON")
+    simulate.add_argument(
+        "--chart",
+        metavar="PNG",
+        help="also write DSO, CEI and cash by month as a chart (needs arpulse[charts])",
+    )
     simulate.set_defaults(run=_simulate)
 
     generate = commands.add_parser(

@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from processor.domain.money import minor_units
-from processor.domain.receivables import AGES, CurrencyShare, Share
+from processor.domain.kpis import Countback, Figures
+from processor.domain.money import minor_unit, minor_units
+from processor.domain.receivables import AGES, CurrencyShare, Share, aging
 
 Document = dict[str, dict[str, int]]
 
@@ -60,6 +62,35 @@ def summed(shares: Iterable[CurrencyShare]) -> CurrencyShare:
     for mine in shares:
         total.add(mine)
     return total
+
+
+def figures_json(found: Figures) -> dict[str, Any]:
+    """Figures as JSON: days and percentages as decimal strings, None where undefined."""
+    countback: Countback | None = found.dso_countback
+    return {
+        "dso_countback": None if countback is None else str(countback.days),
+        "dso_countback_capped": None if countback is None else countback.capped,
+        "dso_simple": _text_or_none(found.dso_simple),
+        "best_possible_dso": _text_or_none(found.best_possible_dso),
+        "add": _text_or_none(found.add),
+        "cei_percent": _text_or_none(found.cei),
+        "over_90_share": _text_or_none(found.over_90_share),
+        "receivables": str(found.receivables),
+        "current": str(found.current),
+        "over_90": str(found.over_90),
+        "beginning_receivables": str(found.beginning),
+        "credit_sales": str(found.credit_sales),
+    }
+
+
+def aging_row(currency: str, mine: CurrencyShare, as_of: date) -> dict[str, str]:
+    """One currency's aging row on `as_of`, amounts to the currency's minor unit."""
+    unit = minor_unit(currency)
+    return {column: str(amount.quantize(unit)) for column, amount in aging(mine, as_of).items()}
+
+
+def _text_or_none(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def _minor(amount: Decimal, places: int) -> int:

@@ -10,16 +10,14 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from redis.asyncio import Redis
 
-from processor.core.report_doc import read_totals, summed
-from processor.domain.kpis import Countback, Figures, figures
-from processor.domain.money import minor_unit
+from processor.core.report_doc import aging_row, figures_json, read_totals, summed
+from processor.domain.kpis import figures
 from processor.domain.policy import ReportsPolicy
-from processor.domain.receivables import COLUMNS, CurrencyShare, aging
+from processor.domain.receivables import COLUMNS, CurrencyShare
 from processor.serving.keys import Keys
 
 Sums = dict[str, dict[str, CurrencyShare]]  # segment -> currency -> sums
@@ -57,9 +55,9 @@ def aging_report(sums: Sums, as_of: date) -> dict[str, Any]:
     return {
         "as_of": as_of.isoformat(),
         "columns": list(COLUMNS),
-        "portfolio": {c: _row(c, mine, as_of) for c, mine in portfolio(sums).items()},
+        "portfolio": {c: aging_row(c, mine, as_of) for c, mine in portfolio(sums).items()},
         "segments": {
-            segment: {c: _row(c, mine, as_of) for c, mine in sorted(by_currency.items())}
+            segment: {c: aging_row(c, mine, as_of) for c, mine in sorted(by_currency.items())}
             for segment, by_currency in sorted(sums.items())
         },
     }
@@ -93,25 +91,6 @@ def kpi_report(
     }
 
 
-def figures_json(found: Figures) -> dict[str, Any]:
-    """Figures as JSON: days and percentages as decimal strings, None where undefined."""
-    countback: Countback | None = found.dso_countback
-    return {
-        "dso_countback": None if countback is None else str(countback.days),
-        "dso_countback_capped": None if countback is None else countback.capped,
-        "dso_simple": _text_or_none(found.dso_simple),
-        "best_possible_dso": _text_or_none(found.best_possible_dso),
-        "add": _text_or_none(found.add),
-        "cei_percent": _text_or_none(found.cei),
-        "over_90_share": _text_or_none(found.over_90_share),
-        "receivables": str(found.receivables),
-        "current": str(found.current),
-        "over_90": str(found.over_90),
-        "beginning_receivables": str(found.beginning),
-        "credit_sales": str(found.credit_sales),
-    }
-
-
 def aging_csv(report: dict[str, Any]) -> str:
     """The aging report as CSV: one line per scope (portfolio, then segments) and currency."""
     out = io.StringIO()
@@ -125,15 +104,6 @@ def aging_csv(report: dict[str, Any]) -> str:
                 [report["as_of"], scope, currency, *(row[c] for c in report["columns"])]
             )
     return out.getvalue()
-
-
-def _row(currency: str, mine: CurrencyShare, as_of: date) -> dict[str, str]:
-    unit = minor_unit(currency)
-    return {column: str(amount.quantize(unit)) for column, amount in aging(mine, as_of).items()}
-
-
-def _text_or_none(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
 
 
 def _text(value: bytes | str) -> str:
