@@ -34,6 +34,7 @@ from processor.serving.http import ReadModelHandlers
 from processor.serving.keys import Keys
 from processor.serving.page import CollectorPage
 from processor.serving.projection import RedisProjection
+from processor.serving.report_gauges import ReportGauges
 
 
 def build_clock(settings: Settings) -> Clock:
@@ -114,7 +115,9 @@ def build_worker(
         offsets=offsets,
         inbox=Inbox(ordering=ordering),
     )
-    register(worker, on_stop=redis.aclose)
-    routes = ReadModelHandlers(redis=redis, keys=keys).routes()
+    gauges = ReportGauges(redis=redis, keys=keys, policy=policy)
+    metrics.registry.register(gauges)
+    register(worker, on_stop=redis.aclose, loops=(gauges.run,))
+    routes = ReadModelHandlers(redis=redis, keys=keys, policy=policy).routes()
     register_pages(worker, routes | CollectorPage(redis=redis, keys=keys).routes())
     return worker

@@ -108,6 +108,75 @@ def _customer(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from redis.asyncio import Redis
+
+    from processor.core.policy_file import load_policy
+    from processor.core.settings import load_settings
+    from processor.serving.keys import Keys
+    from processor.serving.reports import aging_csv, read_aging, read_kpis
+
+    settings = load_settings()
+    policy = load_policy(settings.policy_file)
+    try:
+        as_of = date.fromisoformat(args.as_of) if args.as_of else None
+    except ValueError:
+        raise ConfigError(f"--as-of: must be a date (YYYY-MM-DD), got {args.as_of!r}") from None
+
+    async def lookup() -> dict[str, Any]:
+        redis = Redis.from_url(settings.redis_url.get_secret_value())
+        keys = Keys(settings.redis_prefix)
+        try:
+            if args.report == "aging":
+                return await read_aging(redis, keys, as_of=as_of)
+            return await read_kpis(
+                redis,
+                keys,
+                policy=policy.reports,
+                countback_days=policy.history.retain_days,
+                as_of=as_of,
+            )
+        finally:
+            await redis.aclose()
+
+    report = asyncio.run(lookup())
+    if args.format == "csv":
+        if args.report != "aging":
+            raise ConfigError("--format csv: only the aging report has a CSV form")
+        print(aging_csv(report), end="")
+    elif args.format == "json":
+        print(json.dumps(report, indent=2))
+    else:
+        print(_report_text(args.report, report), end="")
+    return 0
+
+
+def _report_text(name: str, report: dict[str, Any]) -> str:
+    """A report as a terminal table: the portfolio's rows, one per currency."""
+    lines = [f"{name} report as of {report['as_of']}"]
+    rows: dict[str, dict[str, Any]] = report["portfolio"]
+    if not rows:
+        return lines[0] + ": nothing decided yet\n"
+    columns = list(next(iter(rows.values())))
+    if name == "kpis":
+        columns = [
+            "dso_countback",
+            "dso_simple",
+            "best_possible_dso",
+            "add",
+            "cei_percent",
+            "over_90_share",
+            "receivables",
+        ]
+    lines.append("currency  " + "  ".join(f"{c:>14}" for c in columns))
+    for currency, row in rows.items():
+        cells = "  ".join(f"{'-' if row[c] is None else row[c]!s:>14}" for c in columns)
+        lines.append(f"{currency:<8}  {cells}")
+    return "\n".join(lines) + "\n"
+
+
 def _worklist(args: argparse.Namespace) -> int:
     from redis.asyncio import Redis
 
@@ -173,11 +242,16 @@ def _simulate(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise ConfigError(f"events {args.events}: cannot be read ({exc.strerror})") from None
     summaries = [summary(simulate(lines, policy, until=until)) for policy in policies]
+    names = [Path(p).name if p else "default policy" for p in paths]
     if args.json:
         print(json.dumps(summaries if args.compare else summaries[0], indent=2))
     else:
-        names = [Path(p).name if p else "default policy" for p in paths]
         print(render(summaries, names))
+    if args.chart:
+        from processor.simulation.chart import write_chart
+
+        write_chart(summaries, names, Path(args.chart))
+        print(f"chart written to {args.chart}", file=sys.stderr)
     return 0
 
 
@@ -254,6 +328,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--until", help="run the clock to this date or timestamp (default: the last event)"
     )
     simulate.add_argument("--json", action="store_true", help="print the figures as JSON")
+    simulate.add_argument(
+        "--chart",
+        metavar="PNG",
+        help="also write DSO, CEI and cash by month as a chart (needs arpulse[charts])",
+    )
     simulate.set_defaults(run=_simulate)
 
     generate = commands.add_parser(
@@ -287,6 +366,14 @@ def build_parser() -> argparse.ArgumentParser:
     worklist.add_argument("--risk-bucket", dest="risk_bucket")
     worklist.add_argument("--aging-bucket", dest="aging_bucket")
     worklist.set_defaults(run=_worklist)
+
+    report = commands.add_parser(
+        "report", help="print the aging report or the collection figures (DSO, CEI) from Redis"
+    )
+    report.add_argument("report", choices=("aging", "kpis"))
+    report.add_argument("--as-of", dest="as_of", help="the day (default: the latest decided)")
+    report.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    report.set_defaults(run=_report)
     return parser
 
 

@@ -57,10 +57,24 @@ class MemoryProjection:
     """The last snapshot of each customer (what the Redis projection would hold)."""
 
     snapshots: dict[str, dict[str, Any]] = field(default_factory=dict)
+    shares: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    timelines: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
-    def publish(self, snapshot: dict[str, Any]) -> None:
-        """Keep the customer's latest snapshot."""
-        self.snapshots[snapshot["customer_id"]] = snapshot
+    def publish(
+        self,
+        snapshot: dict[str, Any],
+        *,
+        share: dict[str, dict[str, int]] | None = None,
+        timeline: Sequence[dict[str, Any]] = (),
+    ) -> None:
+        """Keep the customer's latest snapshot and share, and its timeline entries by id."""
+        customer_id = snapshot["customer_id"]
+        self.snapshots[customer_id] = snapshot
+        if share is not None:
+            self.shares[customer_id] = share
+        entries = self.timelines.setdefault(customer_id, {})
+        for entry in timeline:
+            entries[entry["event_id"]] = entry
 
     @property
     def pending(self) -> int:

@@ -19,6 +19,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from processor.core import translate
 from processor.core.clock import Clock
@@ -33,10 +34,12 @@ from processor.core.ports import (
     StateStore,
     partition_for,
 )
+from processor.core.report_doc import share_document
 from processor.core.settings import Settings
 from processor.core.snapshot import customer_snapshot
 from processor.core.state_cache import DecodedStates
 from processor.core.state_codec import decode_state, encode_state
+from processor.core.timeline import decision_entries, fact_entry
 from processor.core.wakes import WakePlanner, read_wake_message
 from processor.domain.calendar import customer_calendar
 from processor.domain.decide import Decision, advance, business_date, on_event
@@ -44,6 +47,7 @@ from processor.domain.errors import DomainError
 from processor.domain.ids import stable_id
 from processor.domain.ledger import Retraction
 from processor.domain.policy import Policy
+from processor.domain.receivables import share
 from processor.domain.segmentation import exposure
 from processor.domain.state import CustomerState
 from schemas import events
@@ -58,6 +62,7 @@ class _Touched:
 
     partition: int
     decisions: list[Decision] = field(default_factory=list)
+    timeline: list[dict[str, Any]] = field(default_factory=list)  # facts and what they brought
 
 
 @dataclass(slots=True)
@@ -210,6 +215,7 @@ class EventProcessor:
         if not progress.applied:
             return "duplicate"
         self._record(batch, message.partition, key, progress.decisions, message.produced_at)
+        batch.touched[key].timeline.append(fact_entry(parsed))
         for retraction in progress.decisions[-1].retracted:
             self._retract(batch, message, retraction, parsed.customer_id, parsed.event_id)
         problem = translate.terms_problem(parsed)
@@ -257,6 +263,7 @@ class EventProcessor:
         for decision in decisions:
             batch.outgoing += self._outputs(decision)
             batch.counted.append((decision, produced_at))
+            touched.timeline += decision_entries(decision)
         touched.decisions += decisions
         batch.states[key] = decisions[-1].state
 
@@ -317,7 +324,8 @@ class EventProcessor:
         for key, touched in batch.touched.items():
             last = touched.decisions[-1]
             state = last.state
-            contribution = exposure(state, customer_calendar(state.profile, self._policy))
+            calendar = customer_calendar(state.profile, self._policy)
+            contribution = exposure(state, calendar)
             wake = self._wakes.of_state(state)
             raw = encode_state(state, contribution=contribution, wake=wake)
             self._store.put(key, raw)
@@ -334,7 +342,9 @@ class EventProcessor:
                     today=state.assessed_on or business_date(at, self._policy, state),
                     at=at,
                     policy=self._policy,
-                )
+                ),
+                share=share_document(share(state, last.owed, calendar)),
+                timeline=touched.timeline,
             )
 
     def _lock(self, partition: int) -> asyncio.Lock:

@@ -72,8 +72,18 @@ class Outbox(Protocol):
 class Projection(Protocol):
     """Where customer snapshots go (the read model)."""
 
-    def publish(self, snapshot: dict[str, Any]) -> None:
-        """Queue the latest snapshot of one customer (never blocks, never raises)."""
+    def publish(
+        self,
+        snapshot: dict[str, Any],
+        *,
+        share: dict[str, dict[str, int]] | None = None,
+        timeline: Sequence[dict[str, Any]] = (),
+    ) -> None:
+        """Queue the latest snapshot of one customer (never blocks, never raises).
+
+        `share`: its share of the portfolio's receivables (`processor.core.report_doc`);
+        `timeline`: entries for its timeline (`processor.core.timeline`).
+        """
         ...
 
     @property

@@ -876,6 +876,8 @@ class _Open:
     # (date, amount) of what cash, discounts and write-offs took off the invoice, when kept
     # (`owed_history`: the late fees' interest runs on it).
     log: list[tuple[date, Decimal]] | None = None
+    # (date, amount) of the credit applied to it, when kept (`owed_changes`; reversals subtract).
+    credit_log: list[tuple[date, Decimal]] | None = None
 
     @property
     def owed(self) -> Decimal:
@@ -921,6 +923,8 @@ class _Open:
                 self.log.append((on, take))
         else:
             self.credited += take
+            if self.credit_log is not None:
+                self.credit_log.append((on, take))
         entry = self.sources.get(key)
         if entry is None:
             self.sources[key] = _Applied(take, on)
@@ -973,6 +977,8 @@ class _Open:
             self.last_paid_on = max(dates, default=None)
         else:
             self.credited -= amount
+            if self.credit_log is not None:
+                self.credit_log.append((on, -amount))
         if self.owed > ZERO and self.closed_by in ("paid", "credited", "written_off"):
             self.settled_on = None
             self.closed_by = None
@@ -1280,7 +1286,7 @@ def _opened(
     """
     carried = opening_paid.get(invoice.invoice_id)
     if carried is None:
-        return _Open(invoice, log=[] if log else None)
+        return _Open(invoice, log=[] if log else None, credit_log=[] if log else None)
     w = _Open(
         invoice,
         paid=carried.paid,
@@ -1288,6 +1294,7 @@ def _opened(
         credited=carried.credited,
         opening_last_paid=carried.last_paid_on,
         log=[(carried.last_paid_on or invoice.issued_on, carried.paid)] if log else None,
+        credit_log=[(carried.last_paid_on or invoice.issued_on, carried.credited)] if log else None,
         no_discount_through=archived_through,
     )
     applied = carried.paid + carried.credited
@@ -1379,6 +1386,25 @@ def owed_history(ledger: Ledger) -> dict[str, tuple[tuple[date, Decimal], ...]]:
     """
     working = _derive(ledger, ledger, log=True)[0]
     return {inv_id: tuple(sorted(w.log or ())) for inv_id, w in working.items()}
+
+
+def owed_changes(ledger: Ledger) -> dict[str, tuple[tuple[date, Decimal], ...]]:
+    """Per invoice still held and not voided, every change to what it owes, by business date.
+
+    Its amount on its issue date, then what cash, credit, discounts and write-offs took off
+    (negative) and reversals put back (positive): summed up to a day, what it owed that day.
+    A voided invoice is in no figure, so it has none. Carried-forward history (retention) is
+    one change on the date it was carried from. The aging report and the collection figures
+    are sums of these (`processor.domain.receivables`). This re-derives the ledger.
+    """
+    working = _derive(ledger, ledger, log=True)[0]
+    changes: dict[str, tuple[tuple[date, Decimal], ...]] = {}
+    for inv_id, w in working.items():
+        if w.closed_by == "voided":
+            continue
+        taken = [(on, -amount) for on, amount in (*(w.log or ()), *(w.credit_log or ()))]
+        changes[inv_id] = ((w.invoice.issued_on, w.invoice.amount), *sorted(taken))
+    return changes
 
 
 def pending_reversals(ledger: Ledger) -> list[str]:

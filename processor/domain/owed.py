@@ -32,6 +32,9 @@ class Owing:
     paused: tuple[str, ...] = ()
     residue: bool = False
     reminder_only: bool = False
+    # How much of it each pause covers: ("held" | "disputed" | "promised" | "on_plan", amount),
+    # each part counted under the first pause that took it (the aging report's columns).
+    paused_amounts: tuple[tuple[str, Decimal], ...] = ()
 
 
 def owing(
@@ -54,6 +57,7 @@ def owing(
         }
     chaseable: dict[str, Decimal] = {}
     paused: dict[str, list[str]] = {}
+    amounts: dict[str, dict[str, Decimal]] = {}
     result: dict[str, Owing] = {}
     for row in rows:
         small = _residue(row, residue)
@@ -62,9 +66,10 @@ def owing(
             continue
         chaseable[row.invoice.invoice_id] = row.outstanding
         paused[row.invoice.invoice_id] = []
-    _holds(collection, today, chaseable, paused)
-    _disputes(collection, rows, chaseable, paused)
-    _commitments(rows, found, chaseable, paused)
+        amounts[row.invoice.invoice_id] = {}
+    _holds(collection, today, chaseable, paused, amounts)
+    _disputes(collection, rows, chaseable, paused, amounts)
+    _commitments(rows, found, chaseable, paused, amounts)
     covered = _covered_by_unapplied(ledger, rows, today)
     for row in rows:
         invoice_id = row.invoice.invoice_id
@@ -75,6 +80,7 @@ def owing(
             chaseable=max(ZERO, chaseable[invoice_id]),
             paused=tuple(paused[invoice_id]),
             reminder_only=invoice_id in covered,
+            paused_amounts=tuple((k, v) for k, v in amounts[invoice_id].items() if v > ZERO),
         )
     return result
 
@@ -91,11 +97,20 @@ def _residue(row: OpenInvoice, residue: ResidueTest) -> Owing | None:
     )
 
 
+def _take(
+    amounts: Mapping[str, dict[str, Decimal]], invoice_id: str, category: str, amount: Decimal
+) -> None:
+    """Count `amount` of an invoice under a pause category."""
+    mine = amounts[invoice_id]
+    mine[category] = mine.get(category, ZERO) + amount
+
+
 def _holds(
     collection: Collection,
     today: date,
     chaseable: dict[str, Decimal],
     paused: Mapping[str, list[str]],
+    amounts: Mapping[str, dict[str, Decimal]],
 ) -> None:
     """An active hold on an invoice, or on the whole customer, pauses everything it covers."""
     for hold in sorted(collection.holds.values(), key=lambda h: h.hold_id):
@@ -104,9 +119,11 @@ def _holds(
         text = _hold_text(hold.hold_id, hold.reason, hold.until)
         if hold.invoice_id is None:
             for invoice_id in chaseable:
+                _take(amounts, invoice_id, "held", chaseable[invoice_id])
                 chaseable[invoice_id] = ZERO
                 paused[invoice_id].append(f"the customer is {text}")
         elif hold.invoice_id in chaseable:
+            _take(amounts, hold.invoice_id, "held", chaseable[hold.invoice_id])
             chaseable[hold.invoice_id] = ZERO
             paused[hold.invoice_id].append(text)
 
@@ -116,6 +133,7 @@ def _disputes(
     rows: tuple[OpenInvoice, ...],
     chaseable: dict[str, Decimal],
     paused: Mapping[str, list[str]],
+    amounts: Mapping[str, dict[str, Decimal]],
 ) -> None:
     """An open (or upheld) dispute pauses its part of the invoice (all of it without amount)."""
     for dispute in sorted(collection.disputes.values(), key=lambda d: d.dispute_id):
@@ -125,6 +143,7 @@ def _disputes(
         left = chaseable[target]
         part = left if dispute.amount is None else min(dispute.amount, left)
         chaseable[target] = left - part
+        _take(amounts, target, "disputed", part)
         state = "open" if dispute.is_open() else "upheld, awaiting its adjustment"
         amount = ""
         if dispute.amount is not None:
@@ -147,6 +166,7 @@ def _commitments(
     found: list[Commitment],
     chaseable: dict[str, Decimal],
     paused: Mapping[str, list[str]],
+    amounts: Mapping[str, dict[str, Decimal]],
 ) -> None:
     """Pending promises and instalments not yet due cover their invoices, oldest due first."""
     pending: dict[tuple[str, tuple[str, ...], str], list[Commitment]] = {}
@@ -182,6 +202,7 @@ def _commitments(
             chaseable[invoice_id] -= take
             cover -= take
             paused[invoice_id].append(text)
+            _take(amounts, invoice_id, "promised" if first.kind == "promise" else "on_plan", take)
 
 
 def _covered_by_unapplied(ledger: Ledger, rows: tuple[OpenInvoice, ...], today: date) -> set[str]:

@@ -693,6 +693,25 @@ class HistoryPolicy(_Frozen):
     )
 
 
+class ReportsPolicy(_Frozen):
+    """The collection figures (DSO, CEI, ADD, share over 90 days): their window and convention."""
+
+    window_days: int = Field(
+        90,
+        ge=30,
+        le=365,
+        description="the rolling window, in days, the figures are computed over (ending today)",
+    )
+    cei_convention: Literal["period", "monthly_average"] = Field(
+        "period",
+        description=(
+            "CEI's credit sales: 'period' adds the window's credit sales to the beginning "
+            "receivables; 'monthly_average' adds their monthly average (the window's sales over "
+            "its months, window_days / 30)"
+        ),
+    )
+
+
 class Policy(_Frozen):
     """The whole collections policy; `version` is stamped on every action it decides."""
 
@@ -716,6 +735,7 @@ class Policy(_Frozen):
     discount_offer: DiscountOfferPolicy = DiscountOfferPolicy()
     late_fees: LateFeePolicy = LateFeePolicy()
     payment: PaymentPolicy = PaymentPolicy()
+    reports: ReportsPolicy = ReportsPolicy()
 
     @field_validator("timezone")
     @classmethod
@@ -735,6 +755,17 @@ class Policy(_Frozen):
                     "must be kept"
                 )
         return value
+
+    @model_validator(mode="after")
+    def _reports_within_history(self) -> Policy:
+        """The figures re-read history within their window: it must not be archived yet."""
+        if self.reports.window_days > self.history.retain_days:
+            raise ValueError(
+                f"reports.window_days {self.reports.window_days} is longer than "
+                f"history.retain_days ({self.history.retain_days}): the figures need the "
+                "history of their whole window"
+            )
+        return self
 
     @model_validator(mode="after")
     def _stages_match_offsets(self) -> Policy:

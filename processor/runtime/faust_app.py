@@ -104,10 +104,16 @@ def customer_table(app: faust.App, settings: Settings) -> Any:
     )
 
 
-def register(worker: Worker, *, on_stop: Callable[[], Awaitable[None]] | None = None) -> None:
+def register(
+    worker: Worker,
+    *,
+    on_stop: Callable[[], Awaitable[None]] | None = None,
+    loops: Sequence[Callable[[], Awaitable[None]]] = (),
+) -> None:
     """Attach the agents, the background loops and the partition callbacks to the app.
 
-    `on_stop` runs before shutdown, after the projection has written what is pending.
+    `on_stop` runs before shutdown, after the projection has written what is pending; `loops`
+    are more background tasks (the report gauges' refresh).
     """
     settings, app = worker.settings, worker.app
     sources = [*settings.input_topics, settings.rekey_topic]
@@ -148,7 +154,7 @@ def register(worker: Worker, *, on_stop: Callable[[], Awaitable[None]] | None = 
         if on_stop is not None:
             await on_stop()
 
-    for task in (start_projection, watch, schedule, drain):
+    for task in (start_projection, watch, schedule, drain, *loops):
         app.task(task)
     # Faust's signal types ask for receivers that take a `signal` keyword; its senders pass it
     # among **kwargs, which these take.

@@ -1,4 +1,4 @@
-"""The read model's HTTP handlers: one customer's snapshot and the worklist, from Redis.
+"""The read model's HTTP handlers: a customer's snapshot and timeline, the worklist, the reports.
 
 Framework-free: each handler takes the query and path parameters and returns a `Reply`; the
 runtime mounts them on the worker's web server (`processor.runtime.web_server`). Answers come
@@ -8,25 +8,90 @@ from Redis, so any worker answers for any customer.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from processor.core.ports import Handler, Reply
+from processor.domain.policy import Policy
 from processor.serving.keys import Keys
-from processor.serving.queries import BadRequest, read_customer, read_worklist, worklist_query
+from processor.serving.queries import (
+    BadRequest,
+    read_customer,
+    read_timeline,
+    read_worklist,
+    worklist_query,
+)
+from processor.serving.reports import aging_csv, read_aging, read_kpis
+
+_UNAVAILABLE = {"error": "read model unavailable"}
 
 
 class ReadModelHandlers:
-    """`GET /customers/{customer_id}` and `GET /worklist` over one Redis read model."""
+    """The customer, timeline, worklist and report routes over one Redis read model."""
 
-    def __init__(self, *, redis: Redis, keys: Keys) -> None:
+    def __init__(self, *, redis: Redis, keys: Keys, policy: Policy) -> None:
         self._redis = redis
         self._keys = keys
+        self._policy = policy
 
     def routes(self) -> dict[str, Handler]:
         """Path -> handler, for the web server."""
-        return {"/customers/{customer_id}": self.customer, "/worklist": self.worklist}
+        return {
+            "/customers/{customer_id}": self.customer,
+            "/customers/{customer_id}/timeline": self.timeline,
+            "/worklist": self.worklist,
+            "/reports/aging": self.aging,
+            "/reports/kpis": self.kpis,
+        }
+
+    async def timeline(self, query: Mapping[str, str], params: Mapping[str, str]) -> Reply:
+        """A customer's timeline, newest first (`limit`, default 100, at most 200)."""
+        try:
+            limit = _bounded_int(query, "limit", 100, 1, 200)
+        except BadRequest as exc:
+            return Reply({"error": str(exc)}, status=400)
+        try:
+            items = await read_timeline(self._redis, self._keys, params["customer_id"], limit=limit)
+        except RedisError:
+            return Reply(_UNAVAILABLE, status=503)
+        return Reply({"customer_id": params["customer_id"], "items": items})
+
+    async def aging(self, query: Mapping[str, str], params: Mapping[str, str]) -> Reply:
+        """The aging report (`as_of`, `format=json|csv`)."""
+        try:
+            as_of = _as_of(query)
+            form = query.get("format", "json")
+            if form not in ("json", "csv"):
+                raise BadRequest(f"format: must be json or csv, got {form!r}")
+        except BadRequest as exc:
+            return Reply({"error": str(exc)}, status=400)
+        try:
+            report = await read_aging(self._redis, self._keys, as_of=as_of)
+        except RedisError:
+            return Reply(_UNAVAILABLE, status=503)
+        if form == "csv":
+            return Reply(aging_csv(report).encode(), content_type="text/csv; charset=utf-8")
+        return Reply(report)
+
+    async def kpis(self, query: Mapping[str, str], params: Mapping[str, str]) -> Reply:
+        """DSO, CEI, ADD and the share over 90 days (`as_of`)."""
+        try:
+            as_of = _as_of(query)
+        except BadRequest as exc:
+            return Reply({"error": str(exc)}, status=400)
+        try:
+            report = await read_kpis(
+                self._redis,
+                self._keys,
+                policy=self._policy.reports,
+                countback_days=self._policy.history.retain_days,
+                as_of=as_of,
+            )
+        except RedisError:
+            return Reply(_UNAVAILABLE, status=503)
+        return Reply(report)
 
     async def customer(self, query: Mapping[str, str], params: Mapping[str, str]) -> Reply:
         """One customer's snapshot; 404 when unknown, 503 when Redis cannot be read."""
@@ -50,3 +115,26 @@ class ReadModelHandlers:
         except RedisError as exc:
             return Reply({"error": f"read model unavailable: {exc}"}, status=503)
         return Reply({"items": rows, "count": len(rows), **filters})
+
+
+def _as_of(query: Mapping[str, str]) -> date | None:
+    raw = query.get("as_of")
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(f"as_of: must be a date (YYYY-MM-DD), got {raw!r}") from None
+
+
+def _bounded_int(query: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"{name}: must be an integer, got {raw!r}") from None
+    if not low <= value <= high:
+        raise BadRequest(f"{name}: must be between {low} and {high}, got {value}")
+    return value

@@ -27,3 +27,30 @@ class Keys:
     def by_aging(self, bucket: str) -> str:
         """The worklist of one aging bucket."""
         return f"{self.prefix}:worklist:aging:{bucket}"
+
+    def share(self, customer_id: str) -> str:
+        """One customer's share of the receivables."""
+        return f"{self.prefix}:share:{customer_id}"
+
+    @property
+    def totals(self) -> str:
+        """The set of the sums' scopes (``<segment>|<currency>``)."""
+        return f"{self.prefix}:totals"
+
+    @property
+    def totals_prefix(self) -> str:
+        """What a sum's hash key starts with (then its scope)."""
+        return f"{self.prefix}:totals:"
+
+    def total(self, scope: str) -> str:
+        """The hash of one scope's sums."""
+        return f"{self.totals_prefix}{scope}"
+
+    @property
+    def as_of(self) -> str:
+        """The latest business day any snapshot was decided for."""
+        return f"{self.prefix}:as_of"
+
+    def timeline(self, customer_id: str) -> str:
+        """One customer's timeline."""
+        return f"{self.prefix}:timeline:{customer_id}"

@@ -3,7 +3,14 @@
 Keys (`processor.serving.keys`, with the configured prefix, default ``arpulse``):
 - ``{p}:customer:{customer_id}``: the snapshot, a JSON string;
 - ``{p}:worklist``: sorted set, member customer_id, score priority (customers with priority > 0);
-- ``{p}:worklist:risk:{bucket}`` and ``{p}:worklist:aging:{bucket}``: the same, per bucket.
+- ``{p}:worklist:risk:{bucket}`` and ``{p}:worklist:aging:{bucket}``: the same, per bucket;
+- ``{p}:share:{customer_id}``: the customer's share of the receivables (`core.report_doc`),
+  and ``{p}:totals:{segment}|{currency}``: hashes holding the sum of every customer's share, kept
+  by the same script that replaces a share (listed in the set ``{p}:totals``), with
+  ``{p}:as_of``, the latest business day any snapshot was decided for: the aging report and the
+  collection figures read only these (`processor.serving.reports`), never every customer;
+- ``{p}:timeline:{customer_id}``: sorted set of the customer's timeline entries (JSON), scored by
+  their instant, the newest `TIMELINE_KEPT` kept; an entry repeated is the same member.
 
 Writes never block event processing: the latest snapshot per customer waits in memory and a
 background flusher writes them in one pipeline; while Redis is down they stay pending (newer ones
@@ -16,7 +23,9 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from redis.asyncio import Redis
@@ -26,6 +35,17 @@ from processor.domain.policy import AGING_BUCKETS, RISK_BUCKETS
 from processor.serving.keys import Keys
 
 log = logging.getLogger(__name__)
+
+TIMELINE_KEPT = 200
+
+
+@dataclass(slots=True)
+class _Pending:
+    """One customer's writes waiting: its latest snapshot and share, its new timeline entries."""
+
+    snapshot: dict[str, Any]
+    share: dict[str, dict[str, int]] | None = None
+    timeline: list[dict[str, Any]] = field(default_factory=list)
 
 
 class RedisProjection:
@@ -43,10 +63,11 @@ class RedisProjection:
         self._keys = keys
         self._flush_interval = flush_interval
         self._on_flush = on_flush
-        self._pending: dict[str, dict[str, Any]] = {}
+        self._pending: dict[str, _Pending] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._script = redis.register_script(_WRITE_SNAPSHOT)
+        self._share_script = redis.register_script(_WRITE_SHARE)
         self._bucket_keys = [
             keys.worklist,
             *(keys.by_risk(b) for b in RISK_BUCKETS),
@@ -59,9 +80,22 @@ class RedisProjection:
         """Snapshots waiting to be written."""
         return len(self._pending)
 
-    def publish(self, snapshot: dict[str, Any]) -> None:
-        """Queue a snapshot; a newer one for the same customer replaces it."""
-        self._pending[snapshot["customer_id"]] = snapshot
+    def publish(
+        self,
+        snapshot: dict[str, Any],
+        *,
+        share: dict[str, dict[str, int]] | None = None,
+        timeline: Sequence[dict[str, Any]] = (),
+    ) -> None:
+        """Queue a snapshot; a newer one for the same customer replaces it (timelines add up)."""
+        customer_id = snapshot["customer_id"]
+        waiting = self._pending.get(customer_id)
+        if waiting is None:
+            self._pending[customer_id] = _Pending(snapshot, share, list(timeline))
+        else:
+            waiting.snapshot = snapshot
+            waiting.share = share if share is not None else waiting.share
+            waiting.timeline += timeline
         self._wake.set()
 
     async def start(self) -> None:
@@ -116,13 +150,18 @@ class RedisProjection:
         batch = self._pending
         self._pending = {}
         pipe = self._redis.pipeline(transaction=False)
-        for customer_id, snapshot in batch.items():
-            self._write(pipe, customer_id, snapshot)
+        for customer_id, waiting in batch.items():
+            self._write(pipe, customer_id, waiting)
         try:
             await pipe.execute()
         except (RedisError, OSError) as exc:
-            for customer_id, snapshot in batch.items():
-                self._pending.setdefault(customer_id, snapshot)
+            for customer_id, waiting in batch.items():
+                newer = self._pending.get(customer_id)
+                if newer is None:
+                    self._pending[customer_id] = waiting
+                else:  # keep the newer snapshot and share, and every timeline entry
+                    newer.share = newer.share if newer.share is not None else waiting.share
+                    newer.timeline = waiting.timeline + newer.timeline
             if self.healthy:
                 log.warning("Redis write failed, %d snapshots pending: %s", len(batch), exc)
             self.healthy = False
@@ -136,8 +175,13 @@ class RedisProjection:
             self._on_flush(len(batch), True)
         return True
 
-    def _write(self, pipe: Any, customer_id: str, snapshot: dict[str, Any]) -> None:
-        """One script call per customer: the snapshot, and its place in every worklist."""
+    def _write(self, pipe: Any, customer_id: str, waiting: _Pending) -> None:
+        """The customer's writes: snapshot and worklist places, share, timeline.
+
+        One script call for the snapshot and its place in every worklist, one for its share of
+        the portfolio's sums, and the timeline's new entries.
+        """
+        snapshot = waiting.snapshot
         segment = snapshot.get("segment") or {}
         priority = int(segment.get("priority", 0))
         risk = _RISK_SLOT.get(segment.get("risk_bucket", ""), 0)
@@ -154,6 +198,34 @@ class RedisProjection:
             risk,
             aging,
         )
+        keys = self._keys
+        if waiting.share is not None:
+            pipe.scripts.add(self._share_script)
+            pipe.evalsha(
+                self._share_script.sha,
+                3,
+                keys.share(customer_id),
+                keys.totals,
+                keys.as_of,
+                keys.totals_prefix,
+                json.dumps(waiting.share, separators=(",", ":"), sort_keys=True),
+                str(snapshot.get("as_of", "")),
+            )
+        if waiting.timeline:
+            timeline = keys.timeline(customer_id)
+            pipe.zadd(
+                timeline,
+                {
+                    json.dumps(entry, separators=(",", ":"), sort_keys=True): _instant(entry)
+                    for entry in waiting.timeline
+                },
+            )
+            pipe.zremrangebyrank(timeline, 0, -(TIMELINE_KEPT + 1))
+
+
+def _instant(entry: Mapping[str, Any]) -> float:
+    """A timeline entry's score: its instant in Unix seconds."""
+    return datetime.fromisoformat(entry["at"]).timestamp()
 
 
 # KEYS: the snapshot, the worklist, then every risk and every aging worklist (_BUCKET_KEYS order);
@@ -171,6 +243,42 @@ if priority > 0 then
 else
   redis.call('ZREM', KEYS[2], id)
 end
+"""
+# KEYS: the customer's share, the set of sums, the latest business day; ARGV: the prefix of the
+# sums' hashes, the new share (JSON), the snapshot's business day. The difference between the
+# old share and the new one is added to the sums, field by field, in whole minor units; a field
+# that comes to zero is deleted, so the sums hold only what some customer contributes.
+_WRITE_SHARE = """
+local delta = {}
+local function walk(doc, sign)
+  for scope, fields in pairs(doc) do
+    local d = delta[scope]
+    if not d then d = {}; delta[scope] = d end
+    for name, value in pairs(fields) do d[name] = (d[name] or 0) + sign * value end
+  end
+end
+local old = redis.call('GET', KEYS[1])
+if old then walk(cjson.decode(old), -1) end
+local new = cjson.decode(ARGV[2])
+walk(new, 1)
+for scope, d in pairs(delta) do
+  local hash = ARGV[1] .. scope
+  for name, value in pairs(d) do
+    if value ~= 0 then
+      if redis.call('HINCRBY', hash, name, string.format('%d', value)) == 0 then
+        redis.call('HDEL', hash, name)
+      end
+    end
+  end
+  if redis.call('EXISTS', hash) == 1 then
+    redis.call('SADD', KEYS[2], scope)
+  else
+    redis.call('SREM', KEYS[2], scope)
+  end
+end
+if next(new) == nil then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2]) end
+local latest = redis.call('GET', KEYS[3])
+if ARGV[3] ~= '' and (not latest or latest < ARGV[3]) then redis.call('SET', KEYS[3], ARGV[3]) end
 """
 _RISK_SLOT = {bucket: 3 + i for i, bucket in enumerate(RISK_BUCKETS)}
 _AGING_SLOT = {bucket: 3 + len(RISK_BUCKETS) + i for i, bucket in enumerate(AGING_BUCKETS)}

@@ -105,3 +105,11 @@ async def _intersection(
 def _scored(reply: object) -> list[tuple[Any, float]]:
     """A sorted-set reply asked `withscores`: (member, score) pairs (redis-py types it loosely)."""
     return cast(list[tuple[Any, float]], reply)
+
+
+async def read_timeline(
+    redis: Redis, keys: Keys, customer_id: str, *, limit: int = 100
+) -> list[dict[str, Any]]:
+    """A customer's timeline entries, newest first (`processor.core.timeline`)."""
+    raws = await redis.zrevrange(keys.timeline(customer_id), 0, max(0, limit - 1))
+    return [dict(json.loads(raw)) for raw in cast(list[bytes], raws)]

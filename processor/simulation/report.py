@@ -109,7 +109,39 @@ def money_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
         for c, a in fees.get("open_at_horizon", {}).items()
     ]
     lines.append(("actions with a payment link", str(summary.get("actions_with_payment_url", 0))))
+    return lines + figure_rows(summary)
+
+
+FIGURES = (
+    ("DSO countback (days)", "dso_countback"),
+    ("DSO simple (days)", "dso_simple"),
+    ("best possible DSO (days)", "best_possible_dso"),
+    ("ADD (days)", "add"),
+    ("CEI (%)", "cei_percent"),
+    ("share over 90 days", "over_90_share"),
+    ("receivables", "receivables"),
+)
+
+
+def figure_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """The collection figures at the horizon, the aging report, and DSO and CEI by month."""
+    found = summary.get("collection_figures") or {}
+    lines: list[tuple[str, str]] = []
+    for currency, row in (found.get("currencies") or {}).items():
+        lines.append((f"collection figures {currency} on {found['as_of']}", ""))
+        lines += [(f"  {label} {currency}", _cell(row.get(key))) for label, key in FIGURES]
+    for currency, row in (summary.get("aging_at_horizon") or {}).items():
+        lines.append((f"aging {currency} at the horizon", ""))
+        lines += [(f"  {column} {currency}", amount) for column, amount in row.items()]
+    for month, currencies in (summary.get("collection_by_month") or {}).items():
+        for currency, row in currencies.items():
+            lines.append((f"  {month} DSO countback {currency}", _cell(row.get("dso_countback"))))
+            lines.append((f"  {month} CEI % {currency}", _cell(row.get("cei_percent"))))
     return lines
+
+
+def _cell(value: object) -> str:
+    return "-" if value is None else str(value)
 
 
 def render(summaries: Sequence[dict[str, Any]], names: Sequence[str]) -> str:

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from processor.core import translate
+from processor.core.report_doc import aging_row, figures_json
 from processor.domain.calendar import customer_calendar
 from processor.domain.decide import (
     ActionRequest,
@@ -27,11 +28,15 @@ from processor.domain.decide import (
     on_event,
 )
 from processor.domain.errors import DomainError
+from processor.domain.kpis import figures
 from processor.domain.late_fees import accrued
 from processor.domain.ledger import ZERO
 from processor.domain.outputs import DiscountOffer
+from processor.domain.owed import Owing
 from processor.domain.plan import ledger_facts
-from processor.domain.policy import DELINQUENCY_TYPES, RISK_BUCKETS, Policy
+from processor.domain.policy import DELINQUENCY_TYPES, RISK_BUCKETS, Policy, ReportsPolicy
+from processor.domain.profile import NO_PROFILE
+from processor.domain.receivables import CurrencyShare, share
 from processor.domain.state import CustomerState
 from schemas.events import INPUT_MODELS, InputEvent, PaymentReceived, PaymentReversed
 from schemas.validation import Rejected, parse_input
@@ -93,6 +98,13 @@ class Simulation:
     # Late fees accrued on what is still open at the horizon, per currency.
     fees_open: defaultdict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     _payments: dict[tuple[str, str], tuple[str, Decimal]] = field(default_factory=dict)
+    # What each customer's last decision found may be chased (the aging report's memo columns).
+    owed: dict[str, Mapping[str, Owing]] = field(default_factory=dict)
+    # The portfolio's receivables at the horizon, per currency, and how to report on them.
+    receivables: dict[str, CurrencyShare] = field(default_factory=dict)
+    reports: ReportsPolicy = field(default_factory=ReportsPolicy)
+    countback_days: int = 0
+    horizon_day: date | None = None
 
     def record(self, decisions: Iterable[Decision]) -> None:
         """Keep the outputs of decisions, in order."""
@@ -107,6 +119,7 @@ class Simulation:
             self.others += [SimulatedOutput(state.customer_id, at, o) for o in others]
             self.segment_changes += decision.segment_change is not None
             self.fees += [(state.customer_id, f) for f in decision.fees]
+            self.owed[state.customer_id] = decision.owed
             # A fact the event contradicted is dead-lettered when it is found out.
             for retraction in decision.retracted:
                 self.dead_letters[retraction.field] += 1
@@ -162,7 +175,20 @@ def simulate(
             if decisions:
                 result.states[customer_id] = decisions[-1].state
         _open_fees(result, horizon, policy)
+        _receivables(result, horizon, policy)
     return result
+
+
+def _receivables(result: Simulation, horizon: datetime, policy: Policy) -> None:
+    """Sum every customer's share of the receivables, as the worker's projection does."""
+    result.reports = policy.reports
+    result.countback_days = policy.history.retain_days
+    result.horizon_day = customer_calendar(NO_PROFILE, policy).today(horizon)
+    for customer_id, state in result.states.items():
+        calendar = customer_calendar(state.profile, policy)
+        mine = share(state, result.owed.get(customer_id, {}), calendar)
+        for currency, part in mine.currencies.items():
+            result.receivables.setdefault(currency, CurrencyShare()).add(part)
 
 
 def _apply(result: Simulation, parsed: InputEvent, policy: Policy) -> bool:
@@ -249,7 +275,55 @@ def summary(result: Simulation) -> dict[str, object]:
         "withdrawn": withdrawn,
         "commitments": dict(sorted(commitments.items())),
         **_money_figures(result),
+        **_collection_figures(result),
     }
+
+
+def _collection_figures(result: Simulation) -> dict[str, object]:
+    """The aging report and the collection figures at the horizon, and DSO and CEI by month.
+
+    Month ends within the simulated period, from the same sums the worker keeps in Redis.
+    """
+    day = result.horizon_day
+    if day is None or not result.receivables:
+        return {"aging_at_horizon": {}, "collection_figures": {}, "collection_by_month": {}}
+
+    def on(when: date) -> dict[str, dict[str, object]]:
+        return {
+            currency: figures_json(
+                figures(
+                    mine,
+                    when,
+                    window_days=result.reports.window_days,
+                    countback_days=result.countback_days,
+                    convention=result.reports.cei_convention,
+                )
+            )
+            for currency, mine in sorted(result.receivables.items())
+        }
+
+    first = min(min(m.sales, default=day) for m in result.receivables.values())
+    by_month: dict[str, dict[str, dict[str, object]]] = {}
+    month_end = _month_end(first)
+    while month_end < day:
+        by_month[month_end.isoformat()[:7]] = {
+            c: {k: row[k] for k in ("dso_countback", "dso_simple", "cei_percent", "receivables")}
+            for c, row in on(month_end).items()
+        }
+        month_end = _month_end(month_end + timedelta(days=1))
+    return {
+        "aging_at_horizon": {
+            c: aging_row(c, mine, day) for c, mine in sorted(result.receivables.items())
+        },
+        "collection_figures": {"as_of": day.isoformat(), "currencies": on(day)},
+        "collection_by_month": by_month,
+    }
+
+
+def _month_end(day: date) -> date:
+    """The last day of `day`'s month."""
+    following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
 
 
 def _money_figures(result: Simulation) -> dict[str, object]:

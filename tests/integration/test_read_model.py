@@ -10,6 +10,7 @@ import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
 
+from processor.core.policy_file import load_policy
 from processor.demo.devstack import DevStack
 from processor.domain.policy import AGING_BUCKETS, RISK_BUCKETS
 from processor.serving.http import ReadModelHandlers
@@ -96,7 +97,7 @@ async def test_the_handlers_answer_from_what_the_projection_wrote(redis: Redis) 
     projection.publish(snapshot("c-high", priority=80, risk="high", aging="91-120"))
     projection.publish(snapshot("c-low", priority=10, risk="low", aging="1-30"))
     assert await projection.flush()
-    read_model = ReadModelHandlers(redis=redis, keys=keys)
+    read_model = ReadModelHandlers(redis=redis, keys=keys, policy=load_policy(None))
 
     found = await read_model.customer({}, {"customer_id": "c-high"})
     assert (found.status, found.body["segment"]["priority"]) == (200, 80)

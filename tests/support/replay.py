@@ -115,7 +115,9 @@ def _replaced(text: str, old: str, new: str, count: int) -> str:
 
 
 def short_retention_policy() -> Policy:
-    """The default policy with 30-day behaviour and value windows, history archived after 30."""
+    """The default policy with 30-day behaviour, value and report windows, history archived
+    after 30."""
     text = _replaced(default_policy_text(), "window_days = 365", "window_days = 30", 2)
+    text = _replaced(text, "window_days = 90", "window_days = 30", 1)
     text = _replaced(text, "retain_days = 400", "retain_days = 30", 1)
     return parse_policy(text, source="short retention")

@@ -42,7 +42,12 @@ def test_the_root_builds_every_part_and_mounts_the_pages(tmp_path: Path) -> None
             "/healthz",
             "/metrics",
             "/customers/{customer_id}",
+            "/customers/{customer_id}/timeline",
             "/worklist",
+            "/reports/aging",
+            "/reports/kpis",
+            "/ui",
+            "/ui/customers/{customer_id}",
         }
         assert isinstance(worker.scheduler, Scheduler)  # built here, not in a background task
         ready, health = worker.health()

@@ -1,0 +1,100 @@
+"""A customer's receivables share as the read model stores it, and the portfolio's sums read back.
+
+Flat and integral, so the Redis script that keeps the portfolio's sums can subtract a customer's
+previous share and add its new one exactly (HINCRBY on whole minor units: no float ever touches
+an amount). One document per customer: ``{"<segment>|<currency>": {"<series>|<day>": minor}}``,
+series ``s`` (credit sales), ``a`` (change in what is owed), ``o<k>`` (change in what is owed more
+than k days past due), and ``m|<column>`` for the memo levels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from processor.domain.kpis import Countback, Figures
+from processor.domain.money import minor_unit, minor_units
+from processor.domain.receivables import AGES, CurrencyShare, Share, aging
+
+Document = dict[str, dict[str, int]]
+
+
+def share_document(share: Share) -> Document:
+    """The customer's share in whole minor units."""
+    document: Document = {}
+    for currency, mine in sorted(share.currencies.items()):
+        places = minor_units(currency)
+        fields: dict[str, int] = {}
+        series = [("s", mine.sales), ("a", mine.owed), *((f"o{k}", mine.over[k]) for k in AGES)]
+        for name, changes in series:
+            for on, amount in sorted(changes.items()):
+                fields[f"{name}|{on.isoformat()}"] = _minor(amount, places)
+        for column, amount in sorted(mine.memo.items()):
+            fields[f"m|{column}"] = _minor(amount, places)
+        if fields:
+            document[f"{share.segment}|{currency}"] = fields
+    return document
+
+
+def read_totals(scope: str, fields: Mapping[str, str | int]) -> tuple[str, str, CurrencyShare]:
+    """One stored sum (scope ``<segment>|<currency>``) back as (segment, currency, share)."""
+    segment, currency = scope.rsplit("|", 1)
+    places = minor_units(currency)
+    mine = CurrencyShare()
+    targets = {"s": mine.sales, "a": mine.owed, **{f"o{k}": mine.over[k] for k in AGES}}
+    for name, value in fields.items():
+        series, _, when = name.partition("|")
+        amount = Decimal(int(value)).scaleb(-places)
+        if series == "m":
+            mine.memo[when] = amount
+            continue
+        target = targets.get(series)
+        if target is not None:
+            target[date.fromisoformat(when)] = amount
+    return segment, currency, mine
+
+
+def summed(shares: Iterable[CurrencyShare]) -> CurrencyShare:
+    """Several shares of one currency added up."""
+    total = CurrencyShare()
+    for mine in shares:
+        total.add(mine)
+    return total
+
+
+def figures_json(found: Figures) -> dict[str, Any]:
+    """Figures as JSON: days and percentages as decimal strings, None where undefined."""
+    countback: Countback | None = found.dso_countback
+    return {
+        "dso_countback": None if countback is None else str(countback.days),
+        "dso_countback_capped": None if countback is None else countback.capped,
+        "dso_simple": _text_or_none(found.dso_simple),
+        "best_possible_dso": _text_or_none(found.best_possible_dso),
+        "add": _text_or_none(found.add),
+        "cei_percent": _text_or_none(found.cei),
+        "over_90_share": _text_or_none(found.over_90_share),
+        "receivables": str(found.receivables),
+        "current": str(found.current),
+        "over_90": str(found.over_90),
+        "beginning_receivables": str(found.beginning),
+        "credit_sales": str(found.credit_sales),
+    }
+
+
+def aging_row(currency: str, mine: CurrencyShare, as_of: date) -> dict[str, str]:
+    """One currency's aging row on `as_of`, amounts to the currency's minor unit."""
+    unit = minor_unit(currency)
+    return {column: str(amount.quantize(unit)) for column, amount in aging(mine, as_of).items()}
+
+
+def _text_or_none(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _minor(amount: Decimal, places: int) -> int:
+    minor = amount.scaleb(places)
+    if minor != minor.to_integral_value():
+        raise ValueError(f"{amount} is not a whole number of minor units ({places} places)")
+    return int(minor)

@@ -1,0 +1,91 @@
+"""A customer's timeline for the collector: the facts received and what arpulse made of them.
+
+Each entry is a small JSON-ready dict with an id (the event's), its business instant, a kind
+(``fact``, ``flag``, ``action``, ``segment``), a one-line summary and the reason arpulse gave.
+Entries are built from what was already decided, so the same history gives the same entries,
+and a redelivered event gives the same entry again (the read model keeps each id once).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from processor.domain.decide import Decision
+from schemas import events
+from schemas.events import money_text
+
+# The fields that name a fact, in the order a collector reads them.
+_NAMED = (
+    "invoice_id",
+    "payment_id",
+    "credit_note_id",
+    "dispute_id",
+    "promise_id",
+    "plan_id",
+    "hold_id",
+    "outcome",
+    "result",
+)
+
+
+def fact_entry(event: events.InputEvent) -> dict[str, Any]:
+    """The entry of one input event: its type and what it names and amounts to."""
+    fields = event.model_dump()
+    parts = [str(fields[name]) for name in _NAMED if fields.get(name) is not None]
+    amount = fields.get("amount")
+    if isinstance(amount, Decimal):
+        parts.append(f"{money_text(amount)} {fields.get('currency') or ''}".strip())
+    for name in ("due_date", "new_due_date", "received_on", "until"):
+        if fields.get(name) is not None:
+            parts.append(f"{name.replace('_', ' ')} {fields[name]}")
+    return _entry(
+        event.occurred_at,
+        "fact",
+        event.event_id,
+        f"{event.event_type}: {', '.join(parts)}" if parts else event.event_type,
+        fields.get("reason") if isinstance(fields.get("reason"), str) else None,
+    )
+
+
+def decision_entries(decision: Decision) -> list[dict[str, Any]]:
+    """The entries of what one decision published: late flags, actions, segment moves."""
+    at = decision.state.decided_at
+    if at is None:
+        return []
+    found = []
+    for flag in decision.flags:
+        summary = (
+            f"{flag.invoice_id} late: {flag.days_past_due} days past due, "
+            f"{money_text(flag.amount_outstanding)} {flag.currency} outstanding "
+            f"(detected by {flag.detected_by.replace('_', ' ')})"
+        )
+        found.append(_entry(at, "flag", flag.event_id, summary, None))
+    for action in decision.actions:
+        invoices = ", ".join(action.invoice_ids)
+        summary = f"{action.action.replace('_', ' ')} by {action.channel}" + (
+            f" for {invoices}" if invoices else ""
+        )
+        found.append(_entry(at, "action", action.event_id, summary, action.reason))
+    change = decision.segment_change
+    if change is not None:
+        moved = ", ".join(
+            f"{name} {getattr(change.previous, name, None) or '-'} -> "
+            f"{getattr(change.current, name)}"
+            for name in change.changed
+        )
+        found.append(_entry(at, "segment", change.event_id, f"segment: {moved}", change.reason))
+    return found
+
+
+def _entry(
+    at: datetime, kind: str, event_id: str, summary: str, reason: str | None
+) -> dict[str, Any]:
+    return {
+        "at": at.isoformat(),
+        "kind": kind,
+        "event_id": event_id,
+        "summary": summary,
+        "reason": reason,
+    }
