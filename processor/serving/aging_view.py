@@ -1,8 +1,8 @@
 """The aging report page: per currency, a bar chart of the aging buckets and a table.
 
 Pure: the report is `reports.read_aging`'s (amounts as decimal strings per currency and
-column, for the portfolio and per value tier). The chart is inline SVG drawn here, so the page
-needs no chart library and no script to show it.
+column, for the portfolio and per segment; `as_of` None before any business day). The chart
+is inline SVG drawn here, so the page needs no chart library and no script to show it.
 """
 
 from __future__ import annotations
@@ -77,7 +77,9 @@ def currency_section(report: Mapping[str, Any], currency: str) -> str:
 def aging_main(report: Mapping[str, Any]) -> str:
     """The main element: the report's date, then one section per currency."""
     currencies = sorted(report.get("portfolio") or {})
-    parts = [f'<h1>Aging report</h1><p class="muted">as of {esc(report.get("as_of", ""))}</p>']
+    as_of = report.get("as_of")
+    when = f"as of {esc(as_of)}" if as_of else "no business day decided yet"
+    parts = [f'<h1>Aging report</h1><p class="muted">{when}</p>']
     if not currencies:
         parts.append('<p class="empty">Nothing is outstanding.</p>')
     parts.extend(currency_section(report, c) for c in currencies)

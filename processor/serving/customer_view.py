@@ -126,7 +126,7 @@ def invoices_table(snapshot: Mapping[str, Any]) -> str:
     extras = tuple(key for key, _ in EXTRA_COLUMNS if any(inv.get(key) for inv in invoices))
     headers = [*INVOICE_HEADERS, *(label for key, label in EXTRA_COLUMNS if key in extras)]
     rows = (_invoice_row(inv, disputes, extras) for inv in invoices)
-    return table(headers, rows, numeric={3, 4, 5, 6})
+    return f'<div class="invoices">{table(headers, rows, numeric={3, 4, 5, 6})}</div>'
 
 
 def _facts(snapshot: Mapping[str, Any]) -> str:
@@ -205,7 +205,7 @@ def timeline_section(items: Iterable[Mapping[str, Any]]) -> str:
     """The customer's timeline, newest first: what happened, and why for what arpulse did."""
     rows = [
         [
-            esc(when(item.get("at", ""))),
+            f'<span class="when">{esc(when(item.get("at", "")))}</span>',
             _kind(str(item.get("kind", ""))),
             esc(item.get("summary", "")),
             esc(item["reason"]) if item.get("reason") else "",

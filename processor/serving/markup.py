@@ -32,6 +32,7 @@ form.filters label{display:flex;flex-direction:column;font-size:.85em}
 .state-promised,.state-on-plan{background:#d4e8f7}.state-held{background:#dcd4f7}
 dl.facts{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}
 dl.facts dt{color:#5b6573}dl.facts dd{margin:0}
+.when{white-space:nowrap}
 #refresh-status{font-size:.85em;opacity:.8;margin:0}
 svg text{font:11px system-ui,sans-serif}
 """

@@ -2,9 +2,10 @@
 
 Read-only and GET only, like the JSON handlers beside it (`serving.http`): it reads what any
 service can read from Redis and nothing of the worker, so every worker serves it for every
-customer. The rendering is pure (`worklist_view`, `customer_view`, `markup`); this module only
-reads and answers. `fragment=1` answers the main element alone, for the page's own refresh.
-A Redis failure is a 503 page that says so; the error itself goes to the log, not to the page.
+customer. The rendering is pure (`worklist_view`, `customer_view`, `aging_view`, `markup`);
+this module only reads and answers. `fragment=1` answers the main element alone, for the
+page's own refresh. A Redis failure is a 503 page that says so; the error itself goes to the
+log, not to the page.
 """
 
 from __future__ import annotations
@@ -16,15 +17,24 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from processor.core.ports import Handler, Reply
+from processor.serving.aging_view import aging_page
 from processor.serving.customer_view import customer_page
 from processor.serving.keys import Keys
 from processor.serving.markup import HTML_TYPE, message_page
-from processor.serving.queries import MAX_WORKLIST, BadRequest, read_customer, read_worklist
+from processor.serving.queries import (
+    MAX_WORKLIST,
+    BadRequest,
+    read_customer,
+    read_timeline,
+    read_worklist,
+)
+from processor.serving.reports import read_aging
 from processor.serving.worklist_view import currencies_of, parse_filters, select, worklist_page
 
 log = logging.getLogger(__name__)
 
 UNAVAILABLE = "The read model is unavailable; try again in a moment."
+TIMELINE_LIMIT = 100
 
 
 def _html(text: str, status: int = 200) -> Reply:
@@ -41,7 +51,7 @@ def _fragment(query: Mapping[str, str]) -> bool:
 
 
 class CollectorPage:
-    """`GET /ui` (the worklist) and `GET /ui/customers/{customer_id}`, as HTML."""
+    """`GET /ui` (the worklist), `/ui/customers/{customer_id}` and `/ui/aging`, as HTML."""
 
     def __init__(self, *, redis: Redis, keys: Keys) -> None:
         self._redis = redis
@@ -49,7 +59,11 @@ class CollectorPage:
 
     def routes(self) -> dict[str, Handler]:
         """Path -> handler, for the web server."""
-        return {"/ui": self.worklist, "/ui/customers/{customer_id}": self.customer}
+        return {
+            "/ui": self.worklist,
+            "/ui/customers/{customer_id}": self.customer,
+            "/ui/aging": self.aging,
+        }
 
     async def worklist(self, query: Mapping[str, str], params: Mapping[str, str]) -> Reply:
         """The worklist by priority, filtered; 400 names a bad filter, 503 when Redis fails."""
@@ -81,9 +95,21 @@ class CollectorPage:
         customer_id = params["customer_id"]
         try:
             snapshot = await read_customer(self._redis, self._keys, customer_id)
+            if snapshot is None:
+                text = f"No customer {customer_id!r} in the read model."
+                return _html(message_page("Customer not found", text, fragment=fragment), 404)
+            timeline = await read_timeline(
+                self._redis, self._keys, customer_id, limit=TIMELINE_LIMIT
+            )
         except RedisError as exc:
             return _unavailable("a customer", exc, fragment)
-        if snapshot is None:
-            text = f"No customer {customer_id!r} in the read model."
-            return _html(message_page("Customer not found", text, fragment=fragment), 404)
-        return _html(customer_page(snapshot, fragment=fragment))
+        return _html(customer_page(snapshot, timeline, fragment=fragment))
+
+    async def aging(self, query: Mapping[str, str], params: Mapping[str, str]) -> Reply:
+        """The aging report per currency, with its chart; 503 when Redis fails."""
+        fragment = _fragment(query)
+        try:
+            report = await read_aging(self._redis, self._keys)
+        except RedisError as exc:
+            return _unavailable("the aging report", exc, fragment)
+        return _html(aging_page(report, fragment=fragment))

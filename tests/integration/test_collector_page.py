@@ -1,5 +1,5 @@
 """The collector's page in a real browser on a real worker: Debian's chromium, driven by
-Playwright, reads /ui and a customer's page while events go in through Kafka.
+Playwright, reads /ui, a customer's page and the aging report while events go in through Kafka.
 
 A worker of its own (its own input topics and Redis prefix) holds only this test's customers,
 so the worklist it shows is exactly theirs. The screenshots it takes are the ones in docs/.
@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 from processor.demo.devstack import DevStack
 from schemas import topics
@@ -221,16 +221,17 @@ async def test_a_collector_filters_the_worklist_opens_a_customer_and_sees_it_cha
     assert await page.locator("main h1").inner_text() == f"{ACME_NAME} {ACME}"
     main = await page.locator("main").inner_text()
     assert "12,500.00 EUR" in main
-    invoices = page.locator("main tbody tr")
+    invoices = page.locator("main .invoices tbody tr")
     states = {
         await row.locator("td").first.inner_text(): await row.locator(".state").all_inner_texts()
         for row in await invoices.all()
     }
     assert states == {"A-1": ["late"], "A-2": ["current"]}
-    reason = str(action.value["reason"])
     snapshot = await own.harness.snapshot(own.worker, quote(ACME, safe=""))
     assert snapshot["last_change_reason"] in main  # the latest reason, as the snapshot says
-    assert reason  # the action's reason, shown on the timeline once the page has it
+    # The action's reason is on the customer's timeline (polled: the page refreshes itself).
+    timeline = page.locator("main .timeline")
+    await expect(timeline).to_contain_text(str(action.value["reason"]), timeout=UPDATE_WITHIN_MS)
 
     # A payment changes the outstanding on the open page, without a reload.
     await page.evaluate("window.loadedOnce = true")
@@ -251,4 +252,15 @@ async def test_a_collector_filters_the_worklist_opens_a_customer_and_sees_it_cha
     )
     assert await page.evaluate("window.loadedOnce === true"), "the page was reloaded"
     await page.screenshot(path=str(IMAGES / "collector-customer.png"), full_page=True)
+
+    # The aging report: a chart and a table per currency, with the payment counted.
+    await page.click("nav >> text=Aging")
+    await page.wait_for_url("**/ui/aging")
+    await expect(page.locator("main svg")).to_have_count(2)
+    eur = page.locator("main section.currency", has_text="EUR")
+    await expect(eur.locator("tbody tr").first).to_contain_text(
+        "10,000.00", timeout=UPDATE_WITHIN_MS
+    )
+    usd = page.locator("main section.currency", has_text="USD")
+    await expect(usd.locator("tbody tr").first).to_contain_text("4,400.00")
     await page.close()

@@ -48,6 +48,7 @@ def test_the_root_builds_every_part_and_mounts_the_pages(tmp_path: Path) -> None
             "/reports/kpis",
             "/ui",
             "/ui/customers/{customer_id}",
+            "/ui/aging",
         }
         assert isinstance(worker.scheduler, Scheduler)  # built here, not in a background task
         ready, health = worker.health()

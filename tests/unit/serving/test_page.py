@@ -8,6 +8,7 @@ The page in a real browser, on a real worker, is tests/integration/test_collecto
 from __future__ import annotations
 
 import asyncio
+import json
 from html.parser import HTMLParser
 from typing import Any
 
@@ -450,41 +451,74 @@ def test_money_keeps_the_decimals_and_groups_thousands() -> None:
 # --- the handlers -------------------------------------------------------------------------
 
 
+class FakePipeline:
+    """The aging report's reads of the sums: with no scopes, only the latest day decided."""
+
+    def __init__(self, redis: FakeRedis) -> None:
+        self._redis = redis
+        self._asked: list[str] = []
+
+    def get(self, key: str) -> None:
+        self._asked.append(key)
+
+    async def execute(self) -> list[Any]:
+        return [self._redis.values.get(k) for k in self._asked]
+
+
 class FakeRedis:
-    """Just the reads the page makes, over a dict of snapshots and one sorted worklist."""
+    """Just the reads the page makes: snapshots, one sorted worklist, timelines, no sums."""
 
-    def __init__(self, keys: Keys, snapshots: dict[str, dict[str, Any]]) -> None:
-        import json
-
-        self._values = {keys.customer(k): json.dumps(v) for k, v in snapshots.items()}
+    def __init__(
+        self,
+        keys: Keys,
+        snapshots: dict[str, dict[str, Any]],
+        timelines: dict[str, list[dict[str, Any]]] | None = None,
+    ) -> None:
+        self.values: dict[str, str] = {
+            keys.customer(k): json.dumps(v) for k, v in snapshots.items()
+        }
+        self._worklist_key = keys.worklist
         self._worklist = sorted(
             ((k, float(v["segment"]["priority"])) for k, v in snapshots.items()),
             key=lambda pair: -pair[1],
         )
+        self._timelines = {
+            keys.timeline(k): [json.dumps(e) for e in v] for k, v in (timelines or {}).items()
+        }
         self.asked = 0
 
     async def get(self, key: str) -> str | None:
         self.asked += 1
-        return self._values.get(key)
+        return self.values.get(key)
 
     async def mget(self, keys: list[str]) -> list[str | None]:
         self.asked += 1
-        return [self._values.get(k) for k in keys]
+        return [self.values.get(k) for k in keys]
 
-    async def zrevrange(self, key: str, start: int, end: int, withscores: bool) -> list[Any]:
+    async def zrevrange(self, key: str, start: int, end: int, withscores: bool = False) -> Any:
         self.asked += 1
-        return self._worklist[start : end + 1]
+        found = self._worklist if key == self._worklist_key else self._timelines.get(key, [])
+        return found[start : end + 1]
+
+    async def smembers(self, key: str) -> set[str]:
+        self.asked += 1
+        return set()
+
+    def pipeline(self, transaction: bool = True) -> FakePipeline:
+        return FakePipeline(self)
 
 
-def fake_page(**snapshots: dict[str, Any]) -> tuple[CollectorPage, FakeRedis]:
+def fake_page(
+    timelines: dict[str, list[dict[str, Any]]] | None = None, **snapshots: dict[str, Any]
+) -> tuple[CollectorPage, FakeRedis]:
     keys = Keys("arpulse-test")
-    redis = FakeRedis(keys, snapshots)
+    redis = FakeRedis(keys, snapshots, timelines)
     return CollectorPage(redis=redis, keys=keys), redis  # type: ignore[arg-type]
 
 
 def test_the_routes_are_the_pages() -> None:
     page, _ = fake_page()
-    assert set(page.routes()) == {"/ui", "/ui/customers/{customer_id}"}
+    assert set(page.routes()) == {"/ui", "/ui/customers/{customer_id}", "/ui/aging"}
 
 
 def test_a_bad_filter_is_a_400_page_naming_it_and_redis_is_not_asked() -> None:
@@ -521,15 +555,34 @@ def test_the_worklist_handler_orders_by_priority_and_filters_in_fragments_too() 
 
 
 def test_the_customer_handler_answers_the_page_a_fragment_or_a_404() -> None:
-    page, _ = fake_page(**{NASTY_ID: snapshot()})
+    entry = {
+        "at": "2026-03-17T09:00:00+00:00",
+        "kind": "action",
+        "event_id": "e-1",
+        "summary": "reminder by email",
+        "reason": "INV-1 is 10 days past due",
+    }
+    page, _ = fake_page(timelines={NASTY_ID: [entry]}, **{NASTY_ID: snapshot()})
     found = asyncio.run(page.customer({}, {"customer_id": NASTY_ID}))
-    assert found.status == 200 and NASTY_NAME in Parsed(found.body.decode()).all_text
+    text = Parsed(found.body.decode()).all_text
+    assert found.status == 200 and NASTY_NAME in text
+    assert "Timeline" in text and "INV-1 is 10 days past due" in text
     part = asyncio.run(page.customer({"fragment": "1"}, {"customer_id": NASTY_ID}))
     assert part.status == 200 and part.body.decode().startswith('<main id="content">')
     missing = asyncio.run(page.customer({}, {"customer_id": "<nobody>"}))
     assert missing.status == 404
     text = missing.body.decode()
     assert "Customer not found" in text and "&lt;nobody&gt;" in text and "<nobody>" not in text
+
+
+def test_the_aging_handler_answers_the_report_before_any_day_is_decided() -> None:
+    page, _ = fake_page()
+    reply = asyncio.run(page.aging({}, {}))
+    text = Parsed(reply.body.decode()).all_text
+    assert (reply.status, reply.content_type) == (200, HTML_TYPE)
+    assert "no business day decided yet" in text and "Nothing is outstanding" in text
+    part = asyncio.run(page.aging({"fragment": "1"}, {}))
+    assert part.body.decode().startswith('<main id="content"><h1>Aging report</h1>')
 
 
 def test_an_unreachable_redis_is_a_503_page_without_the_error() -> None:
@@ -542,6 +595,7 @@ def test_an_unreachable_redis_is_a_503_page_without_the_error() -> None:
                 await page.worklist({}, {}),
                 await page.worklist({"currency": "EUR", "fragment": "1"}, {}),
                 await page.customer({}, {"customer_id": "c-1"}),
+                await page.aging({"fragment": "1"}, {}),
             ]
         finally:
             await redis.aclose()
