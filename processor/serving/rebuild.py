@@ -69,11 +69,17 @@ async def rebuild_projection(settings: Settings, policy: Policy, clock: Clock) -
             state = decode_state(raw)
             today = business_date(now, policy, state)
             assessment, owed, _found = standing(state, today, policy)
-            calendar = customer_calendar(state.profile, policy)
-            projection.publish(
-                customer_snapshot(state, assessment, today=today, at=now, owed=owed, policy=policy),
-                share=share_document(share(state, owed, calendar)),
+            receivables = share(state, owed, customer_calendar(state.profile, policy))
+            snapshot = customer_snapshot(
+                state,
+                assessment,
+                today=today,
+                at=now,
+                owed=owed,
+                policy=policy,
+                receivables=receivables,
             )
+            projection.publish(snapshot, share=share_document(receivables))
             written += 1
             if projection.pending >= _BATCH and not await projection.flush():
                 raise ConnectionError("Redis refused the rebuilt snapshots")
