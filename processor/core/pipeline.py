@@ -334,6 +334,7 @@ class EventProcessor:
                 self._on_scheduled(touched.partition, key, wake.at)
             self._metrics.portfolio.update(touched.partition, key, contribution)
             at = state.decided_at or self._clock.now()
+            receivables = share(state, last.owed, calendar)
             self._projection.publish(
                 customer_snapshot(
                     state,
@@ -342,8 +343,9 @@ class EventProcessor:
                     today=state.assessed_on or business_date(at, self._policy, state),
                     at=at,
                     policy=self._policy,
+                    receivables=receivables,
                 ),
-                share=share_document(share(state, last.owed, calendar)),
+                share=share_document(receivables),
                 timeline=touched.timeline,
             )
 

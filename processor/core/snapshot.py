@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from processor.core.report_doc import aging_row
 from processor.domain.action_extras import open_discount
 from processor.domain.calendar import customer_calendar
 from processor.domain.late_fees import accrued
@@ -14,6 +15,7 @@ from processor.domain.ledger import Invoice, pending_reversals
 from processor.domain.owed import Owing
 from processor.domain.plan import ledger_facts
 from processor.domain.policy import Policy
+from processor.domain.receivables import Share
 from processor.domain.segmentation import Assessment
 from processor.domain.state import SEGMENT_DIMENSIONS, CustomerState
 from schemas.events import money_text
@@ -96,12 +98,14 @@ def customer_snapshot(
     at: datetime,
     owed: Mapping[str, Owing] | None = None,
     policy: Policy | None = None,
+    receivables: Share | None = None,
 ) -> dict[str, Any]:
     """A JSON-ready view of one customer; money as decimal strings, dates as ISO strings.
 
     `owed` (what may be chased of each open invoice) adds `to_collect` and `not_chased` to
     each open invoice: what a collector may ask for, and why the rest is paused. `policy` dates
     each invoice's lateness from the day it is payable by on the customer's calendar.
+    `receivables` (its share of the portfolio's) adds its aging report, per currency.
     """
     ledger = state.ledger
     figures = assessment.figures
@@ -148,6 +152,10 @@ def customer_snapshot(
         "outstanding": {
             c: money_text(a) for c, a in sorted(ledger.outstanding_by_currency().items())
         },
+        # The customer's row of the aging report per currency (docs/reports.md).
+        "aging": None
+        if receivables is None
+        else {c: aging_row(c, part, today) for c, part in sorted(receivables.currencies.items())},
         # Late fees accrued on open invoices (stated, not invoiced; policy late_fees).
         "late_fees": {c: money_text(a) for c, a in sorted(fees_total.items())},
         # Early-payment discounts taken on the invoices the state still holds.

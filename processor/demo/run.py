@@ -3,8 +3,10 @@
 It starts a broker and Redis (or uses ARPULSE_KAFKA_BROKER / ARPULSE_REDIS_URL), one worker on a
 simulated clock, and plays a synthetic portfolio as the payment platform would emit it: each
 event when the simulated clock reaches it. Half a year passes in about two minutes; the terminal
-follows two featured customers step by step (a pre-due reminder through to an agency referral)
-and sums up every simulated week. Everything started here is stopped on Ctrl-C.
+follows featured customers step by step (a pre-due reminder through to an agency referral) and
+ends every simulated month with two lines on the portfolio (outstanding by aging bucket, DSO,
+CEI), read from the worker's reports; the collector's page is at /ui. Everything started here
+is stopped on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import sys
 import time
 import urllib.request
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,7 @@ from processor.core.clock import SimulatedClock
 from processor.demo.devstack import DevStack, StackError, free_port
 from processor.demo.portfolio import PortfolioEvent, bad_events, portfolio
 from processor.demo.render import render, render_fact
+from processor.domain.policy import AGING_BUCKETS
 from processor.errors import ArpulseError
 from schemas import topics
 
@@ -64,8 +68,12 @@ def run_demo(*, customers: int, days_per_second: float) -> int:
         _wait_ready(worker, port)
         base = f"http://127.0.0.1:{port}"
         print(
-            f"\nmetrics   {base}/metrics\nworklist  {base}/worklist?limit=10\n"
-            f"customer  {base}/customers/cust-00001\nworker log {RUN_DIR / 'worker.log'}\n"
+            f"\ncollector's page  {base}/ui\n"
+            f"aging report      {base}/reports/aging  (CSV: ?format=csv)\n"
+            f"DSO, CEI, ADD     {base}/reports/kpis\n"
+            f"metrics           {base}/metrics\nworklist          {base}/worklist?limit=10\n"
+            f"customer          {base}/customers/cust-00001\n"
+            f"worker log        {RUN_DIR / 'worker.log'}\n"
         )
         print(
             f"Simulated clock: {start.date()} onwards, {days_per_second:g} days a second "
@@ -249,7 +257,7 @@ async def _watch(
     base: str,
 ) -> None:
     color = sys.stdout.isatty()
-    week = clock.now().isocalendar()[:2]
+    month = clock.now().date().replace(day=1)
     while True:
         batch = await consumer.getmany(timeout_ms=200)
         for records in batch.values():
@@ -262,7 +270,51 @@ async def _watch(
                     if line:
                         stamp = str(event.get("occurred_at", ""))[:10]
                         print(f"{stamp}  {line}", flush=True)
-        now_week = clock.now().isocalendar()[:2]
-        if now_week != week and now_week[1] % 4 == 0:  # a tally every four simulated weeks
-            _summary(counts, base, clock)
-        week = now_week
+        now_month = clock.now().date().replace(day=1)
+        if now_month != month:  # the month just ended, in two lines
+            for line in await asyncio.to_thread(month_summary, base, now_month - timedelta(days=1)):
+                print(line, flush=True)
+        month = now_month
+
+
+def month_summary(base: str, day: date) -> list[str]:
+    """Two lines on the portfolio at the end of `day`: outstanding by bucket, DSO and CEI.
+
+    For its largest currency (the others are in the reports); read from the worker's HTTP
+    reports, as any service would.
+    """
+    try:
+        aging = _get_json(f"{base}/reports/aging?as_of={day}")
+        kpis = _get_json(f"{base}/reports/kpis?as_of={day}")
+    except (OSError, ValueError) as exc:
+        return [f"=== {day:%Y-%m}: the reports could not be read ({exc})"]
+    rows: dict[str, dict[str, str]] = aging.get("portfolio") or {}
+    if not rows:
+        return [f"=== {day:%Y-%m}: nothing owed yet"]
+    currency = max(rows, key=lambda c: Decimal(rows[c]["total"]))
+    row, figures = rows[currency], kpis["portfolio"][currency]
+    buckets = "  ".join(f"{b} {_short(row[b])}" for b in AGING_BUCKETS)
+    others = sorted(set(rows) - {currency})
+    more = f"   (also {', '.join(others)}: {base}/reports/aging)" if others else ""
+    return [
+        f"=== {day:%Y-%m} outstanding {currency} {_short(row['total'])}: {buckets}{more}",
+        f"    DSO {figures['dso_countback'] or '-'} days (countback), "
+        f"{figures['dso_simple'] or '-'} (simple); CEI {figures['cei_percent'] or '-'} %; "
+        f"ADD {figures['add'] or '-'} days; over 90 days "
+        f"{_percent(figures['over_90_share'])} of receivables",
+    ]
+
+
+def _get_json(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return dict(json.loads(response.read()))
+
+
+def _short(amount: str) -> str:
+    """An amount in thousands, for a summary line (12,345.67 -> 12.3k)."""
+    value = Decimal(amount)
+    return f"{value / 1000:,.1f}k" if abs(value) >= 1000 else f"{value:,.0f}"
+
+
+def _percent(share: str | None) -> str:
+    return "-" if share is None else f"{Decimal(share) * 100:.1f} %"

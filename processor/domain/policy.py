@@ -756,16 +756,17 @@ class Policy(_Frozen):
                 )
         return value
 
-    @model_validator(mode="after")
-    def _reports_within_history(self) -> Policy:
+    @field_validator("reports")
+    @classmethod
+    def _reports_within_history(cls, value: ReportsPolicy, info: ValidationInfo) -> ReportsPolicy:
         """The figures re-read history within their window: it must not be archived yet."""
-        if self.reports.window_days > self.history.retain_days:
+        history = info.data.get("history")  # absent when that section itself is invalid
+        if history is not None and value.window_days > history.retain_days:
             raise ValueError(
-                f"reports.window_days {self.reports.window_days} is longer than "
-                f"history.retain_days ({self.history.retain_days}): the figures need the "
-                "history of their whole window"
+                f"window_days {value.window_days} is longer than history.retain_days "
+                f"({history.retain_days}): the figures need the history of their whole window"
             )
-        return self
+        return value
 
     @model_validator(mode="after")
     def _stages_match_offsets(self) -> Policy:

@@ -1,7 +1,9 @@
 """Rebuild the Redis read model from the customer table's changelog (`arpulse projection rebuild`).
 
 The changelog is the source of truth, so the projection can always be thrown away and rebuilt:
-read every partition to its end, keep the last state per customer, write fresh snapshots.
+read every partition to its end, keep the last state per customer, write fresh snapshots and
+shares of the receivables (the reports' sums start again from them). Timelines are not in the
+changelog: a rebuilt read model starts them afresh.
 """
 
 from __future__ import annotations
@@ -10,11 +12,14 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from redis.asyncio import Redis
 
 from processor.core.clock import Clock
+from processor.core.report_doc import share_document
 from processor.core.settings import Settings
 from processor.core.snapshot import customer_snapshot
 from processor.core.state_codec import decode_state
+from processor.domain.calendar import customer_calendar
 from processor.domain.decide import business_date, standing
 from processor.domain.policy import Policy
+from processor.domain.receivables import share
 from processor.serving.keys import Keys
 from processor.serving.projection import RedisProjection
 
@@ -64,9 +69,17 @@ async def rebuild_projection(settings: Settings, policy: Policy, clock: Clock) -
             state = decode_state(raw)
             today = business_date(now, policy, state)
             assessment, owed, _found = standing(state, today, policy)
-            projection.publish(
-                customer_snapshot(state, assessment, today=today, at=now, owed=owed, policy=policy)
+            receivables = share(state, owed, customer_calendar(state.profile, policy))
+            snapshot = customer_snapshot(
+                state,
+                assessment,
+                today=today,
+                at=now,
+                owed=owed,
+                policy=policy,
+                receivables=receivables,
             )
+            projection.publish(snapshot, share=share_document(receivables))
             written += 1
             if projection.pending >= _BATCH and not await projection.flush():
                 raise ConnectionError("Redis refused the rebuilt snapshots")

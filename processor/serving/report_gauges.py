@@ -34,6 +34,8 @@ _GAUGES: tuple[tuple[str, str, str, dict[str, str]], ...] = (
     ("arpulse_over_90_share", "Share of receivables over 90 days past due", "over_90_share", {}),
 )
 
+GAUGE_NAMES = frozenset(name for name, *_ in _GAUGES)
+
 
 class ReportGauges(Collector):
     """The last figures read, as gauges labelled by currency and segment ("all": portfolio)."""

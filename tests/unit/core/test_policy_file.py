@@ -83,6 +83,8 @@ def test_the_default_policy_loads_and_has_a_version() -> None:
             ("remind_days_before = 3", "remind_days_before = -1"),
             "discount_offer.remind_days_before",
         ),
+        (("window_days = 90", "window_days = 400"), "reports.window_days"),
+        (('cei_convention = "period"', 'cei_convention = "crf"'), "reports.cei_convention"),
     ],
 )
 def test_a_broken_policy_names_the_field(edit: tuple[str, str], named: str) -> None:
@@ -138,3 +140,13 @@ def test_a_policy_that_is_not_toml_is_refused() -> None:
 def test_a_missing_policy_file_is_reported(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot be read"):
         load_policy(tmp_path / "absent.toml")
+
+
+def test_a_report_window_longer_than_the_history_kept_is_refused() -> None:
+    text = default_policy_text().replace("window_days = 365", "window_days = 200")
+    text = text.replace("window_days = 90", "window_days = 300", 1)
+    kept = text.replace("retain_days = 400", "retain_days = 300", 1)
+    assert parse_policy(kept, source="p.toml").reports.window_days == 300  # exactly enough
+    with pytest.raises(ConfigError) as raised:
+        parse_policy(text.replace("retain_days = 400", "retain_days = 250", 1), source="p.toml")
+    assert "reports: window_days 300 is longer than history.retain_days (250)" in str(raised.value)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from processor.core.snapshot import customer_snapshot
+from processor.domain.calendar import customer_calendar
 from processor.domain.decide import on_event
 from processor.domain.policy import LateFeePolicy
+from processor.domain.receivables import share
 from processor.domain.segmentation import assess
 from processor.domain.state import CustomerState
-from tests.support.builders import CUSTOMER, at, day, due, inv, pay
+from tests.support.builders import CUSTOMER, at, day, dispute, due, inv, pay
 from tests.support.pipeline import POLICY
 
 
@@ -92,3 +94,36 @@ def test_a_snapshot_shows_terms_the_discount_open_fees_accrued_and_discounts_tak
             "settled_on": day(4).isoformat(),
         }
     ]
+
+
+def test_a_snapshot_shows_the_customer_s_aging_row_per_currency() -> None:
+    """A: 100 due on day 30, 40 paid on day 35, disputed in part; B: 50 EUR due on day 80. On
+    day 75, A is 45 days past due (31-60) and B is current; the disputed part is a memo."""
+    state = CustomerState(customer_id=CUSTOMER)
+    decision = None
+    for fact, now in (
+        (inv("A", "100.00", due=30), at(0)),
+        (inv("B", "50.00", issued=50, due=80, currency="EUR"), at(50)),
+        (pay("P", "40.00", on=35, invoice_id="A"), at(35)),
+        (dispute("D", invoice_id="A", on=60, amount="25.00"), at(60)),
+    ):
+        progress = on_event(state, fact, now=now, policy=POLICY)
+        state, decision = progress.state, progress.decisions[-1]
+    assert decision is not None
+    today = day(75)
+    calendar = customer_calendar(state.profile, POLICY)
+    snapshot = customer_snapshot(
+        state,
+        assess(state.ledger, today, POLICY),
+        today=today,
+        at=at(75),
+        receivables=share(state, decision.owed, calendar),
+    )
+    usd, eur = snapshot["aging"]["USD"], snapshot["aging"]["EUR"]
+    assert (usd["31-60"], usd["total"], usd["current"], usd["disputed"]) == (
+        "60.00",
+        "60.00",
+        "0.00",
+        "25.00",
+    )
+    assert (eur["current"], eur["total"], eur["1-30"]) == ("50.00", "50.00", "0.00")
