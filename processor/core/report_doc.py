@@ -94,7 +94,7 @@ def _text_or_none(value: Decimal | None) -> str | None:
 
 
 def _minor(amount: Decimal, places: int) -> int:
-    minor = amount.scaleb(places)
-    if minor != minor.to_integral_value():
+    minor = int(amount.scaleb(places))
+    if minor != amount.scaleb(places):
         raise ValueError(f"{amount} is not a whole number of minor units ({places} places)")
-    return int(minor)
+    return minor

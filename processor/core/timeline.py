@@ -34,7 +34,7 @@ def fact_entry(event: events.InputEvent) -> dict[str, Any]:
     """The entry of one input event: its type and what it names and amounts to."""
     fields = event.model_dump()
     parts = [str(fields[name]) for name in _NAMED if fields.get(name) is not None]
-    amount = fields.get("amount")
+    amount = getattr(event, "amount", None)  # the dump has it as text already
     if isinstance(amount, Decimal):
         parts.append(f"{money_text(amount)} {fields.get('currency') or ''}".strip())
     for name in ("due_date", "new_due_date", "received_on", "until"):

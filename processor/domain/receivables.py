@@ -80,9 +80,7 @@ def share(state: CustomerState, owed: Mapping[str, Owing], calendar: Calendar) -
         for on, amount in dated:
             _add(mine.owed, on, amount)
         assert facts is not None
-        payable_by = facts.payable_by(invoice)
-        for age in AGES:
-            _aged(mine.over[age], dated, payable_by + timedelta(days=age + 1))
+        _aged(mine.over, dated, facts.payable_by(invoice))
     for invoice_id, owing in owed.items():
         held = ledger.invoices.get(invoice_id)
         if held is None:
@@ -122,15 +120,24 @@ def aging(mine: CurrencyShare, day: date) -> dict[str, Decimal]:
     return row
 
 
-def _aged(into: Changes, dated: tuple[tuple[date, Decimal], ...], enters: date) -> None:
-    """An invoice's changes as they count over an age.
+def _aged(over: dict[int, Changes], dated: tuple[tuple[date, Decimal], ...], due: date) -> None:
+    """An invoice's changes as they count over each age (dated in order).
 
-    All it owes on the day it enters, then each later change on its own day.
+    It enters age k the day after it is k days past `due`, with all it owes that day; each later
+    change counts on its own day. Once nothing is owed and nothing changes later, no higher age
+    gets anything.
     """
-    before = sum((amount for on, amount in dated if on <= enters), Decimal(0))
-    _add(into, enters, before)
-    for on, amount in dated:
-        if on > enters:
+    running, n, last = Decimal(0), 0, len(dated)
+    for age in AGES:
+        enters = due + timedelta(days=age + 1)
+        while n < last and dated[n][0] <= enters:
+            running += dated[n][1]
+            n += 1
+        if n == last and not running:
+            return
+        into = over[age]
+        _add(into, enters, running)
+        for on, amount in dated[n:]:
             _add(into, on, amount)
 
 

@@ -15,8 +15,8 @@ from processor.demo.devstack import DevStack
 from processor.domain.policy import AGING_BUCKETS, RISK_BUCKETS
 from processor.serving.http import ReadModelHandlers
 from processor.serving.keys import Keys
-from processor.serving.projection import RedisProjection
-from processor.serving.queries import read_customer, read_worklist
+from processor.serving.projection import TIMELINE_KEPT, RedisProjection
+from processor.serving.queries import read_customer, read_timeline, read_worklist
 from tests.support.harness import unique
 
 pytestmark = pytest.mark.integration
@@ -108,3 +108,69 @@ async def test_the_handlers_answer_from_what_the_projection_wrote(redis: Redis) 
     assert [row["customer_id"] for row in everyone.body["items"]] == ["c-high", "c-low"]
     high = await read_model.worklist({"risk_bucket": "high"}, {})
     assert (high.body["count"], high.body["risk_bucket"]) == (1, "high")
+
+
+async def test_the_receivables_sums_are_the_sum_of_the_current_shares(redis: Redis) -> None:
+    """The share script adds the difference between a customer's old share and its new one:
+    repeats change nothing, a replaced share moves the sums exactly, an empty one leaves no
+    trace (fields that come to zero are deleted, scopes left empty leave the set)."""
+    keys = Keys(unique("shares"))
+    projection = RedisProjection(redis=redis, keys=keys)
+
+    async def publish(customer: str, share: dict[str, dict[str, int]], as_of: str) -> None:
+        projection.publish({"customer_id": customer, "as_of": as_of}, share=share)
+        assert await projection.flush()
+
+    async def sums() -> dict[str, dict[str, str]]:
+        scopes = sorted(m.decode() for m in await redis.smembers(keys.totals))
+        return {
+            s: {k.decode(): v.decode() for k, v in (await redis.hgetall(keys.total(s))).items()}
+            for s in scopes
+        }
+
+    a = {"mid|USD": {"s|2026-01-05": 10_000, "a|2026-01-05": 10_000, "m|disputed": 2_500}}
+    b = {"mid|USD": {"s|2026-01-05": 5_000, "a|2026-01-05": 5_000, "a|2026-02-01": -5_000}}
+    await publish("c-a", a, "2026-02-01")
+    await publish("c-b", b, "2026-02-02")
+    await publish("c-b", b, "2026-02-02")  # a repeat
+    assert await sums() == {
+        "mid|USD": {
+            "s|2026-01-05": "15000",
+            "a|2026-01-05": "15000",
+            "a|2026-02-01": "-5000",
+            "m|disputed": "2500",
+        }
+    }
+    assert await redis.get(keys.as_of) == b"2026-02-02"
+    moved = {"key|USD": {"s|2026-01-05": 10_000, "a|2026-01-05": 10_000}}  # a changed tier
+    await publish("c-a", moved, "2026-01-31")  # an older day does not move as_of back
+    assert await sums() == {
+        "key|USD": {"s|2026-01-05": "10000", "a|2026-01-05": "10000"},
+        "mid|USD": {"s|2026-01-05": "5000", "a|2026-01-05": "5000", "a|2026-02-01": "-5000"},
+    }
+    await publish("c-b", {}, "2026-02-03")
+    assert await sums() == {"key|USD": {"s|2026-01-05": "10000", "a|2026-01-05": "10000"}}
+    assert await redis.exists(keys.share("c-b")) == 0
+    assert await redis.get(keys.as_of) == b"2026-02-03"
+
+
+async def test_a_timeline_keeps_each_entry_once_newest_first_and_only_the_newest(
+    redis: Redis,
+) -> None:
+    keys = Keys(unique("timeline"))
+    projection = RedisProjection(redis=redis, keys=keys)
+
+    def entry(n: int) -> dict[str, Any]:
+        at = f"2026-03-{1 + n // 24:02d}T{n % 24:02d}:00:00+00:00"
+        return {"at": at, "kind": "fact", "event_id": f"e-{n}", "summary": f"s{n}", "reason": None}
+
+    projection.publish({"customer_id": "c-1"}, timeline=[entry(0), entry(1)])
+    projection.publish({"customer_id": "c-1"}, timeline=[entry(1), entry(2)])  # e-1 again
+    assert await projection.flush()
+    items = await read_timeline(redis, keys, "c-1")
+    assert [i["event_id"] for i in items] == ["e-2", "e-1", "e-0"]
+    projection.publish({"customer_id": "c-1"}, timeline=[entry(n) for n in range(3, 260)])
+    assert await projection.flush()
+    items = await read_timeline(redis, keys, "c-1", limit=300)
+    assert len(items) == TIMELINE_KEPT and items[0]["event_id"] == "e-259"
+    assert items[-1]["event_id"] == f"e-{260 - TIMELINE_KEPT}"
