@@ -2,7 +2,8 @@
 Playwright, reads /ui, a customer's page and the aging report while events go in through Kafka.
 
 A worker of its own (its own input topics and Redis prefix) holds only this test's customers,
-so the worklist it shows is exactly theirs. The screenshots it takes are the ones in docs/.
+so the worklist it shows is exactly theirs. The screenshots it takes are the ones in docs/
+(with ARPULSE_UPDATE_SCREENSHOTS=1; otherwise they go to build/screenshots).
 Playwright never downloads a browser here: `make test` installs chromium (`system-chromium`).
 """
 
@@ -40,7 +41,13 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+# Screenshots go to build/screenshots; ARPULSE_UPDATE_SCREENSHOTS=1 writes the README's instead.
+ROOT = Path(__file__).resolve().parents[2]
+IMAGES = (
+    ROOT / "docs" / "images"
+    if os.environ.get("ARPULSE_UPDATE_SCREENSHOTS") == "1"
+    else ROOT / "build" / "screenshots"
+)
 UPDATE_WITHIN_MS = 10_000
 
 # An id with every character that must be URL-encoded in a link and escaped in the page.
