@@ -29,23 +29,27 @@ _NAMED = (
     "result",
 )
 
+_DATED = ("due_date", "new_due_date", "received_on", "until")
+
 
 def fact_entry(event: events.InputEvent) -> dict[str, Any]:
     """The entry of one input event: its type and what it names and amounts to."""
-    fields = event.model_dump()
-    parts = [str(fields[name]) for name in _NAMED if fields.get(name) is not None]
-    amount = getattr(event, "amount", None)  # the dump has it as text already
+    # Attributes, not a dump: one per event processed, so it stays cheap.
+    parts = [str(value) for name in _NAMED if (value := getattr(event, name, None)) is not None]
+    amount = getattr(event, "amount", None)
     if isinstance(amount, Decimal):
-        parts.append(f"{money_text(amount)} {fields.get('currency') or ''}".strip())
-    for name in ("due_date", "new_due_date", "received_on", "until"):
-        if fields.get(name) is not None:
-            parts.append(f"{name.replace('_', ' ')} {fields[name]}")
+        parts.append(f"{money_text(amount)} {getattr(event, 'currency', None) or ''}".strip())
+    for name in _DATED:
+        value = getattr(event, name, None)
+        if value is not None:
+            parts.append(f"{name.replace('_', ' ')} {value}")
+    reason = getattr(event, "reason", None)
     return _entry(
         event.occurred_at,
         "fact",
         event.event_id,
         f"{event.event_type}: {', '.join(parts)}" if parts else event.event_type,
-        fields.get("reason") if isinstance(fields.get("reason"), str) else None,
+        reason if isinstance(reason, str) else None,
     )
 
 
