@@ -109,21 +109,22 @@ def _customer(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from datetime import date
 
     from redis.asyncio import Redis
 
     from processor.core.policy_file import load_policy
     from processor.core.settings import load_settings
+    from processor.serving.http import report_day
     from processor.serving.keys import Keys
+    from processor.serving.queries import BadRequest
     from processor.serving.reports import aging_csv, read_aging, read_kpis
 
     settings = load_settings()
     policy = load_policy(settings.policy_file)
     try:
-        as_of = date.fromisoformat(args.as_of) if args.as_of else None
-    except ValueError:
-        raise ConfigError(f"--as-of: must be a date (YYYY-MM-DD), got {args.as_of!r}") from None
+        as_of = report_day(args.as_of, "--as-of") if args.as_of else None
+    except BadRequest as exc:
+        raise ConfigError(str(exc)) from None
 
     async def lookup() -> dict[str, Any]:
         redis = Redis.from_url(settings.redis_url.get_secret_value())

@@ -57,14 +57,14 @@ class MemoryProjection:
     """The last snapshot of each customer (what the Redis projection would hold)."""
 
     snapshots: dict[str, dict[str, Any]] = field(default_factory=dict)
-    shares: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    shares: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     timelines: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     def publish(
         self,
         snapshot: dict[str, Any],
         *,
-        share: dict[str, dict[str, int]] | None = None,
+        share: dict[str, dict[str, str]] | None = None,
         timeline: Sequence[dict[str, Any]] = (),
     ) -> None:
         """Keep the customer's latest snapshot and share, and its timeline entries by id."""

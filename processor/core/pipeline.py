@@ -34,7 +34,7 @@ from processor.core.ports import (
     StateStore,
     partition_for,
 )
-from processor.core.report_doc import share_document
+from processor.core.report_doc import share_or_none
 from processor.core.settings import Settings
 from processor.core.snapshot import customer_snapshot
 from processor.core.state_cache import DecodedStates
@@ -345,7 +345,7 @@ class EventProcessor:
                     policy=self._policy,
                     receivables=receivables,
                 ),
-                share=share_document(receivables),
+                share=share_or_none(receivables),
                 timeline=touched.timeline,
             )
 

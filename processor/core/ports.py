@@ -76,7 +76,7 @@ class Projection(Protocol):
         self,
         snapshot: dict[str, Any],
         *,
-        share: dict[str, dict[str, int]] | None = None,
+        share: dict[str, dict[str, str]] | None = None,
         timeline: Sequence[dict[str, Any]] = (),
     ) -> None:
         """Queue the latest snapshot of one customer (never blocks, never raises).

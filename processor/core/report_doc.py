@@ -9,6 +9,7 @@ than k days past due), and ``m|<column>`` for the memo levels.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
@@ -18,7 +19,12 @@ from processor.domain.kpis import Countback, Figures
 from processor.domain.money import minor_unit, minor_units
 from processor.domain.receivables import AGES, CurrencyShare, Share, aging
 
-Document = dict[str, dict[str, int]]
+log = logging.getLogger(__name__)
+
+Document = dict[str, dict[str, str]]
+
+# Redis keeps 64-bit integers; a value beyond this leaves room for sums of many of them.
+LARGEST_MINOR = 2**62
 
 
 def share_document(share: Share) -> Document:
@@ -26,16 +32,29 @@ def share_document(share: Share) -> Document:
     document: Document = {}
     for currency, mine in sorted(share.currencies.items()):
         places = minor_units(currency)
-        fields: dict[str, int] = {}
+        fields: dict[str, str] = {}
         series = [("s", mine.sales), ("a", mine.owed), *((f"o{k}", mine.over[k]) for k in AGES)]
         for name, changes in series:
             for on, amount in sorted(changes.items()):
-                fields[f"{name}|{on.isoformat()}"] = _minor(amount, places)
+                fields[f"{name}|{on.isoformat()}"] = str(_minor(amount, places))
         for column, amount in sorted(mine.memo.items()):
-            fields[f"m|{column}"] = _minor(amount, places)
+            fields[f"m|{column}"] = str(_minor(amount, places))
         if fields:
             document[f"{share.segment}|{currency}"] = fields
     return document
+
+
+def share_or_none(share: Share) -> Document:
+    """`share_document`, or no share (logged) when an amount is beyond what the sums hold.
+
+    Leaving the customer out of the reports is better than stopping its partition or letting a
+    sum wrap around; the log names the customer.
+    """
+    try:
+        return share_document(share)
+    except ValueError as exc:
+        log.error("receivables of a customer left out of the reports: %s", exc)
+        return {}
 
 
 def read_totals(scope: str, fields: Mapping[str, str | int]) -> tuple[str, str, CurrencyShare]:
@@ -64,9 +83,10 @@ def summed(shares: Iterable[CurrencyShare]) -> CurrencyShare:
     return total
 
 
-def figures_json(found: Figures) -> dict[str, Any]:
-    """Figures as JSON: days and percentages as decimal strings, None where undefined."""
+def figures_json(found: Figures, currency: str) -> dict[str, Any]:
+    """Figures as JSON: decimal strings (amounts to the currency's minor unit), None undefined."""
     countback: Countback | None = found.dso_countback
+    unit = minor_unit(currency)
     return {
         "dso_countback": None if countback is None else str(countback.days),
         "dso_countback_capped": None if countback is None else countback.capped,
@@ -75,11 +95,11 @@ def figures_json(found: Figures) -> dict[str, Any]:
         "add": _text_or_none(found.add),
         "cei_percent": _text_or_none(found.cei),
         "over_90_share": _text_or_none(found.over_90_share),
-        "receivables": str(found.receivables),
-        "current": str(found.current),
-        "over_90": str(found.over_90),
-        "beginning_receivables": str(found.beginning),
-        "credit_sales": str(found.credit_sales),
+        "receivables": str(found.receivables.quantize(unit)),
+        "current": str(found.current.quantize(unit)),
+        "over_90": str(found.over_90.quantize(unit)),
+        "beginning_receivables": str(found.beginning.quantize(unit)),
+        "credit_sales": str(found.credit_sales.quantize(unit)),
     }
 
 
@@ -97,4 +117,6 @@ def _minor(amount: Decimal, places: int) -> int:
     minor = int(amount.scaleb(places))
     if minor != amount.scaleb(places):
         raise ValueError(f"{amount} is not a whole number of minor units ({places} places)")
+    if abs(minor) >= LARGEST_MINOR:
+        raise ValueError(f"{amount} is beyond what the read model's sums can hold")
     return minor

@@ -9,7 +9,7 @@ Definitions (docs/reports.md works an example of each), over a window of N days 
   last one the covered share of 30 days. It stops at `countback_days` (the history kept).
 - DSO, simple: receivables / credit sales * N;
 - best possible DSO: current receivables / credit sales * N; ADD (average days delinquent):
-  simple DSO minus best possible DSO;
+  simple DSO minus best possible DSO (as shown, each rounded);
 - CEI (collection effectiveness index), in percent: (beginning receivables + S - ending
   receivables) / (beginning receivables + S - ending current receivables), where the beginning is
   the day before the window and S the window's credit sales ('period', the convention of most AR
@@ -141,7 +141,7 @@ def figures(
         dso_countback=countback_dso(receivables, periods),
         dso_simple=simple,
         best_possible_dso=best,
-        add=simple_dso(past_due, sales, window_days),
+        add=None if simple is None or best is None else simple - best,
         cei=cei(
             beginning,
             sales,

@@ -87,8 +87,10 @@ def share(state: CustomerState, owed: Mapping[str, Owing], calendar: Calendar) -
             continue
         for column, amount in owing.paused_amounts:
             _level(currencies, held.currency, column, amount)
-    for item in ledger.unapplied():
+    for item in ledger.unapplied():  # held: named to another currency, an unknown invoice...
         _level(currencies, item.currency, "unapplied", item.amount)
+    for currency, amount in ledger.credit.items():  # on account: overpaid, over-credited
+        _level(currencies, currency, "unapplied", amount)
     for mine in currencies.values():
         _drop_zeros(mine)
     return Share(segment=segment, currencies=currencies)

@@ -26,6 +26,8 @@ from processor.serving.queries import (
 from processor.serving.reports import aging_csv, read_aging, read_kpis
 
 _UNAVAILABLE = {"error": "read model unavailable"}
+# Reports look back up to a window and a countback from their day: keep both inside the calendar.
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(9000, 12, 31)
 
 
 class ReadModelHandlers:
@@ -121,10 +123,18 @@ def _as_of(query: Mapping[str, str]) -> date | None:
     raw = query.get("as_of")
     if not raw:
         return None
+    return report_day(raw, "as_of")
+
+
+def report_day(raw: str, name: str) -> date:
+    """A report's day from its text; BadRequest naming `name` if it is none or out of range."""
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
-        raise BadRequest(f"as_of: must be a date (YYYY-MM-DD), got {raw!r}") from None
+        raise BadRequest(f"{name}: must be a date (YYYY-MM-DD), got {raw!r}") from None
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise BadRequest(f"{name}: must be between {EARLIEST_DAY} and {LATEST_DAY}, got {raw}")
+    return day
 
 
 def _bounded_int(query: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 from processor.domain.policy import AGING_BUCKETS, RISK_BUCKETS
 from processor.serving.keys import Keys
@@ -44,7 +44,7 @@ class _Pending:
     """One customer's writes waiting: its latest snapshot and share, its new timeline entries."""
 
     snapshot: dict[str, Any]
-    share: dict[str, dict[str, int]] | None = None
+    share: dict[str, dict[str, str]] | None = None
     timeline: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -84,7 +84,7 @@ class RedisProjection:
         self,
         snapshot: dict[str, Any],
         *,
-        share: dict[str, dict[str, int]] | None = None,
+        share: dict[str, dict[str, str]] | None = None,
         timeline: Sequence[dict[str, Any]] = (),
     ) -> None:
         """Queue a snapshot; a newer one for the same customer replaces it (timelines add up)."""
@@ -153,27 +153,36 @@ class RedisProjection:
         for customer_id, waiting in batch.items():
             self._write(pipe, customer_id, waiting)
         try:
-            await pipe.execute()
-        except (RedisError, OSError) as exc:
-            for customer_id, waiting in batch.items():
-                newer = self._pending.get(customer_id)
-                if newer is None:
-                    self._pending[customer_id] = waiting
-                else:  # keep the newer snapshot and share, and every timeline entry
-                    newer.share = newer.share if newer.share is not None else waiting.share
-                    newer.timeline = waiting.timeline + newer.timeline
+            results = await pipe.execute(raise_on_error=False)
+        except BaseException as exc:  # a cancelled flush (shutdown) keeps its batch too
+            self._requeue(batch)
+            if not isinstance(exc, (RedisError, OSError)):
+                raise
             if self.healthy:
                 log.warning("Redis write failed, %d snapshots pending: %s", len(batch), exc)
             self.healthy = False
             if self._on_flush:
                 self._on_flush(len(batch), False)
             return False
+        refused = [r for r in results if isinstance(r, ResponseError)]
+        if refused:  # a write Redis refused (not an outage): retrying it would not help
+            log.error("Redis refused %d writes of the read model: %s", len(refused), refused[0])
         if not self.healthy:
             log.info("Redis writes resumed")
         self.healthy = True
         if self._on_flush:
             self._on_flush(len(batch), True)
         return True
+
+    def _requeue(self, batch: dict[str, _Pending]) -> None:
+        """Put a batch that was not written back, behind anything newer published meanwhile."""
+        for customer_id, waiting in batch.items():
+            newer = self._pending.get(customer_id)
+            if newer is None:
+                self._pending[customer_id] = waiting
+            else:  # keep the newer snapshot and share, and every timeline entry
+                newer.share = newer.share if newer.share is not None else waiting.share
+                newer.timeline = waiting.timeline + newer.timeline
 
     def _write(self, pipe: Any, customer_id: str, waiting: _Pending) -> None:
         """The customer's writes: snapshot and worklist places, share, timeline.
@@ -245,38 +254,46 @@ else
 end
 """
 # KEYS: the customer's share, the set of sums, the latest business day; ARGV: the prefix of the
-# sums' hashes, the new share (JSON), the snapshot's business day. The difference between the
-# old share and the new one is added to the sums, field by field, in whole minor units; a field
-# that comes to zero is deleted, so the sums hold only what some customer contributes.
+# sums' hashes, the new share (JSON), the snapshot's business day. Each field that differs
+# between the old share and the new one takes the old value out of the sums and puts the new
+# one in, with HINCRBY on the values' own text: Lua's numbers (doubles) never carry an amount,
+# so sums are exact to the 64-bit integers Redis keeps. A field that comes to zero is deleted,
+# so the sums hold only what some customer contributes.
 _WRITE_SHARE = """
-local delta = {}
-local function walk(doc, sign)
-  for scope, fields in pairs(doc) do
-    local d = delta[scope]
-    if not d then d = {}; delta[scope] = d end
-    for name, value in pairs(fields) do d[name] = (d[name] or 0) + sign * value end
-  end
+local function negated(v)
+  if string.sub(v, 1, 1) == '-' then return string.sub(v, 2) end
+  return '-' .. v
+end
+local touched = {}
+local function bump(scope, name, by)
+  local hash = ARGV[1] .. scope
+  if redis.call('HINCRBY', hash, name, by) == 0 then redis.call('HDEL', hash, name) end
+  touched[scope] = hash
 end
 local old = redis.call('GET', KEYS[1])
-if old then walk(cjson.decode(old), -1) end
-local new = cjson.decode(ARGV[2])
-walk(new, 1)
-for scope, d in pairs(delta) do
-  local hash = ARGV[1] .. scope
-  for name, value in pairs(d) do
-    if value ~= 0 then
-      if redis.call('HINCRBY', hash, name, string.format('%d', value)) == 0 then
-        redis.call('HDEL', hash, name)
-      end
-    end
+local before = {}
+if old then before = cjson.decode(old) end
+local after = cjson.decode(ARGV[2])
+for scope, fields in pairs(before) do
+  local now = after[scope] or {}
+  for name, value in pairs(fields) do
+    if now[name] ~= value then bump(scope, name, negated(value)) end
   end
+end
+for scope, fields in pairs(after) do
+  local was = before[scope] or {}
+  for name, value in pairs(fields) do
+    if was[name] ~= value then bump(scope, name, value) end
+  end
+end
+for scope, hash in pairs(touched) do
   if redis.call('EXISTS', hash) == 1 then
     redis.call('SADD', KEYS[2], scope)
   else
     redis.call('SREM', KEYS[2], scope)
   end
 end
-if next(new) == nil then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2]) end
+if next(after) == nil then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2]) end
 local latest = redis.call('GET', KEYS[3])
 if ARGV[3] ~= '' and (not latest or latest < ARGV[3]) then redis.call('SET', KEYS[3], ARGV[3]) end
 """

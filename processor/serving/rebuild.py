@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from redis.asyncio import Redis
 
 from processor.core.clock import Clock
-from processor.core.report_doc import share_document
+from processor.core.report_doc import share_or_none
 from processor.core.settings import Settings
 from processor.core.snapshot import customer_snapshot
 from processor.core.state_codec import decode_state
@@ -79,7 +79,7 @@ async def rebuild_projection(settings: Settings, policy: Policy, clock: Clock) -
                 policy=policy,
                 receivables=receivables,
             )
-            projection.publish(snapshot, share=share_document(receivables))
+            projection.publish(snapshot, share=share_or_none(receivables))
             written += 1
             if projection.pending >= _BATCH and not await projection.flush():
                 raise ConnectionError("Redis refused the rebuilt snapshots")

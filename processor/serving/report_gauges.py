@@ -57,14 +57,21 @@ class ReportGauges(Collector):
                 countback_days=self._policy.history.retain_days,
             )
         except (RedisError, OSError) as exc:
+            # No figures rather than old ones: a dashboard's max() then takes a worker that can
+            # read them.
+            self._report = {}
             log.debug("collection figures not refreshed: %s", exc)
             return False
         return True
 
     async def run(self) -> None:
-        """Refresh until cancelled."""
+        """Refresh until cancelled; a failure is logged and the next refresh tried."""
         while True:
-            await self.refresh()
+            try:
+                await self.refresh()
+            except Exception:  # a bug must not freeze the gauges for the worker's lifetime
+                self._report = {}
+                log.exception("collection figures not refreshed")
             await asyncio.sleep(self._interval)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:

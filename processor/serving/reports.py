@@ -68,7 +68,7 @@ def kpi_report(
 ) -> dict[str, Any]:
     """The collection figures on `as_of`: per currency for the portfolio and each segment."""
 
-    def of(mine: CurrencyShare) -> dict[str, Any]:
+    def of(currency: str, mine: CurrencyShare) -> dict[str, Any]:
         return figures_json(
             figures(
                 mine,
@@ -76,16 +76,17 @@ def kpi_report(
                 window_days=policy.window_days,
                 countback_days=countback_days,
                 convention=policy.cei_convention,
-            )
+            ),
+            currency,
         )
 
     return {
         "as_of": as_of.isoformat(),
         "window_days": policy.window_days,
         "cei_convention": policy.cei_convention,
-        "portfolio": {c: of(mine) for c, mine in portfolio(sums).items()},
+        "portfolio": {c: of(c, mine) for c, mine in portfolio(sums).items()},
         "segments": {
-            segment: {c: of(mine) for c, mine in sorted(by_currency.items())}
+            segment: {c: of(c, mine) for c, mine in sorted(by_currency.items())}
             for segment, by_currency in sorted(sums.items())
         },
     }

@@ -297,7 +297,8 @@ def _collection_figures(result: Simulation) -> dict[str, object]:
                     window_days=result.reports.window_days,
                     countback_days=result.countback_days,
                     convention=result.reports.cei_convention,
-                )
+                ),
+                currency,
             )
             for currency, mine in sorted(result.receivables.items())
         }

@@ -117,7 +117,7 @@ async def test_the_receivables_sums_are_the_sum_of_the_current_shares(redis: Red
     keys = Keys(unique("shares"))
     projection = RedisProjection(redis=redis, keys=keys)
 
-    async def publish(customer: str, share: dict[str, dict[str, int]], as_of: str) -> None:
+    async def publish(customer: str, share: dict[str, dict[str, str]], as_of: str) -> None:
         projection.publish({"customer_id": customer, "as_of": as_of}, share=share)
         assert await projection.flush()
 
@@ -128,8 +128,8 @@ async def test_the_receivables_sums_are_the_sum_of_the_current_shares(redis: Red
             for s in scopes
         }
 
-    a = {"mid|USD": {"s|2026-01-05": 10_000, "a|2026-01-05": 10_000, "m|disputed": 2_500}}
-    b = {"mid|USD": {"s|2026-01-05": 5_000, "a|2026-01-05": 5_000, "a|2026-02-01": -5_000}}
+    a = {"mid|USD": {"s|2026-01-05": "10000", "a|2026-01-05": "10000", "m|disputed": "2500"}}
+    b = {"mid|USD": {"s|2026-01-05": "5000", "a|2026-01-05": "5000", "a|2026-02-01": "-5000"}}
     await publish("c-a", a, "2026-02-01")
     await publish("c-b", b, "2026-02-02")
     await publish("c-b", b, "2026-02-02")  # a repeat
@@ -142,7 +142,7 @@ async def test_the_receivables_sums_are_the_sum_of_the_current_shares(redis: Red
         }
     }
     assert await redis.get(keys.as_of) == b"2026-02-02"
-    moved = {"key|USD": {"s|2026-01-05": 10_000, "a|2026-01-05": 10_000}}  # a changed tier
+    moved = {"key|USD": {"s|2026-01-05": "10000", "a|2026-01-05": "10000"}}  # a changed tier
     await publish("c-a", moved, "2026-01-31")  # an older day does not move as_of back
     assert await sums() == {
         "key|USD": {"s|2026-01-05": "10000", "a|2026-01-05": "10000"},
@@ -174,3 +174,29 @@ async def test_a_timeline_keeps_each_entry_once_newest_first_and_only_the_newest
     items = await read_timeline(redis, keys, "c-1", limit=300)
     assert len(items) == TIMELINE_KEPT and items[0]["event_id"] == "e-259"
     assert items[-1]["event_id"] == f"e-{260 - TIMELINE_KEPT}"
+
+
+async def test_the_sums_are_exact_beyond_what_a_double_holds(redis: Redis) -> None:
+    """Amounts never pass through Lua's numbers: 2^53 + 1 minor units, twice, is exact."""
+    keys = Keys(unique("exact"))
+    projection = RedisProjection(redis=redis, keys=keys)
+    big = str(2**53 + 1)
+    for customer in ("c-1", "c-2"):
+        projection.publish(
+            {"customer_id": customer, "as_of": "2026-01-05"},
+            share={"key|IRR": {"a|2026-01-05": big}},
+        )
+    assert await projection.flush()
+    assert await redis.hget(keys.total("key|IRR"), "a|2026-01-05") == str(2 * (2**53 + 1)).encode()
+    projection.publish({"customer_id": "c-1", "as_of": "2026-01-06"}, share={})
+    assert await projection.flush()
+    assert await redis.hget(keys.total("key|IRR"), "a|2026-01-05") == big.encode()
+
+
+async def test_a_write_redis_refuses_is_logged_not_retried_for_ever(redis: Redis) -> None:
+    keys = Keys(unique("refused"))
+    await redis.set(keys.total("key|USD"), "not a hash")  # HINCRBY on it is refused
+    projection = RedisProjection(redis=redis, keys=keys)
+    projection.publish({"customer_id": "c-1"}, share={"key|USD": {"a|2026-01-05": "100"}})
+    assert await projection.flush()
+    assert projection.pending == 0 and projection.healthy

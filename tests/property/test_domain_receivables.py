@@ -59,6 +59,8 @@ def _expected(decision: Decision, policy: Policy, today: date) -> dict[str, dict
             rows[inv.currency][column] += amount
     for item in state.ledger.unapplied():
         rows[item.currency]["unapplied"] += item.amount
+    for currency, amount in state.ledger.credit.items():  # cash on account
+        rows[currency]["unapplied"] += amount
     return {c: {k: v for k, v in row.items() if v} for c, row in rows.items()}
 
 

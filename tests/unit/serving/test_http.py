@@ -43,6 +43,8 @@ def test_a_bad_report_query_is_a_400_naming_the_parameter() -> None:
     assert (form.status, form.body["error"].split(":")[0]) == (400, "format")
     kpis = asyncio.run(read_model.kpis({"as_of": "2026-02-30"}, {}))
     assert (kpis.status, kpis.body["error"].split(":")[0]) == (400, "as_of")
+    ancient = asyncio.run(read_model.kpis({"as_of": "0001-01-01"}, {}))  # its window: no calendar
+    assert (ancient.status, ancient.body["error"].split(":")[0]) == (400, "as_of")
     timeline = asyncio.run(read_model.timeline({"limit": "0"}, {"customer_id": "c"}))
     assert (timeline.status, timeline.body["error"].split(":")[0]) == (400, "limit")
 
