@@ -6,6 +6,7 @@ Shared by the HTTP handlers and the `arpulse customer` / `arpulse worklist` comm
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any, cast
 
 from redis.asyncio import Redis
@@ -21,22 +22,32 @@ class BadRequest(ArpulseError):
     """A query parameter is invalid."""
 
 
-def worklist_query(params: Any) -> dict[str, Any]:
-    """Validate `limit`, `risk_bucket` and `aging_bucket` query parameters."""
-    raw_limit = params.get("limit", "50")
+def worklist_limit(raw: str) -> int:
+    """A worklist's `limit` from its text; BadRequest unless 1 to MAX_WORKLIST."""
     try:
-        limit = int(raw_limit)
+        limit = int(raw)
     except ValueError:
-        raise BadRequest(f"limit: must be an integer, got {raw_limit!r}") from None
+        raise BadRequest(f"limit: must be an integer, got {raw!r}") from None
     if not 1 <= limit <= MAX_WORKLIST:
         raise BadRequest(f"limit: must be between 1 and {MAX_WORKLIST}, got {limit}")
-    risk = params.get("risk_bucket") or None
-    if risk is not None and risk not in RISK_BUCKETS:
-        raise BadRequest(f"risk_bucket: must be one of {', '.join(RISK_BUCKETS)}, got {risk!r}")
-    aging = params.get("aging_bucket") or None
-    if aging is not None and aging not in AGING_BUCKETS:
-        raise BadRequest(f"aging_bucket: must be one of {', '.join(AGING_BUCKETS)}, got {aging!r}")
-    return {"limit": limit, "risk_bucket": risk, "aging_bucket": aging}
+    return limit
+
+
+def choice(params: Any, name: str, allowed: Iterable[str]) -> str | None:
+    """A parameter that is one of `allowed`, or None when absent or empty."""
+    value = params.get(name) or None
+    if value is not None and value not in allowed:
+        raise BadRequest(f"{name}: must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def worklist_query(params: Any) -> dict[str, Any]:
+    """Validate `limit`, `risk_bucket` and `aging_bucket` query parameters."""
+    return {
+        "limit": worklist_limit(params.get("limit", "50")),
+        "risk_bucket": choice(params, "risk_bucket", RISK_BUCKETS),
+        "aging_bucket": choice(params, "aging_bucket", AGING_BUCKETS),
+    }
 
 
 async def read_customer(redis: Redis, keys: Keys, customer_id: str) -> dict[str, Any] | None:

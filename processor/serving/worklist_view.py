@@ -20,7 +20,7 @@ from processor.serving.markup import (
     money_lines,
     table,
 )
-from processor.serving.queries import MAX_WORKLIST, BadRequest
+from processor.serving.queries import BadRequest, choice, worklist_limit
 from schemas.currencies import ISO_4217_CODES
 
 DEFAULT_LIMIT = 100
@@ -49,29 +49,16 @@ class Filters:
         return self.delinquency_type is not None or self.currency is not None
 
 
-def _choice(query: Mapping[str, str], name: str, allowed: Iterable[str]) -> str | None:
-    value = query.get(name) or None
-    if value is not None and value not in allowed:
-        raise BadRequest(f"{name}: must be one of {', '.join(allowed)}, got {value!r}")
-    return value
-
-
 def parse_filters(query: Mapping[str, str]) -> Filters:
     """The filters of a query; an empty value means any. Raises `BadRequest` naming the field."""
-    raw_limit = query.get("limit") or str(DEFAULT_LIMIT)
-    try:
-        limit = int(raw_limit)
-    except ValueError:
-        raise BadRequest(f"limit: must be an integer, got {raw_limit!r}") from None
-    if not 1 <= limit <= MAX_WORKLIST:
-        raise BadRequest(f"limit: must be between 1 and {MAX_WORKLIST}, got {limit}")
+    limit = worklist_limit(query.get("limit") or str(DEFAULT_LIMIT))
     currency = query.get("currency") or None
     if currency is not None and currency not in ISO_4217_CODES:
         raise BadRequest(f"currency: must be an ISO 4217 code such as EUR, got {currency!r}")
     return Filters(
-        aging_bucket=_choice(query, "aging_bucket", AGING_BUCKETS),
-        risk_bucket=_choice(query, "risk_bucket", RISK_BUCKETS),
-        delinquency_type=_choice(query, "delinquency_type", DELINQUENCY_TYPES),
+        aging_bucket=choice(query, "aging_bucket", AGING_BUCKETS),
+        risk_bucket=choice(query, "risk_bucket", RISK_BUCKETS),
+        delinquency_type=choice(query, "delinquency_type", DELINQUENCY_TYPES),
         currency=currency,
         limit=limit,
     )
