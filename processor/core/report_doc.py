@@ -15,8 +15,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from processor.domain.kpis import Countback, Figures
+from processor.domain.kpis import Countback, Figures, figures
 from processor.domain.money import minor_unit, minor_units
+from processor.domain.policy import ReportsPolicy
 from processor.domain.receivables import AGES, CurrencyShare, Share, aging
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,20 @@ def summed(shares: Iterable[CurrencyShare]) -> CurrencyShare:
     for mine in shares:
         total.add(mine)
     return total
+
+
+def currency_figures(
+    mine: CurrencyShare, currency: str, as_of: date, reports: ReportsPolicy, countback_days: int
+) -> dict[str, Any]:
+    """One currency's collection figures on `as_of` under the policy's window, as JSON."""
+    found = figures(
+        mine,
+        as_of,
+        window_days=reports.window_days,
+        countback_days=countback_days,
+        convention=reports.cei_convention,
+    )
+    return figures_json(found, currency)
 
 
 def figures_json(found: Figures, currency: str) -> dict[str, Any]:

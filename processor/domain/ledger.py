@@ -56,6 +56,7 @@ from processor.domain.facts import (
     PaymentReceived,
     PaymentReversed,
 )
+from processor.domain.memo import IdentityMemo
 from processor.domain.money import fits
 from processor.domain.terms import Terms, terms_of
 
@@ -1377,34 +1378,47 @@ def _timeline(
     return sorted(entries), tuple(sorted(held))
 
 
-def owed_history(ledger: Ledger) -> dict[str, tuple[tuple[date, Decimal], ...]]:
+Dated = dict[str, tuple[tuple[date, Decimal], ...]]
+
+
+def _dated(ledger: Ledger) -> tuple[Dated, Dated]:
+    """One logged pass over the ledger: what `owed_history` and `owed_changes` read."""
+    history: Dated = {}
+    changes: Dated = {}
+    for inv_id, w in _derive(ledger, ledger, log=True)[0].items():
+        history[inv_id] = tuple(sorted(w.log or ()))
+        if w.closed_by == "voided":
+            continue
+        taken = [(on, -amount) for on, amount in (*(w.log or ()), *(w.credit_log or ()))]
+        changes[inv_id] = ((w.invoice.issued_on, w.invoice.amount), *sorted(taken))
+    return history, changes
+
+
+# Once per ledger object: a wake-up that leaves the ledger as it was reuses it.
+_dated_once: IdentityMemo[Ledger, tuple[Dated, Dated]] = IdentityMemo(_dated)
+
+
+def owed_history(ledger: Ledger) -> Dated:
     """Per invoice, what cash, discounts and write-offs took off it, by date (reversals add).
 
     Credit corrects the invoice rather than paying it, so it is not here: what the invoice
     asked is its amount less its credit (`Balance.credited`). The late fees' interest runs on
-    what is left of that day by day. This re-derives the ledger: only fees ask for it.
+    what is left of that day by day. This re-derives the ledger (once per ledger).
     """
-    working = _derive(ledger, ledger, log=True)[0]
-    return {inv_id: tuple(sorted(w.log or ())) for inv_id, w in working.items()}
+    return _dated_once(ledger)[0]
 
 
-def owed_changes(ledger: Ledger) -> dict[str, tuple[tuple[date, Decimal], ...]]:
+def owed_changes(ledger: Ledger) -> Dated:
     """Per invoice still held and not voided, every change to what it owes, by business date.
 
     Its amount on its issue date, then what cash, credit, discounts and write-offs took off
     (negative) and reversals put back (positive): summed up to a day, what it owed that day.
     A voided invoice is in no figure, so it has none. Carried-forward history (retention) is
     one change on the date it was carried from. The aging report and the collection figures
-    are sums of these (`processor.domain.receivables`). This re-derives the ledger.
+    are sums of these (`processor.domain.receivables`). This re-derives the ledger (once per
+    ledger, shared with `owed_history`).
     """
-    working = _derive(ledger, ledger, log=True)[0]
-    changes: dict[str, tuple[tuple[date, Decimal], ...]] = {}
-    for inv_id, w in working.items():
-        if w.closed_by == "voided":
-            continue
-        taken = [(on, -amount) for on, amount in (*(w.log or ()), *(w.credit_log or ()))]
-        changes[inv_id] = ((w.invoice.issued_on, w.invoice.amount), *sorted(taken))
-    return changes
+    return _dated_once(ledger)[1]
 
 
 def pending_reversals(ledger: Ledger) -> list[str]:

@@ -18,6 +18,7 @@ from processor.domain.policy import Policy
 from processor.serving.keys import Keys
 from processor.serving.queries import (
     BadRequest,
+    bounded_int,
     read_customer,
     read_timeline,
     read_worklist,
@@ -51,7 +52,7 @@ class ReadModelHandlers:
     async def timeline(self, query: Mapping[str, str], params: Mapping[str, str]) -> Reply:
         """A customer's timeline, newest first (`limit`, default 100, at most 200)."""
         try:
-            limit = _bounded_int(query, "limit", 100, 1, 200)
+            limit = bounded_int(query.get("limit", "100"), "limit", 1, 200)
         except BadRequest as exc:
             return Reply({"error": str(exc)}, status=400)
         try:
@@ -135,16 +136,3 @@ def report_day(raw: str, name: str) -> date:
     if not EARLIEST_DAY <= day <= LATEST_DAY:
         raise BadRequest(f"{name}: must be between {EARLIEST_DAY} and {LATEST_DAY}, got {raw}")
     return day
-
-
-def _bounded_int(query: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = query.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(f"{name}: must be an integer, got {raw!r}") from None
-    if not low <= value <= high:
-        raise BadRequest(f"{name}: must be between {low} and {high}, got {value}")
-    return value

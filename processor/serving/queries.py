@@ -22,15 +22,20 @@ class BadRequest(ArpulseError):
     """A query parameter is invalid."""
 
 
+def bounded_int(raw: str, name: str, low: int, high: int) -> int:
+    """An integer parameter from its text; BadRequest naming it unless `low` to `high`."""
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"{name}: must be an integer, got {raw!r}") from None
+    if not low <= value <= high:
+        raise BadRequest(f"{name}: must be between {low} and {high}, got {value}")
+    return value
+
+
 def worklist_limit(raw: str) -> int:
     """A worklist's `limit` from its text; BadRequest unless 1 to MAX_WORKLIST."""
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise BadRequest(f"limit: must be an integer, got {raw!r}") from None
-    if not 1 <= limit <= MAX_WORKLIST:
-        raise BadRequest(f"limit: must be between 1 and {MAX_WORKLIST}, got {limit}")
-    return limit
+    return bounded_int(raw, "limit", 1, MAX_WORKLIST)
 
 
 def choice(params: Any, name: str, allowed: Iterable[str]) -> str | None:

@@ -14,8 +14,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from processor.core.report_doc import aging_row, figures_json, read_totals, summed
-from processor.domain.kpis import figures
+from processor.core.report_doc import aging_row, currency_figures, read_totals, summed
 from processor.domain.policy import ReportsPolicy
 from processor.domain.receivables import COLUMNS, CurrencyShare
 from processor.serving.keys import Keys
@@ -69,16 +68,7 @@ def kpi_report(
     """The collection figures on `as_of`: per currency for the portfolio and each segment."""
 
     def of(currency: str, mine: CurrencyShare) -> dict[str, Any]:
-        return figures_json(
-            figures(
-                mine,
-                as_of,
-                window_days=policy.window_days,
-                countback_days=countback_days,
-                convention=policy.cei_convention,
-            ),
-            currency,
-        )
+        return currency_figures(mine, currency, as_of, policy, countback_days)
 
     return {
         "as_of": as_of.isoformat(),

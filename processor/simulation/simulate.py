@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from processor.core import translate
-from processor.core.report_doc import aging_row, figures_json
+from processor.core.report_doc import aging_row, currency_figures
 from processor.domain.calendar import customer_calendar
 from processor.domain.decide import (
     ActionRequest,
@@ -28,7 +28,6 @@ from processor.domain.decide import (
     on_event,
 )
 from processor.domain.errors import DomainError
-from processor.domain.kpis import figures
 from processor.domain.late_fees import accrued
 from processor.domain.ledger import ZERO
 from processor.domain.outputs import DiscountOffer
@@ -290,16 +289,7 @@ def _collection_figures(result: Simulation) -> dict[str, object]:
 
     def on(when: date) -> dict[str, dict[str, object]]:
         return {
-            currency: figures_json(
-                figures(
-                    mine,
-                    when,
-                    window_days=result.reports.window_days,
-                    countback_days=result.countback_days,
-                    convention=result.reports.cei_convention,
-                ),
-                currency,
-            )
+            currency: currency_figures(mine, currency, when, result.reports, result.countback_days)
             for currency, mine in sorted(result.receivables.items())
         }
 
