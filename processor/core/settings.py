@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from processor.errors import ConfigError, validation_problems
@@ -25,7 +25,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
 
     kafka_broker: str = Field(
-        "127.0.0.1:9092", description="Kafka bootstrap servers, host:port[,host:port...]"
+        "127.0.0.1:9092",
+        description="Kafka bootstrap servers, host:port[,host:port...]; each may be written as"
+        " Faust's kafka://host:port (';' also separates them)",
     )
     redis_url: SecretStr = Field(
         SecretStr("redis://127.0.0.1:6379/0"),
@@ -155,6 +157,12 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("info", pattern="^(debug|info|warning|error)$", description="log level")
 
+    @field_validator("kafka_broker")
+    @classmethod
+    def _bootstrap_servers(cls, value: str) -> str:
+        """host:port[,...], also from Faust's kafka:// URLs (its documentation writes them)."""
+        return bootstrap_servers(value)
+
     @model_validator(mode="after")
     def _simulated_clock_has_a_start(self) -> Settings:
         if self.clock == "simulated" and self.simulated_start is None:
@@ -227,3 +235,29 @@ def load_settings(**overrides: object) -> Settings:
 def _variable(loc: Sequence[int | str]) -> str:
     """The environment variable a settings error is about."""
     return f"{ENV_PREFIX}{'_'.join(str(p) for p in loc).upper() or '(settings)'}"
+
+
+def bootstrap_servers(value: str) -> str:
+    """Kafka bootstrap servers as `host:port,...` from `host:port` or `kafka://host:port` items.
+
+    Items are separated by ',' or ';' (Faust's form). ValueError names what is wrong.
+    """
+    servers = []
+    for item in (part.strip() for part in value.replace(";", ",").split(",")):
+        if not item:
+            continue
+        scheme, found, rest = item.partition("://")
+        if found:
+            if scheme.lower() != "kafka":
+                raise ValueError(
+                    f"{scheme}:// is not a Kafka broker URL scheme (write host:port or "
+                    f"kafka://host:port), got {item!r}"
+                )
+            item = rest.rstrip("/")
+        host, colon, port = item.rpartition(":")
+        if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"each broker must be host:port, got {item!r}")
+        servers.append(f"{host}:{port}")
+    if not servers:
+        raise ValueError("no broker given")
+    return ",".join(servers)

@@ -27,9 +27,12 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def worker(stack: DevStack, workdir: Path) -> Iterator[WorkerProcess]:
-    """One worker shared by the tests that only need a running processor."""
+    """One worker shared by the tests that only need a running processor.
+
+    Its broker is given as Faust's kafka:// URL, which settings accept as well as host:port.
+    """
     process = WorkerProcess(
-        kafka=stack.kafka_bootstrap,
+        kafka=f"kafka://{stack.kafka_bootstrap}",
         redis_url=stack.redis_url,
         workdir=workdir,
         app_id=unique("arpulse-it"),
