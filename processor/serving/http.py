@@ -7,6 +7,7 @@ from Redis, so any worker answers for any customer.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import date
 
@@ -27,6 +28,7 @@ from processor.serving.queries import (
 from processor.serving.reports import aging_csv, read_aging, read_kpis
 
 _UNAVAILABLE = {"error": "read model unavailable"}
+_log = logging.getLogger(__name__)
 # Reports look back up to a window and a countback from their day: keep both inside the calendar.
 EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(9000, 12, 31)
 
@@ -102,7 +104,7 @@ class ReadModelHandlers:
         try:
             snapshot = await read_customer(self._redis, self._keys, customer_id)
         except RedisError as exc:
-            return Reply({"error": f"read model unavailable: {exc}"}, status=503)
+            return _unavailable(exc)
         if snapshot is None:
             return Reply({"error": f"customer {customer_id!r} not found"}, status=404)
         return Reply(snapshot)
@@ -116,8 +118,14 @@ class ReadModelHandlers:
         try:
             rows = await read_worklist(self._redis, self._keys, **filters)
         except RedisError as exc:
-            return Reply({"error": f"read model unavailable: {exc}"}, status=503)
+            return _unavailable(exc)
         return Reply({"items": rows, "count": len(rows), **filters})
+
+
+def _unavailable(exc: RedisError) -> Reply:
+    """A 503 that tells the caller nothing of Redis (its address, its error); the log has it."""
+    _log.warning("read model unavailable: %s", exc)
+    return Reply(_UNAVAILABLE, status=503)
 
 
 def _as_of(query: Mapping[str, str]) -> date | None:
