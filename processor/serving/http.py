@@ -59,8 +59,8 @@ class ReadModelHandlers:
             return Reply({"error": str(exc)}, status=400)
         try:
             items = await read_timeline(self._redis, self._keys, params["customer_id"], limit=limit)
-        except RedisError:
-            return Reply(_UNAVAILABLE, status=503)
+        except RedisError as exc:
+            return _unavailable(exc)
         return Reply({"customer_id": params["customer_id"], "items": items})
 
     async def aging(self, query: Mapping[str, str], params: Mapping[str, str]) -> Reply:
@@ -74,8 +74,8 @@ class ReadModelHandlers:
             return Reply({"error": str(exc)}, status=400)
         try:
             report = await read_aging(self._redis, self._keys, as_of=as_of)
-        except RedisError:
-            return Reply(_UNAVAILABLE, status=503)
+        except RedisError as exc:
+            return _unavailable(exc)
         if form == "csv":
             return Reply(aging_csv(report).encode(), content_type="text/csv; charset=utf-8")
         return Reply(report)
@@ -94,8 +94,8 @@ class ReadModelHandlers:
                 countback_days=self._policy.history.retain_days,
                 as_of=as_of,
             )
-        except RedisError:
-            return Reply(_UNAVAILABLE, status=503)
+        except RedisError as exc:
+            return _unavailable(exc)
         return Reply(report)
 
     async def customer(self, query: Mapping[str, str], params: Mapping[str, str]) -> Reply:
