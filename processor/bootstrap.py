@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
+from processor.core.access import Scope
 from processor.core.clock import Clock, clock_from
 from processor.core.metrics import Metrics, build_metrics
 from processor.core.ordering import Reorderer
@@ -32,6 +33,7 @@ from processor.runtime.web_server import register_pages
 from processor.runtime.worker import Worker
 from processor.serving.http import ReadModelHandlers
 from processor.serving.keys import Keys
+from processor.serving.openapi import openapi_route
 from processor.serving.page import CollectorPage
 from processor.serving.projection import RedisProjection
 from processor.serving.report_gauges import ReportGauges
@@ -119,5 +121,13 @@ def build_worker(
     metrics.registry.register(gauges)
     register(worker, on_stop=redis.aclose, loops=(gauges.run,))
     routes = ReadModelHandlers(redis=redis, keys=keys, policy=policy).routes()
-    register_pages(worker, routes | CollectorPage(redis=redis, keys=keys).routes())
+    access = settings.access
+    register_pages(
+        worker,
+        routes | CollectorPage(redis=redis, keys=keys).routes(),
+        access=access,
+        public=openapi_route(
+            data_guarded=access.guarded(Scope.DATA), ops_guarded=access.guarded(Scope.OPS)
+        ),
+    )
     return worker

@@ -40,6 +40,7 @@ class Metrics:
     consumer_lag: Gauge
     scheduled: Gauge
     wakeups: Counter
+    http_refused: Counter
     portfolio: Portfolio
 
 
@@ -154,6 +155,13 @@ def build_metrics(registry: CollectorRegistry | None = None) -> Metrics:
             "arpulse_wakeups_total",
             "Wake-ups processed, by outcome (applied: decided something; stale: nothing due)",
             ["outcome"],
+            registry=registry,
+        ),
+        http_refused=Counter(
+            "arpulse_http_unauthorized_total",
+            "HTTP requests refused with 401 (no token, or not one of the configured ones), by"
+            " scope (data: the read model; ops: health and metrics)",
+            ["scope"],
             registry=registry,
         ),
         portfolio=portfolio,

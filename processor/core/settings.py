@@ -5,14 +5,23 @@ A bad value stops start-up with a message naming the variable (see `load_setting
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from processor.core.access import MIN_TOKEN_LENGTH, Access, token_list
 from processor.errors import ConfigError, validation_problems
 from schemas import topics
 
@@ -53,6 +62,18 @@ class Settings(BaseSettings):
     topic_dead_letter: str = topics.DEAD_LETTER
     policy_file: Path | None = Field(
         None, description="collections policy (TOML); unset: the packaged default policy"
+    )
+    api_tokens: SecretStr | None = Field(
+        None,
+        description="bearer tokens that open the read model (customers, worklist, reports, the"
+        " collector's page), comma-separated so an old and a new one overlap while a token is"
+        f" rotated; each at least {MIN_TOKEN_LENGTH} characters; unset: the HTTP API listens on a"
+        " loopback address only",
+    )
+    ops_tokens: SecretStr | None = Field(
+        None,
+        description="bearer tokens that open /healthz and /metrics (comma-separated); unset:"
+        " those two are open, as probes and Prometheus usually expect",
     )
     web_host: str = Field("127.0.0.1", description="address of the HTTP API and /metrics")
     web_port: int = Field(6066, ge=1, le=65535, description="port of the HTTP API and /metrics")
@@ -163,6 +184,35 @@ class Settings(BaseSettings):
         """host:port[,...], also from Faust's kafka:// URLs (its documentation writes them)."""
         return bootstrap_servers(value)
 
+    @field_validator("api_tokens", "ops_tokens", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("api_tokens", "ops_tokens")
+    @classmethod
+    def _tokens_are_strong(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            token_list(value.get_secret_value())
+        return value
+
+    @field_validator("web_host")
+    @classmethod
+    def _open_api_only_on_loopback(cls, value: str, info: ValidationInfo) -> str:
+        tokens_valid = "api_tokens" in info.data  # else that field's own error is reported
+        if tokens_valid and info.data["api_tokens"] is None and not is_loopback(value):
+            raise ValueError(
+                f"{value} is not a loopback address and ARPULSE_API_TOKENS is unset: customer"
+                " data would be open to the network; set ARPULSE_API_TOKENS, or listen on"
+                " 127.0.0.1"
+            )
+        return value
+
+    @property
+    def access(self) -> Access:
+        """The tokens that open the read model and the ops routes (none: open)."""
+        return Access(data_tokens=_tokens(self.api_tokens), ops_tokens=_tokens(self.ops_tokens))
+
     @model_validator(mode="after")
     def _simulated_clock_has_a_start(self) -> Settings:
         if self.clock == "simulated" and self.simulated_start is None:
@@ -235,6 +285,20 @@ def load_settings(**overrides: object) -> Settings:
 def _variable(loc: Sequence[int | str]) -> str:
     """The environment variable a settings error is about."""
     return f"{ENV_PREFIX}{'_'.join(str(p) for p in loc).upper() or '(settings)'}"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this machine only (localhost, 127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _tokens(secret: SecretStr | None) -> tuple[str, ...]:
+    return () if secret is None else token_list(secret.get_secret_value())
 
 
 def bootstrap_servers(value: str) -> str:

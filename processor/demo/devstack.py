@@ -8,6 +8,7 @@ never collide with (or write to) a server the machine already runs.
 from __future__ import annotations
 
 import atexit
+import ctypes
 import functools
 import importlib.util
 import logging
@@ -16,6 +17,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -24,6 +26,8 @@ from pathlib import Path
 from types import TracebackType
 
 from processor.errors import ArpulseError
+
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +174,16 @@ def _log_tail(path: Path, lines: int = 30) -> str:
     return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
 
 
+def die_with_parent() -> None:
+    """A child's `preexec_fn`: it gets SIGTERM when the process that started it dies (Linux).
+
+    So an interrupted run (a killed test session, a closed terminal) leaves no broker, Redis or
+    worker behind. Linux ties this to the starting thread: start children from the main one.
+    """
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class _Server:
     """One child process we started, with the log it writes to."""
 
@@ -183,6 +197,7 @@ class _Server:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env={**os.environ, "NO_COLOR": "1"},  # plain logs for StackError tails
+                preexec_fn=die_with_parent,
             )
 
     def wait_ready(self, ready: Callable[[int], bool], deadline: float) -> bool:

@@ -88,6 +88,12 @@ def build_faust_app(settings: Settings) -> faust.App:
         web_bind=settings.web_host,
         web_host=settings.web_host,
         web_port=settings.web_port,
+        # Faust's own pages: /table reads table values (every customer's state) and /router,
+        # the statistics and the graph describe the cluster; arpulse serves none of them.
+        web_tables_enabled=False,
+        web_router_enabled=False,
+        web_stats_enabled=False,
+        web_graph_enabled=False,
         datadir=str(settings.data_dir),
         logging_config=None,
     )

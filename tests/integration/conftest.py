@@ -9,7 +9,7 @@ import pytest
 import pytest_asyncio
 
 from processor.demo.devstack import DevStack
-from tests.support.harness import Harness, WorkerProcess, unique
+from tests.support.harness import Harness, WorkerProcess, notice_policy, unique
 from tests.support.timeline import REPORTS
 
 
@@ -29,13 +29,16 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def worker(stack: DevStack, workdir: Path) -> Iterator[WorkerProcess]:
     """One worker shared by the tests that only need a running processor.
 
-    Its broker is given as Faust's kafka:// URL, which settings accept as well as host:port.
+    Its broker is given as Faust's kafka:// URL, which settings accept as well as host:port. Its
+    policy keeps due dates as they are, so that `factories.late_invoice` is made late by its
+    notice on any day of the week (`harness.notice_policy`).
     """
     process = WorkerProcess(
         kafka=f"kafka://{stack.kafka_bootstrap}",
         redis_url=stack.redis_url,
         workdir=workdir,
         app_id=unique("arpulse-it"),
+        **notice_policy(workdir),
     ).start()
     try:
         process.wait_ready()

@@ -24,7 +24,14 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from processor.demo.devstack import DevStack
 from schemas import topics
 from tests.support import factories as f
-from tests.support.harness import Harness, WorkerProcess, input_env, own_inputs, unique
+from tests.support.harness import (
+    Harness,
+    WorkerProcess,
+    input_env,
+    notice_policy,
+    own_inputs,
+    unique,
+)
 
 # Never fetch a browser of Playwright's own, whatever calls it from here.
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
@@ -78,6 +85,7 @@ async def own(stack: DevStack, workdir: Path) -> AsyncIterator[Stack]:
         workdir=workdir,
         app_id=app_id,
         **input_env(inputs),
+        **notice_policy(workdir),
     ).start()
     try:
         await asyncio.to_thread(worker.wait_ready)

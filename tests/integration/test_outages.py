@@ -24,7 +24,7 @@ from processor.demo.devstack import DevStack
 from schemas import topics
 from tests.support import factories as f
 from tests.support.faults import TcpProxy, broker_behind_proxy
-from tests.support.harness import Harness, WorkerProcess, unique
+from tests.support.harness import Harness, WorkerProcess, notice_policy, unique
 
 pytestmark = pytest.mark.integration
 
@@ -106,6 +106,7 @@ async def observed(
         kafka=kafka,
         redis_url=f"redis://127.0.0.1:{redis.port}/0",
         workdir=workdir,
+        **notice_policy(workdir),
         app_id=unique("arpulse-outage"),
     ).start()
     harness = Harness(kafka)

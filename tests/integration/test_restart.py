@@ -9,7 +9,14 @@ import pytest
 from processor.demo.devstack import DevStack
 from schemas import topics
 from tests.support import factories as f
-from tests.support.harness import Harness, WorkerProcess, input_env, own_inputs, unique
+from tests.support.harness import (
+    Harness,
+    WorkerProcess,
+    input_env,
+    notice_policy,
+    own_inputs,
+    unique,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -34,6 +41,7 @@ async def test_clean_restart_recovers_state_from_the_changelog_and_resends_nothi
             workdir=workdir,
             app_id=app_id,
             **input_env(inputs),
+            **notice_policy(workdir),
         )
 
     first = worker().start()

@@ -11,11 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from processor.core.policy_file import default_policy_text
 from processor.demo.devstack import DevStack
 from schemas import topics
 from tests.support import factories as f
-from tests.support.harness import Harness, WorkerProcess, input_env, own_inputs, unique
+from tests.support.harness import (
+    Harness,
+    WorkerProcess,
+    input_env,
+    notice_policy_text,
+    own_inputs,
+    unique,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +32,7 @@ LINK = "https://pay.example.com/{customer_id}?invoices={invoice_ids}"
 
 
 def _policy_text() -> str:
-    text = default_policy_text().replace('version = "2026.12-2"', 'version = "terms-it"')
+    text = notice_policy_text().replace('version = "2026.12-2"', 'version = "terms-it"')
     text = text.replace("fixed = {}", 'fixed = { USD = "40.00" }')
     text = text.replace('interest = "none"', 'interest = "statutory"\nreference_rate_percent = "2"')
     text = text.replace("assess = false", "assess = true")
@@ -99,7 +105,7 @@ async def test_a_reminder_states_the_fee_accrued_and_the_billing_system_gets_it(
     await harness.send(INPUTS[topics.INVOICE_ISSUED], issued)
     await harness.send(INPUTS[topics.DUE_DATE_PASSED], notice)
     [reminder] = await harness.wait_for(ACTIONS, customer_id=customer, action="reminder")
-    late = f.days_late(f.last_weekday(1))
+    late = f.days_late(f.days_ago(1))
     rate = Decimal(10) / 100 / 365  # statutory: 2 % reference + 8 points, a year
     interest = (Decimal("1000.00") * late * rate).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
     [fee] = reminder.value["late_fees"]

@@ -96,15 +96,20 @@ def last_weekday(days: int = 1) -> date:
 
 
 def days_late(due: date) -> int:
-    """Days past due today (UTC) of a weekday due date."""
+    """Days past due today (UTC) of a due date kept as it is."""
     return (datetime.now(UTC).date() - due).days
 
 
 def late_invoice(
     customer_id: str, invoice_id: str = "INV-1", *, issued_days_ago: int = 31, **extra: Any
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """An invoice due on the last weekday before today, and the platform's notice for it."""
-    due = last_weekday(1)
+    """An invoice due yesterday, and the platform's notice for it.
+
+    Its notice, not the clock, makes it late on a worker whose policy keeps a weekend due date
+    as it is (`harness.notice_policy`): the default would move a Saturday or Sunday due date to
+    Monday, and a Friday one is past the clock's grace on Monday.
+    """
+    due = days_ago(1)
     return (
         invoice(
             customer_id, invoice_id, issued_on=days_ago(issued_days_ago), due_date=due, **extra

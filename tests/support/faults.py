@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from processor.demo.devstack import _kafka_answers, find_tansu, free_port
+from processor.demo.devstack import _kafka_answers, die_with_parent, find_tansu, free_port
 
 
 class TcpProxy:
@@ -111,6 +111,7 @@ def broker_behind_proxy(workdir: Path) -> Iterator[tuple[str, TcpProxy]]:
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,
         )
         log.close()
         try:

@@ -19,11 +19,38 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from processor.demo.devstack import free_port
+from processor.core.policy_file import default_policy_text
+from processor.demo.devstack import die_with_parent, free_port
 from schemas import topics
 
 OUTPUT_TOPICS = topics.OUTPUT_TOPICS
 PARTITIONS = 4
+
+
+# A due date kept as it is, on a weekend too: an invoice due yesterday is made late by its notice
+# today (within the clock's one day of grace), whatever day of the week the suite runs on. With
+# the default (the next business day), a Friday due date is three days old on Monday and the
+# clock has flagged it before any notice. Only workers on the real clock whose tests send
+# `factories.late_invoice` take it; the ones compared with `simulate` keep the default policy.
+NOTICE_POLICY_CHANGE = (
+    'due_on_non_business_day = "next_business_day"',
+    'due_on_non_business_day = "as_is"',
+)
+
+
+def notice_policy_text(text: str | None = None) -> str:
+    """`text` (the default policy) with due dates kept as they are (see NOTICE_POLICY_CHANGE)."""
+    text = default_policy_text() if text is None else text
+    old, new = NOTICE_POLICY_CHANGE
+    assert text.count(old) == 1, "the default policy no longer says " + old
+    return text.replace(old, new)
+
+
+def notice_policy(workdir: Path) -> dict[str, str]:
+    """The worker setting that gives it `notice_policy_text`, written under `workdir`."""
+    path = workdir / "notice-policy.toml"
+    path.write_text(notice_policy_text(), encoding="utf-8")
+    return {"ARPULSE_POLICY_FILE": str(path)}
 
 
 class WorkerProcess:
@@ -60,7 +87,11 @@ class WorkerProcess:
         arpulse = Path(sys.executable).parent / "arpulse"
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [str(arpulse), "worker"], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            [str(arpulse), "worker"],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,
         )
         log.close()
         return self
@@ -73,10 +104,23 @@ class WorkerProcess:
             return "(no log)"
         return "\n".join(text[-lines:])
 
-    def http(self, path: str) -> tuple[int, Any]:
-        """GET a path; returns (status, parsed JSON or text)."""
+    def token_for(self, path: str) -> str | None:
+        """The worker's first token for `path` (ops or API), or None when it has none."""
+        ops = path.split("?")[0] in ("/healthz", "/metrics")
+        tokens = self.env.get("ARPULSE_OPS_TOKENS" if ops else "ARPULSE_API_TOKENS")
+        return tokens.split(",")[0] if tokens else None
+
+    def http(
+        self, path: str, *, token: str | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        """GET a path (with `token`, else the worker's own); returns (status, JSON or text)."""
+        sent = dict(headers or {})
+        token = token or self.token_for(path)
+        if "Authorization" not in sent and token:
+            sent["Authorization"] = f"Bearer {token}"
+        request = urllib.request.Request(self.url + path, headers=sent)
         try:
-            with urllib.request.urlopen(self.url + path, timeout=5) as response:
+            with urllib.request.urlopen(request, timeout=5) as response:
                 body = response.read().decode()
                 status = response.status
         except urllib.error.HTTPError as exc:

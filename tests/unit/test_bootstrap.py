@@ -12,6 +12,7 @@ from processor.core.in_memory import FixedClock, MemoryProjection
 from processor.core.policy_file import load_policy
 from processor.core.scheduler import Scheduler
 from processor.core.settings import load_settings
+from processor.serving.openapi import openapi_document
 
 
 class Projection(MemoryProjection):
@@ -49,7 +50,10 @@ def test_the_root_builds_every_part_and_mounts_the_pages(tmp_path: Path) -> None
             "/ui",
             "/ui/customers/{customer_id}",
             "/ui/aging",
+            "/openapi.json",
         }
+        described = openapi_document(data_guarded=False, ops_guarded=False)["paths"]
+        assert set(described) == set(worker.app.web.views)  # the document describes every route
         assert isinstance(worker.scheduler, Scheduler)  # built here, not in a background task
         ready, health = worker.health()
         assert not ready and health["status"] == "starting"  # nothing connected yet

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,6 +13,8 @@ import pytest
 import yaml
 
 from processor.core.metrics import build_metrics
+from processor.core.settings import load_settings
+from processor.errors import ConfigError
 from processor.serving.report_gauges import GAUGE_NAMES
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -144,6 +147,24 @@ def test_compose_services_ports_and_volumes_are_consistent() -> None:
         t for job in scrape["scrape_configs"] for c in job["static_configs"] for t in c["targets"]
     }
     assert targets == {"worker-1:6066", "worker-2:6066"}
+
+
+def test_the_compose_workers_settings_start_and_need_an_api_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    environment = compose["services"]["worker-1"]["environment"]
+    assert environment["ARPULSE_API_TOKENS"].startswith("${ARPULSE_API_TOKENS:?")  # required
+    for line in (ROOT / "deploy/arpulse.env.example").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.split("=", 1)
+            monkeypatch.setenv(name, value)
+    for name in environment:
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ConfigError, match="ARPULSE_API_TOKENS"):
+        load_settings()  # the image's 0.0.0.0 without a token: refused
+    monkeypatch.setenv("ARPULSE_API_TOKENS", secrets.token_urlsafe(32))
+    assert load_settings().web_host == "0.0.0.0"
 
 
 def test_dockerfile_runs_as_non_root_with_the_worker_entry_point() -> None:
