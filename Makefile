@@ -12,13 +12,14 @@ PYTEST_ARGS ?=
 # Playwright (the browser test's driver) uses Debian's chromium and never fetches a browser.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: venv run test test-scale-out lint schemas clean system-redis system-promtool system-chromium
+.PHONY: venv run test test-scale-out lint schemas clean system-redis system-promtool system-chromium system-openssl
 
 venv: $(STAMP)
 
 # System programs from Debian's packages: redis-server (the demo and the tests start their own
 # server on a free port), promtool (the tests check the Prometheus rules) and chromium (the
-# collector's page is tested in a real browser, driven by Playwright). Installed with
+# collector's page is tested in a real browser, driven by Playwright), openssl (the TLS tests'
+# certificates). Installed with
 # apt-get when missing and running as root; otherwise the message says what to install.
 # $(call deb_package,COMMAND,PACKAGE)
 define deb_package
@@ -38,6 +39,10 @@ system-redis:
 
 system-promtool:
 	$(call deb_package,promtool,prometheus)
+
+# The TLS tests make their certificates with it.
+system-openssl:
+	$(call deb_package,openssl,openssl)
 
 # Playwright drives this browser; it never downloads one of its own.
 system-chromium:
@@ -59,7 +64,7 @@ $(STAMP): pyproject.toml
 run: venv system-redis
 	$(BIN)/arpulse demo $(ARGS) || { echo "make run: 'arpulse demo $(ARGS)' failed" >&2; exit 1; }
 
-test: venv system-redis system-promtool system-chromium
+test: venv system-redis system-promtool system-chromium system-openssl
 	$(BIN)/ruff check . || { echo "make test: ruff found problems (try: $(BIN)/ruff check --fix .)" >&2; exit 1; }
 	$(BIN)/mypy || { echo "make test: mypy found type errors" >&2; exit 1; }
 	$(BIN)/lint-imports --no-cache || { echo "make test: an import breaks a layer rule (docs/architecture.md)" >&2; exit 1; }

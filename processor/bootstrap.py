@@ -7,8 +7,6 @@ and the scheduler. Tests pass their own clock, metrics or projection; the rest i
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
-
 from processor.core.access import Scope
 from processor.core.clock import Clock, clock_from
 from processor.core.metrics import Metrics, build_metrics
@@ -36,6 +34,7 @@ from processor.serving.keys import Keys
 from processor.serving.openapi import openapi_route
 from processor.serving.page import CollectorPage
 from processor.serving.projection import RedisProjection
+from processor.serving.redis_client import redis_client
 from processor.serving.report_gauges import ReportGauges
 
 
@@ -62,7 +61,7 @@ def build_worker(
     app = build_faust_app(settings)
     metrics = metrics or build_metrics()
     clock = clock or build_clock(settings)
-    redis = Redis.from_url(settings.redis_url.get_secret_value())
+    redis = redis_client(settings)
     keys = Keys(settings.redis_prefix)
 
     def count_flush(size: int, ok: bool) -> None:

@@ -26,6 +26,7 @@ def _worker(args: argparse.Namespace) -> int:
     from processor.core.settings import load_settings
     from processor.runtime.gc_tuning import tune_collector
     from processor.runtime.topics import ensure_topics
+    from processor.serving.redis_client import check_redis
 
     settings = load_settings()
     policy = load_policy(settings.policy_file)
@@ -37,6 +38,7 @@ def _worker(args: argparse.Namespace) -> int:
         for noisy in ("faust", "mode", "aiokafka"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
         logging.getLogger("aiokafka.consumer.group_coordinator").setLevel(logging.INFO)
+    asyncio.run(check_redis(settings))
     created = asyncio.run(ensure_topics(settings))
     if created:
         logging.getLogger("arpulse").info("created topics: %s", ", ".join(created))
@@ -85,16 +87,15 @@ def _policy(args: argparse.Namespace) -> int:
 
 
 def _customer(args: argparse.Namespace) -> int:
-    from redis.asyncio import Redis
-
     from processor.core.settings import load_settings
     from processor.serving.keys import Keys
     from processor.serving.queries import read_customer
+    from processor.serving.redis_client import redis_client
 
     settings = load_settings()
 
     async def lookup() -> dict[str, object] | None:
-        redis = Redis.from_url(settings.redis_url.get_secret_value())
+        redis = redis_client(settings)
         try:
             return await read_customer(redis, Keys(settings.redis_prefix), args.customer_id)
         finally:
@@ -110,13 +111,12 @@ def _customer(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
 
-    from redis.asyncio import Redis
-
     from processor.core.policy_file import load_policy
     from processor.core.settings import load_settings
     from processor.serving.http import report_day
     from processor.serving.keys import Keys
     from processor.serving.queries import BadRequest
+    from processor.serving.redis_client import redis_client
     from processor.serving.reports import aging_csv, read_aging, read_kpis
 
     settings = load_settings()
@@ -127,7 +127,7 @@ def _report(args: argparse.Namespace) -> int:
         raise ConfigError(str(exc)) from None
 
     async def lookup() -> dict[str, Any]:
-        redis = Redis.from_url(settings.redis_url.get_secret_value())
+        redis = redis_client(settings)
         keys = Keys(settings.redis_prefix)
         try:
             if args.report == "aging":
@@ -179,11 +179,10 @@ def _report_text(name: str, report: dict[str, Any]) -> str:
 
 
 def _worklist(args: argparse.Namespace) -> int:
-    from redis.asyncio import Redis
-
     from processor.core.settings import load_settings
     from processor.serving.keys import Keys
     from processor.serving.queries import BadRequest, read_worklist, worklist_query
+    from processor.serving.redis_client import redis_client
 
     settings = load_settings()
     try:
@@ -198,7 +197,7 @@ def _worklist(args: argparse.Namespace) -> int:
         raise ConfigError(str(exc)) from None
 
     async def lookup() -> list[dict[str, Any]]:
-        redis = Redis.from_url(settings.redis_url.get_secret_value())
+        redis = redis_client(settings)
         try:
             return await read_worklist(redis, Keys(settings.redis_prefix), **query)
         finally:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     Field,
@@ -26,6 +27,7 @@ from processor.errors import ConfigError, validation_problems
 from schemas import topics
 
 ENV_PREFIX = "ARPULSE_"
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 class Settings(BaseSettings):
@@ -40,7 +42,25 @@ class Settings(BaseSettings):
     )
     redis_url: SecretStr = Field(
         SecretStr("redis://127.0.0.1:6379/0"),
-        description="Redis for the read model (snapshot, worklist)",
+        description="Redis for the read model: redis://, rediss:// (TLS) or unix://; may carry"
+        " user:password@ (a secret: never logged)",
+    )
+    redis_username: str | None = Field(
+        None, min_length=1, description="Redis ACL user (instead of the URL's)"
+    )
+    redis_password: SecretStr | None = Field(
+        None, description="Redis password of that user (instead of the URL's)"
+    )
+    redis_tls_ca_file: Path | None = Field(
+        None,
+        description="rediss://: the CA bundle (PEM) that signed Redis's certificate; unset: the"
+        " system's CAs",
+    )
+    redis_tls_cert_file: Path | None = Field(
+        None, description="rediss://: this worker's client certificate (PEM), for mutual TLS"
+    )
+    redis_tls_key_file: Path | None = Field(
+        None, description="rediss://: the client certificate's private key (PEM)"
     )
     redis_prefix: str = Field("arpulse", min_length=1, description="prefix of every Redis key")
     app_id: str = Field(
@@ -178,6 +198,45 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("info", pattern="^(debug|info|warning|error)$", description="log level")
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: SecretStr) -> SecretStr:
+        scheme = value.get_secret_value().partition("://")[0].lower()
+        if scheme not in REDIS_SCHEMES:
+            raise ValueError(
+                f"must start with redis://, rediss:// (TLS) or unix://, got {scheme or 'none'}://"
+            )
+        return value
+
+    @field_validator("redis_tls_ca_file", "redis_tls_cert_file", "redis_tls_key_file")
+    @classmethod
+    def _readable_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value} is not a readable file")
+        return value
+
+    @model_validator(mode="after")
+    def _redis_tls_needs_rediss(self) -> Settings:
+        tls = {
+            "ARPULSE_REDIS_TLS_CA_FILE": self.redis_tls_ca_file,
+            "ARPULSE_REDIS_TLS_CERT_FILE": self.redis_tls_cert_file,
+            "ARPULSE_REDIS_TLS_KEY_FILE": self.redis_tls_key_file,
+        }
+        given = [name for name, path in tls.items() if path is not None]
+        if given and not self.redis_url.get_secret_value().lower().startswith("rediss://"):
+            raise ValueError(f"{', '.join(given)} need a rediss:// ARPULSE_REDIS_URL")
+        url = urlsplit(self.redis_url.get_secret_value())
+        if (url.username or url.password) and (self.redis_username or self.redis_password):
+            raise ValueError(
+                "the user or password is given twice: in ARPULSE_REDIS_URL and in"
+                " ARPULSE_REDIS_USERNAME/ARPULSE_REDIS_PASSWORD; keep one"
+            )
+        if (self.redis_tls_cert_file is None) != (self.redis_tls_key_file is None):
+            raise ValueError(
+                "ARPULSE_REDIS_TLS_CERT_FILE and ARPULSE_REDIS_TLS_KEY_FILE go together"
+            )
+        return self
+
     @field_validator("kafka_broker")
     @classmethod
     def _bootstrap_servers(cls, value: str) -> str:
@@ -284,7 +343,9 @@ def load_settings(**overrides: object) -> Settings:
 
 def _variable(loc: Sequence[int | str]) -> str:
     """The environment variable a settings error is about."""
-    return f"{ENV_PREFIX}{'_'.join(str(p) for p in loc).upper() or '(settings)'}"
+    if not loc:  # a rule across settings: its message names them
+        return "settings"
+    return f"{ENV_PREFIX}{'_'.join(str(p) for p in loc).upper()}"
 
 
 def is_loopback(host: str) -> bool:

@@ -9,7 +9,6 @@ changelog: a rebuilt read model starts them afresh.
 from __future__ import annotations
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from redis.asyncio import Redis
 
 from processor.core.clock import Clock
 from processor.core.report_doc import share_or_none
@@ -22,6 +21,7 @@ from processor.domain.policy import Policy
 from processor.domain.receivables import share
 from processor.serving.keys import Keys
 from processor.serving.projection import RedisProjection
+from processor.serving.redis_client import redis_client
 
 _BATCH = 1000
 
@@ -56,7 +56,7 @@ async def read_changelog(settings: Settings) -> dict[bytes, bytes]:
 async def rebuild_projection(settings: Settings, policy: Policy, clock: Clock) -> int:
     """Replace every snapshot and worklist entry under the prefix; returns customers written."""
     states = await read_changelog(settings)
-    redis = Redis.from_url(settings.redis_url.get_secret_value())
+    redis = redis_client(settings)
     keys = Keys(settings.redis_prefix)
     try:
         stale = [key async for key in redis.scan_iter(match=f"{keys.prefix}:*", count=1000)]
