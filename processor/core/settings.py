@@ -40,6 +40,29 @@ class Settings(BaseSettings):
         description="Kafka bootstrap servers, host:port[,host:port...]; each may be written as"
         " Faust's kafka://host:port (';' also separates them)",
     )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT",
+        description="how every Kafka client connects: PLAINTEXT, SSL (TLS), SASL_PLAINTEXT or"
+        " SASL_SSL (SASL over TLS)",
+    )
+    kafka_tls_ca_file: Path | None = Field(
+        None,
+        description="SSL, SASL_SSL: the CA bundle (PEM) that signed the brokers' certificates;"
+        " unset: the system's CAs",
+    )
+    kafka_tls_cert_file: Path | None = Field(
+        None, description="SSL, SASL_SSL: this worker's client certificate (PEM), for mutual TLS"
+    )
+    kafka_tls_key_file: Path | None = Field(
+        None, description="SSL, SASL_SSL: the client certificate's private key (PEM)"
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        "SCRAM-SHA-512", description="SASL_*: the mechanism"
+    )
+    kafka_sasl_username: str | None = Field(None, min_length=1, description="SASL_*: the user")
+    kafka_sasl_password: SecretStr | None = Field(
+        None, description="SASL_*: the user's password (a secret: never logged)"
+    )
     redis_url: SecretStr = Field(
         SecretStr("redis://127.0.0.1:6379/0"),
         description="Redis for the read model: redis://, rediss:// (TLS) or unix://; may carry"
@@ -208,12 +231,51 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("redis_tls_ca_file", "redis_tls_cert_file", "redis_tls_key_file")
+    @field_validator(
+        "redis_tls_ca_file",
+        "redis_tls_cert_file",
+        "redis_tls_key_file",
+        "kafka_tls_ca_file",
+        "kafka_tls_cert_file",
+        "kafka_tls_key_file",
+    )
     @classmethod
     def _readable_file(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():
             raise ValueError(f"{value} is not a readable file")
         return value
+
+    @model_validator(mode="after")
+    def _kafka_security_is_whole(self) -> Settings:
+        protocol = self.kafka_security_protocol
+        tls = {
+            "ARPULSE_KAFKA_TLS_CA_FILE": self.kafka_tls_ca_file,
+            "ARPULSE_KAFKA_TLS_CERT_FILE": self.kafka_tls_cert_file,
+            "ARPULSE_KAFKA_TLS_KEY_FILE": self.kafka_tls_key_file,
+        }
+        given = [name for name, path in tls.items() if path is not None]
+        if given and protocol not in ("SSL", "SASL_SSL"):
+            raise ValueError(
+                f"{', '.join(given)} need ARPULSE_KAFKA_SECURITY_PROTOCOL SSL or SASL_SSL,"
+                f" not {protocol}"
+            )
+        if (self.kafka_tls_cert_file is None) != (self.kafka_tls_key_file is None):
+            raise ValueError(
+                "ARPULSE_KAFKA_TLS_CERT_FILE and ARPULSE_KAFKA_TLS_KEY_FILE go together"
+            )
+        sasl = protocol.startswith("SASL_")
+        credentials = self.kafka_sasl_username is not None or self.kafka_sasl_password is not None
+        if sasl and (self.kafka_sasl_username is None or self.kafka_sasl_password is None):
+            raise ValueError(
+                f"ARPULSE_KAFKA_SECURITY_PROTOCOL={protocol} needs ARPULSE_KAFKA_SASL_USERNAME"
+                " and ARPULSE_KAFKA_SASL_PASSWORD"
+            )
+        if credentials and not sasl:
+            raise ValueError(
+                "ARPULSE_KAFKA_SASL_USERNAME/ARPULSE_KAFKA_SASL_PASSWORD need"
+                f" ARPULSE_KAFKA_SECURITY_PROTOCOL SASL_PLAINTEXT or SASL_SSL, not {protocol}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _redis_tls_needs_rediss(self) -> Settings:

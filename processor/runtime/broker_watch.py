@@ -13,6 +13,7 @@ import logging
 from aiokafka import AIOKafkaClient
 from aiokafka.errors import KafkaError
 
+from processor.core.kafka_security import kafka_client_options
 from processor.runtime.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ _WATCH_RETRY = 0.5  # while the broker has not answered: readiness waits on it
 
 async def watch_broker(worker: Worker) -> None:
     """Probe the broker's metadata and Redis, and refresh the lag, until cancelled."""
-    client = AIOKafkaClient(bootstrap_servers=worker.settings.kafka_broker)
+    client = AIOKafkaClient(**kafka_client_options(worker.settings))
     bootstrapped = False
     try:
         while True:

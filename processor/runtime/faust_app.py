@@ -12,6 +12,7 @@ from typing import Any
 
 import faust
 
+from processor.core.kafka_security import kafka_ssl_context
 from processor.core.settings import Settings
 from processor.runtime.broker_watch import watch_broker
 from processor.runtime.drain import consumer_agent, drain_loop, wake_agent
@@ -70,6 +71,7 @@ def build_faust_app(settings: Settings) -> faust.App:
     return faust.App(
         settings.app_id,
         broker=[f"kafka://{host}" for host in settings.kafka_broker.split(",")],
+        broker_credentials=broker_credentials(settings),
         store="memory://",
         autodiscover=False,
         key_serializer="raw",
@@ -97,6 +99,26 @@ def build_faust_app(settings: Settings) -> faust.App:
         datadir=str(settings.data_dir),
         logging_config=None,
     )
+
+
+def broker_credentials(settings: Settings) -> faust.types.auth.CredentialsT | None:
+    """Faust's credentials for the settings' security protocol (None: PLAINTEXT).
+
+    The same TLS context and SASL user as every other client (`kafka_client_options`).
+    """
+    protocol = settings.kafka_security_protocol
+    context = kafka_ssl_context(settings)
+    if protocol.startswith("SASL_"):
+        password = settings.kafka_sasl_password
+        return faust.SASLCredentials(
+            username=settings.kafka_sasl_username,
+            password=None if password is None else password.get_secret_value(),
+            ssl_context=context,
+            mechanism=settings.kafka_sasl_mechanism,
+        )
+    if context is not None:
+        return faust.SSLCredentials(context)
+    return None
 
 
 def customer_table(app: faust.App, settings: Settings) -> Any:

@@ -13,6 +13,7 @@ import logging
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
+from processor.core.kafka_security import kafka_client_options
 from processor.core.settings import Settings
 from processor.errors import ConfigError
 
@@ -34,7 +35,7 @@ def topic_plan(settings: Settings) -> dict[str, dict[str, str]]:
 async def ensure_topics(settings: Settings, *, timeout_s: float = 30.0) -> list[str]:
     """Create missing topics; returns the names created. ConfigError on a partition mismatch."""
     admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.kafka_broker, request_timeout_ms=int(timeout_s * 1000)
+        **kafka_client_options(settings), request_timeout_ms=int(timeout_s * 1000)
     )
     try:
         await admin.start()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from processor.core.clock import Clock
+from processor.core.kafka_security import kafka_client_options
 from processor.core.report_doc import share_or_none
 from processor.core.settings import Settings
 from processor.core.snapshot import customer_snapshot
@@ -29,7 +30,7 @@ _BATCH = 1000
 async def read_changelog(settings: Settings) -> dict[bytes, bytes]:
     """The latest stored state of every customer (deleted keys left out)."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_broker, enable_auto_commit=False, fetch_max_wait_ms=100
+        **kafka_client_options(settings), enable_auto_commit=False, fetch_max_wait_ms=100
     )
     await consumer.start()
     try:
