@@ -28,6 +28,14 @@ from schemas import topics
 
 ENV_PREFIX = "ARPULSE_"
 REDIS_SCHEMES = ("redis", "rediss", "unix")
+TLS_FILES = (
+    "redis_tls_ca_file",
+    "redis_tls_cert_file",
+    "redis_tls_key_file",
+    "kafka_tls_ca_file",
+    "kafka_tls_cert_file",
+    "kafka_tls_key_file",
+)
 
 
 class Settings(BaseSettings):
@@ -231,14 +239,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator(
-        "redis_tls_ca_file",
-        "redis_tls_cert_file",
-        "redis_tls_key_file",
-        "kafka_tls_ca_file",
-        "kafka_tls_cert_file",
-        "kafka_tls_key_file",
-    )
+    @field_validator(*TLS_FILES)
     @classmethod
     def _readable_file(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():
@@ -305,9 +306,19 @@ class Settings(BaseSettings):
         """host:port[,...], also from Faust's kafka:// URLs (its documentation writes them)."""
         return bootstrap_servers(value)
 
-    @field_validator("api_tokens", "ops_tokens", mode="before")
+    @field_validator(
+        "api_tokens",
+        "ops_tokens",
+        "redis_username",
+        "redis_password",
+        *TLS_FILES,
+        "kafka_sasl_username",
+        "kafka_sasl_password",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
+        """`NAME=` (as compose writes `${NAME:-}`) means the setting is not given."""
         return None if value == "" else value
 
     @field_validator("api_tokens", "ops_tokens")

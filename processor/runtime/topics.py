@@ -16,8 +16,20 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from processor.core.kafka_security import kafka_client_options
 from processor.core.settings import Settings
 from processor.errors import ConfigError
+from processor.runtime.broker_diagnosis import diagnose
 
 log = logging.getLogger(__name__)
+
+
+def _certificate_hint(settings: Settings) -> str:
+    """TLS 1.3 reports a missing client certificate as a closed connection: say what to set."""
+    tls = settings.kafka_security_protocol in ("SSL", "SASL_SSL")
+    if tls and settings.kafka_tls_cert_file is None:
+        return (
+            "; if its listener asks for client certificates, set ARPULSE_KAFKA_TLS_CERT_FILE and"
+            " ARPULSE_KAFKA_TLS_KEY_FILE"
+        )
+    return ""
 
 
 def topic_plan(settings: Settings) -> dict[str, dict[str, str]]:
@@ -40,8 +52,14 @@ async def ensure_topics(settings: Settings, *, timeout_s: float = 30.0) -> list[
     try:
         await admin.start()
     except KafkaError as exc:
+        with contextlib.suppress(Exception):
+            await admin.close()
+        problem = await diagnose(settings)
+        if problem is not None:
+            raise ConfigError(f"ARPULSE_KAFKA_BROKER={settings.kafka_broker}: {problem}") from None
         raise ConfigError(
             f"ARPULSE_KAFKA_BROKER={settings.kafka_broker}: cannot reach the broker ({exc})"
+            f"{_certificate_hint(settings)}"
         ) from None
     try:
         plan = topic_plan(settings)

@@ -74,12 +74,12 @@ class TcpProxy:
             return
         self._writers |= {writer, up_writer}
         await asyncio.gather(
-            _pipe(reader, up_writer), _pipe(up_reader, writer), return_exceptions=True
+            pipe(reader, up_writer), pipe(up_reader, writer), return_exceptions=True
         )
         self._writers -= {writer, up_writer}
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     try:
         while data := await reader.read(65536):
             writer.write(data)
@@ -93,37 +93,54 @@ def broker_behind_proxy(workdir: Path) -> Iterator[tuple[str, TcpProxy]]:
     """A Tansu broker of its own that tells clients to reach it through a proxy (which can cut)."""
     port = free_port()
     with TcpProxy(port) as proxy:
-        log = (workdir / f"tansu-{port}.log").open("ab")
-        cluster_id = f"arpulse-faults-{port}"
         bootstrap = f"127.0.0.1:{proxy.port}"
-        process = subprocess.Popen(
-            [
-                str(find_tansu()),
-                "broker",
-                "--cluster-id",
-                cluster_id,
-                "--listener-url",
-                f"tcp://127.0.0.1:{port}",
-                "--advertised-listener-url",
-                f"tcp://{bootstrap}",
-                "--storage-engine",
-                "memory://tansu/",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=die_with_parent,
-        )
-        log.close()
-        try:
+        with tansu_advertising(workdir, port, bootstrap, "faults") as (process, cluster_id):
             _wait_for(lambda: _kafka_answers(bootstrap, cluster_id), process)
             yield bootstrap, proxy
-        finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+
+
+@contextlib.contextmanager
+def tansu_advertising(
+    workdir: Path, port: int, advertised: str, name: str
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """A Tansu broker on 127.0.0.1:`port` that tells clients to reach it at `advertised`.
+
+    Yields the process and the cluster id; stops it on the way out.
+    """
+    cluster_id = f"arpulse-{name}-{port}"
+    log = (workdir / f"tansu-{name}-{port}.log").open("ab")
+    process = subprocess.Popen(
+        [
+            str(find_tansu()),
+            "broker",
+            "--cluster-id",
+            cluster_id,
+            "--listener-url",
+            f"tcp://127.0.0.1:{port}",
+            "--advertised-listener-url",
+            f"tcp://{advertised}",
+            "--storage-engine",
+            "memory://tansu/",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        preexec_fn=die_with_parent,
+    )
+    log.close()
+    try:
+        yield process, cluster_id
+    finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Terminate a server we started, and kill it if it does not go within 10 s."""
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
 
 
 def _wait_for(

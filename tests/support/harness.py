@@ -196,12 +196,13 @@ class Outputs:
 class Harness:
     """A producer for inputs and a collector of outputs, on the real broker."""
 
-    def __init__(self, kafka: str) -> None:
+    def __init__(self, kafka: str, **security: Any) -> None:
+        """`security`: aiokafka's connection arguments for a secured broker (TLS, SASL)."""
         self.kafka = kafka
         self.outputs = Outputs()
-        self._producer = AIOKafkaProducer(bootstrap_servers=kafka, linger_ms=0)
+        self._producer = AIOKafkaProducer(bootstrap_servers=kafka, linger_ms=0, **security)
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=kafka, fetch_max_wait_ms=20, enable_auto_commit=False
+            bootstrap_servers=kafka, fetch_max_wait_ms=20, enable_auto_commit=False, **security
         )
         self._task: asyncio.Task[None] | None = None
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import redis
 
 from processor.demo.devstack import die_with_parent, find_redis_server, free_port
+from tests.support.faults import stop
 
 DAYS = "2"
 
@@ -152,12 +153,7 @@ def tls_redis(
         _wait_for_tls(server, process)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        stop(process)
 
 
 def _wait_for_tls(server: TlsRedis, process: subprocess.Popen[bytes]) -> None:
