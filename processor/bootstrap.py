@@ -29,6 +29,7 @@ from processor.runtime.offsets import Offsets
 from processor.runtime.scheduling import WakeSender
 from processor.runtime.web_server import register_pages
 from processor.runtime.worker import Worker
+from processor.serving.freshness import Freshness
 from processor.serving.http import ReadModelHandlers
 from processor.serving.keys import Keys
 from processor.serving.openapi import openapi_route
@@ -119,11 +120,13 @@ def build_worker(
     gauges = ReportGauges(redis=redis, keys=keys, policy=policy)
     metrics.registry.register(gauges)
     register(worker, on_stop=redis.aclose, loops=(gauges.run,))
-    routes = ReadModelHandlers(redis=redis, keys=keys, policy=policy).routes()
+    freshness = Freshness(redis=redis, keys=keys, partitions=settings.partitions)
+    routes = ReadModelHandlers(redis=redis, keys=keys, policy=policy, freshness=freshness)
+    page = CollectorPage(redis=redis, keys=keys, freshness=freshness)
     access = settings.access
     register_pages(
         worker,
-        routes | CollectorPage(redis=redis, keys=keys).routes(),
+        routes.routes() | page.routes(),
         access=access,
         public=openapi_route(
             data_guarded=access.guarded(Scope.DATA), ops_guarded=access.guarded(Scope.OPS)

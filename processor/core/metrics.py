@@ -41,6 +41,7 @@ class Metrics:
     scheduled: Gauge
     wakeups: Counter
     http_refused: Counter
+    read_model_heals: Counter
     portfolio: Portfolio
 
 
@@ -162,6 +163,12 @@ def build_metrics(registry: CollectorRegistry | None = None) -> Metrics:
             "HTTP requests refused with 401 (no token, or not one of the configured ones), by"
             " scope (data: the read model; ops: health and metrics)",
             ["scope"],
+            registry=registry,
+        ),
+        read_model_heals=Counter(
+            "arpulse_read_model_partitions_rebuilt_total",
+            "Partitions whose customers were written to Redis again because it had lost them"
+            " (restarted without persistence, flushed, or new)",
             registry=registry,
         ),
         portfolio=portfolio,

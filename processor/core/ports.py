@@ -6,7 +6,7 @@ bench plug in the in-memory ones (`processor.core.in_memory`). Nothing here know
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -112,6 +112,23 @@ class ProjectionService(Projection, Protocol):
         """Check the read model answers when there is nothing to write."""
         ...
 
+    @property
+    def published(self) -> int:
+        """How many snapshots were published so far (a position for `written`)."""
+        ...
+
+    async def written(self, upto: int, timeout: float) -> bool:
+        """Wait until every snapshot published up to position `upto` is in the read model."""
+        ...
+
+    async def unprojected(self, partitions: Iterable[int]) -> set[int]:
+        """Which of `partitions` the read model does not hold (it lost its data, or is new)."""
+        ...
+
+    async def mark_projected(self, partitions: Iterable[int]) -> None:
+        """Record that the read model holds every customer of `partitions`."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Reply:
@@ -120,6 +137,11 @@ class Reply:
     body: Any
     status: int = 200
     content_type: str | None = None  # None: `body` is JSON-ready; else `body` is bytes
+    headers: tuple[tuple[str, str], ...] = ()  # more response headers
+
+    def with_headers(self, *headers: tuple[str, str]) -> Reply:
+        """The same answer with more headers."""
+        return Reply(self.body, self.status, self.content_type, (*self.headers, *headers))
 
 
 # An HTTP GET handler: (query parameters, path parameters) -> the answer.

@@ -7,15 +7,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from processor.core.report_doc import aging_row
+from processor.core.report_doc import aging_row, share_or_none
+from processor.core.state_codec import decode_state
 from processor.domain.action_extras import open_discount
 from processor.domain.calendar import customer_calendar
+from processor.domain.decide import business_date, standing
 from processor.domain.late_fees import accrued
 from processor.domain.ledger import Invoice, pending_reversals
 from processor.domain.owed import Owing
 from processor.domain.plan import ledger_facts
 from processor.domain.policy import Policy
-from processor.domain.receivables import Share
+from processor.domain.receivables import Share, share
 from processor.domain.segmentation import Assessment
 from processor.domain.state import SEGMENT_DIMENSIONS, CustomerState
 from schemas.events import money_text
@@ -210,3 +212,21 @@ def customer_snapshot(
         "as_of": today.isoformat(),
         "updated_at": at.isoformat(),
     }
+
+
+def stored_view(
+    raw: bytes, policy: Policy, now: datetime
+) -> tuple[dict[str, Any], dict[str, dict[str, str]] | None]:
+    """A stored state's snapshot and share of the receivables, decided afresh at `now`.
+
+    What a rebuild of the read model writes for a customer (`arpulse projection rebuild`, and a
+    worker whose Redis lost its data), from the table alone.
+    """
+    state = decode_state(raw)
+    today = business_date(now, policy, state)
+    assessment, owed, _found = standing(state, today, policy)
+    receivables = share(state, owed, customer_calendar(state.profile, policy))
+    snapshot = customer_snapshot(
+        state, assessment, today=today, at=now, owed=owed, policy=policy, receivables=receivables
+    )
+    return snapshot, share_or_none(receivables)

@@ -17,6 +17,7 @@ from processor.core.settings import Settings
 from processor.runtime.broker_watch import watch_broker
 from processor.runtime.drain import consumer_agent, drain_loop, wake_agent
 from processor.runtime.faust_adapter import correct_recovery_end_offsets, set_fetch_max_wait
+from processor.runtime.read_model_heal import heal_loop
 from processor.runtime.scheduling import scheduler_loop
 from processor.runtime.worker import Worker
 
@@ -174,6 +175,9 @@ def register(
     async def drain() -> None:
         await drain_loop(worker)
 
+    async def heal() -> None:
+        await heal_loop(worker)
+
     async def forget_revoked(app: faust.App, revoked: Any, **kwargs: Any) -> None:
         worker.revoked({tp.partition for tp in revoked})
 
@@ -182,7 +186,7 @@ def register(
         if on_stop is not None:
             await on_stop()
 
-    for task in (start_projection, watch, schedule, drain, *loops):
+    for task in (start_projection, watch, schedule, drain, heal, *loops):
         app.task(task)
     # Faust's signal types ask for receivers that take a `signal` keyword; its senders pass it
     # among **kwargs, which these take.

@@ -89,7 +89,9 @@ def _view(
 
 
 def _respond(view: View, reply: Reply) -> Response:
+    headers = dict(reply.headers)
     if reply.content_type is None:
-        return view.json(reply.body, status=reply.status)
+        return view.json(reply.body, status=reply.status, headers=headers)
     # As a header: aiohttp refuses a charset in its content_type argument ("text/csv; charset=").
-    return view.bytes(reply.body, headers={"Content-Type": reply.content_type}, status=reply.status)
+    headers["Content-Type"] = reply.content_type
+    return view.bytes(reply.body, headers=headers, status=reply.status)

@@ -51,6 +51,7 @@ class Worker:
     # partitions whose stored customers are indexed (wake-ups, portfolio gauges)
     adopted: set[int] = field(default_factory=set)
     revocations: int = 0  # partition revocations so far (an index pass spanning one is redone)
+    healing: set[int] = field(default_factory=set)  # partitions being written to Redis again
 
     def owns(self, partition: int) -> bool:
         """Whether this worker may process (and store for) the partition right now."""
@@ -79,6 +80,11 @@ class Worker:
             found.append("recovering state from the changelog")
         if self.app.rebalancing:
             found.append("rebalancing partitions")
+        if self.healing:
+            found.append(
+                f"read model being rebuilt for partitions {sorted(self.healing)} (Redis lost its"
+                " data): reads say they are stale"
+            )
         return found
 
     def health(self) -> tuple[bool, dict[str, Any]]:

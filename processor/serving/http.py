@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 
 from processor.core.ports import Handler, Reply
 from processor.domain.policy import Policy
+from processor.serving.freshness import RETRY_AFTER, STALE_HEADER, Freshness, marked_stale
 from processor.serving.keys import Keys
 from processor.serving.queries import (
     BadRequest,
@@ -28,6 +29,7 @@ from processor.serving.queries import (
 from processor.serving.reports import aging_csv, read_aging, read_kpis
 
 _UNAVAILABLE = {"error": "read model unavailable"}
+REBUILDING = {"error": "read model being rebuilt: retry shortly"}
 _log = logging.getLogger(__name__)
 # Reports look back up to a window and a countback from their day: keep both inside the calendar.
 EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(9000, 12, 31)
@@ -36,10 +38,17 @@ EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(9000, 12, 31)
 class ReadModelHandlers:
     """The customer, timeline, worklist and report routes over one Redis read model."""
 
-    def __init__(self, *, redis: Redis, keys: Keys, policy: Policy) -> None:
+    def __init__(
+        self, *, redis: Redis, keys: Keys, policy: Policy, freshness: Freshness | None = None
+    ) -> None:
+        """`freshness`: when given, answers from a read model being rebuilt say so."""
         self._redis = redis
         self._keys = keys
         self._policy = policy
+        self._freshness = freshness
+
+    async def _whole(self) -> bool:
+        return True if self._freshness is None else await self._freshness.whole()
 
     def routes(self) -> dict[str, Handler]:
         """Path -> handler, for the web server."""
@@ -59,9 +68,10 @@ class ReadModelHandlers:
             return Reply({"error": str(exc)}, status=400)
         try:
             items = await read_timeline(self._redis, self._keys, params["customer_id"], limit=limit)
+            whole = await self._whole()
         except RedisError as exc:
             return _unavailable(exc)
-        return Reply({"customer_id": params["customer_id"], "items": items})
+        return marked_stale(Reply({"customer_id": params["customer_id"], "items": items}), whole)
 
     async def aging(self, query: Mapping[str, str], params: Mapping[str, str]) -> Reply:
         """The aging report (`as_of`, `format=json|csv`)."""
@@ -74,11 +84,13 @@ class ReadModelHandlers:
             return Reply({"error": str(exc)}, status=400)
         try:
             report = await read_aging(self._redis, self._keys, as_of=as_of)
+            whole = await self._whole()
         except RedisError as exc:
             return _unavailable(exc)
         if form == "csv":
-            return Reply(aging_csv(report).encode(), content_type="text/csv; charset=utf-8")
-        return Reply(report)
+            csv = Reply(aging_csv(report).encode(), content_type="text/csv; charset=utf-8")
+            return marked_stale(csv, whole)
+        return marked_stale(Reply(report), whole)
 
     async def kpis(self, query: Mapping[str, str], params: Mapping[str, str]) -> Reply:
         """DSO, CEI, ADD and the share over 90 days (`as_of`)."""
@@ -94,20 +106,28 @@ class ReadModelHandlers:
                 countback_days=self._policy.history.retain_days,
                 as_of=as_of,
             )
+            whole = await self._whole()
         except RedisError as exc:
             return _unavailable(exc)
-        return Reply(report)
+        return marked_stale(Reply(report), whole)
 
     async def customer(self, query: Mapping[str, str], params: Mapping[str, str]) -> Reply:
-        """One customer's snapshot; 404 when unknown, 503 when Redis cannot be read."""
+        """One customer's snapshot; 404 when unknown, 503 when Redis cannot be read.
+
+        While the customer's partition is being rebuilt a snapshot says it is stale, and a
+        missing one is a 503 to retry (it may not be written yet), not a 404.
+        """
         customer_id = params["customer_id"]
         try:
             snapshot = await read_customer(self._redis, self._keys, customer_id)
+            held = self._freshness is None or await self._freshness.holds(customer_id)
         except RedisError as exc:
             return _unavailable(exc)
+        if snapshot is None and not held:
+            return Reply(REBUILDING, status=503, headers=(STALE_HEADER, RETRY_AFTER))
         if snapshot is None:
             return Reply({"error": f"customer {customer_id!r} not found"}, status=404)
-        return Reply(snapshot)
+        return marked_stale(Reply(snapshot), held)
 
     async def worklist(self, query: Mapping[str, str], params: Mapping[str, str]) -> Reply:
         """Customers to chase, highest priority first; 400 names a bad query parameter."""
@@ -117,9 +137,10 @@ class ReadModelHandlers:
             return Reply({"error": str(exc)}, status=400)
         try:
             rows = await read_worklist(self._redis, self._keys, **filters)
+            whole = await self._whole()
         except RedisError as exc:
             return _unavailable(exc)
-        return Reply({"items": rows, "count": len(rows), **filters})
+        return marked_stale(Reply({"items": rows, "count": len(rows), **filters}), whole)
 
 
 def _unavailable(exc: RedisError) -> Reply:

@@ -54,3 +54,11 @@ class Keys:
     def timeline(self, customer_id: str) -> str:
         """One customer's timeline."""
         return f"{self.prefix}:timeline:{customer_id}"
+
+    @property
+    def projected(self) -> str:
+        """Hash: partition -> "1" once the read model holds every customer of it.
+
+        The marker goes with the data: a Redis that lost its data has lost this too.
+        """
+        return f"{self.prefix}:projected"

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 # One small stylesheet, inline.
 STYLE = """
+.notice{background:#fff3cd;border:1px solid #e0c36a;padding:.5em .8em;border-radius:4px}
 body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#1d2430;background:#f6f7f9}
 header{background:#1d2430;color:#fff;padding:.6em 1.2em;display:flex;flex-wrap:wrap;
 gap:.4em 1.5em;align-items:center}
@@ -135,3 +136,16 @@ def message_page(title: str, text: str, *, fragment: bool = False) -> str:
     """A page that only says something (a bad filter, an unknown customer, Redis down)."""
     main = main_element(f"<h1>{esc(title)}</h1><p>{esc(text)}</p>")
     return main if fragment else document(title=title, main=main)
+
+
+STALE_NOTICE = (
+    "The read model is being rebuilt (Redis lost its data): customers may be missing and"
+    " figures short for a few moments."
+)
+
+
+def with_stale_notice(page: str) -> str:
+    """`page` (whole or fragment) with the stale notice at the top of its main part."""
+    opening = '<main id="content">'
+    notice = f'<p class="notice" role="alert">{esc(STALE_NOTICE)}</p>'
+    return page.replace(opening, opening + notice, 1)

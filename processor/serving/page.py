@@ -19,8 +19,9 @@ from redis.exceptions import RedisError
 from processor.core.ports import Handler, Reply
 from processor.serving.aging_view import aging_page
 from processor.serving.customer_view import customer_page
+from processor.serving.freshness import Freshness, marked_stale
 from processor.serving.keys import Keys
-from processor.serving.markup import HTML_TYPE, message_page
+from processor.serving.markup import HTML_TYPE, STALE_NOTICE, message_page, with_stale_notice
 from processor.serving.queries import (
     MAX_WORKLIST,
     BadRequest,
@@ -46,6 +47,11 @@ def _unavailable(what: str, exc: RedisError, fragment: bool) -> Reply:
     return _html(message_page("Read model unavailable", UNAVAILABLE, fragment=fragment), 503)
 
 
+def _marked(page: str, whole: bool) -> Reply:
+    """The page, with the stale notice and header while the read model is being rebuilt."""
+    return _html(page) if whole else marked_stale(_html(with_stale_notice(page)), whole)
+
+
 def _fragment(query: Mapping[str, str]) -> bool:
     return query.get("fragment") == "1"
 
@@ -53,9 +59,14 @@ def _fragment(query: Mapping[str, str]) -> bool:
 class CollectorPage:
     """`GET /ui` (the worklist), `/ui/customers/{customer_id}` and `/ui/aging`, as HTML."""
 
-    def __init__(self, *, redis: Redis, keys: Keys) -> None:
+    def __init__(self, *, redis: Redis, keys: Keys, freshness: Freshness | None = None) -> None:
+        """`freshness`: when given, pages from a read model being rebuilt say so."""
         self._redis = redis
         self._keys = keys
+        self._freshness = freshness
+
+    async def _whole(self) -> bool:
+        return True if self._freshness is None else await self._freshness.whole()
 
     def routes(self) -> dict[str, Handler]:
         """Path -> handler, for the web server."""
@@ -82,12 +93,13 @@ class CollectorPage:
                 risk_bucket=filters.risk_bucket,
                 aging_bucket=filters.aging_bucket,
             )
+            whole = await self._whole()
         except RedisError as exc:
             return _unavailable("the worklist", exc, fragment)
         page = worklist_page(
             select(rows, filters), filters, currencies=currencies_of(rows), fragment=fragment
         )
-        return _html(page)
+        return _marked(page, whole)
 
     async def customer(self, query: Mapping[str, str], params: Mapping[str, str]) -> Reply:
         """One customer's page; 404 when unknown, 503 when Redis fails."""
@@ -95,6 +107,10 @@ class CollectorPage:
         customer_id = params["customer_id"]
         try:
             snapshot = await read_customer(self._redis, self._keys, customer_id)
+            held = self._freshness is None or await self._freshness.holds(customer_id)
+            if snapshot is None and not held:
+                page = message_page("Read model being rebuilt", STALE_NOTICE, fragment=fragment)
+                return _html(page, 503)
             if snapshot is None:
                 text = f"No customer {customer_id!r} in the read model."
                 return _html(message_page("Customer not found", text, fragment=fragment), 404)
@@ -103,13 +119,14 @@ class CollectorPage:
             )
         except RedisError as exc:
             return _unavailable("a customer", exc, fragment)
-        return _html(customer_page(snapshot, timeline, fragment=fragment))
+        return _marked(customer_page(snapshot, timeline, fragment=fragment), held)
 
     async def aging(self, query: Mapping[str, str], params: Mapping[str, str]) -> Reply:
         """The aging report per currency, with its chart; 503 when Redis fails."""
         fragment = _fragment(query)
         try:
             report = await read_aging(self._redis, self._keys)
+            whole = await self._whole()
         except RedisError as exc:
             return _unavailable("the aging report", exc, fragment)
-        return _html(aging_page(report, fragment=fragment))
+        return _marked(aging_page(report, fragment=fragment), whole)

@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -74,6 +74,37 @@ class RedisProjection:
             *(keys.by_aging(b) for b in AGING_BUCKETS),
         ]
         self.healthy = True
+        self._published = 0  # snapshots published so far
+        self._written = 0  # of those, the ones up to here are in Redis
+
+    @property
+    def published(self) -> int:
+        """How many snapshots were published so far (a position for `written`)."""
+        return self._published
+
+    async def written(self, upto: int, timeout: float = 60.0) -> bool:
+        """Wait until every snapshot published up to `upto` is written; False on timeout."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self._written < upto:
+            if asyncio.get_running_loop().time() > deadline:
+                return False
+            self._wake.set()
+            await asyncio.sleep(self._flush_interval)
+        return True
+
+    async def unprojected(self, partitions: Iterable[int]) -> set[int]:
+        """Which of `partitions` Redis holds no marker for (lost data, or never projected)."""
+        wanted = sorted(partitions)
+        if not wanted:
+            return set()
+        marks = await self._redis.hmget(self._keys.projected, [str(p) for p in wanted])
+        return {p for p, mark in zip(wanted, marks, strict=True) if mark is None}
+
+    async def mark_projected(self, partitions: Iterable[int]) -> None:
+        """Record that Redis holds every customer of `partitions`."""
+        fields = [str(p) for p in partitions]
+        if fields:
+            await self._redis.hset(self._keys.projected, mapping=dict.fromkeys(fields, "1"))
 
     @property
     def pending(self) -> int:
@@ -89,6 +120,7 @@ class RedisProjection:
     ) -> None:
         """Queue a snapshot; a newer one for the same customer replaces it (timelines add up)."""
         customer_id = snapshot["customer_id"]
+        self._published += 1
         waiting = self._pending.get(customer_id)
         if waiting is None:
             self._pending[customer_id] = _Pending(snapshot, share, list(timeline))
@@ -145,7 +177,9 @@ class RedisProjection:
 
     async def flush(self) -> bool:
         """Write every pending snapshot in one pipeline; keep them pending if Redis fails."""
+        upto = self._published
         if not self._pending:
+            self._written = upto
             return True
         batch = self._pending
         self._pending = {}
@@ -170,6 +204,7 @@ class RedisProjection:
         if not self.healthy:
             log.info("Redis writes resumed")
         self.healthy = True
+        self._written = max(self._written, upto)
         if self._on_flush:
             self._on_flush(len(batch), True)
         return True

@@ -12,14 +12,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from processor.core.clock import Clock
 from processor.core.kafka_security import kafka_client_options
-from processor.core.report_doc import share_or_none
 from processor.core.settings import Settings
-from processor.core.snapshot import customer_snapshot
-from processor.core.state_codec import decode_state
-from processor.domain.calendar import customer_calendar
-from processor.domain.decide import business_date, standing
+from processor.core.snapshot import stored_view
 from processor.domain.policy import Policy
-from processor.domain.receivables import share
 from processor.serving.keys import Keys
 from processor.serving.projection import RedisProjection
 from processor.serving.redis_client import redis_client
@@ -67,25 +62,14 @@ async def rebuild_projection(settings: Settings, policy: Policy, clock: Clock) -
         now = clock.now()
         written = 0
         for raw in states.values():
-            state = decode_state(raw)
-            today = business_date(now, policy, state)
-            assessment, owed, _found = standing(state, today, policy)
-            receivables = share(state, owed, customer_calendar(state.profile, policy))
-            snapshot = customer_snapshot(
-                state,
-                assessment,
-                today=today,
-                at=now,
-                owed=owed,
-                policy=policy,
-                receivables=receivables,
-            )
-            projection.publish(snapshot, share=share_or_none(receivables))
+            snapshot, customer_share = stored_view(raw, policy, now)
+            projection.publish(snapshot, share=customer_share)
             written += 1
             if projection.pending >= _BATCH and not await projection.flush():
                 raise ConnectionError("Redis refused the rebuilt snapshots")
         if not await projection.flush():
             raise ConnectionError("Redis refused the rebuilt snapshots")
+        await projection.mark_projected(range(settings.partitions))
         return written
     finally:
         await redis.aclose()

@@ -15,7 +15,13 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from processor.demo.devstack import _kafka_answers, die_with_parent, find_tansu, free_port
+from processor.demo.devstack import (
+    _kafka_answers,
+    die_with_parent,
+    find_redis_server,
+    find_tansu,
+    free_port,
+)
 
 
 class TcpProxy:
@@ -149,8 +155,43 @@ def _wait_for(
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"tansu exited with {process.returncode}")
+            raise RuntimeError(f"{process.args[0]} exited with {process.returncode}")
         if ready():
             return
         time.sleep(0.1)
-    raise TimeoutError("tansu did not start")
+    raise TimeoutError(f"{process.args[0]} did not start")
+
+
+@contextlib.contextmanager
+def forgetful_redis(workdir: Path, port: int | None = None) -> Iterator[int]:
+    """A redis-server of its own without persistence (a restart loses everything); its port."""
+    port = port or free_port()
+    log = (workdir / f"redis-forgetful-{port}.log").open("ab")
+    process = subprocess.Popen(
+        [
+            str(find_redis_server()),
+            *("--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"),
+            *("--dir", str(workdir)),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        preexec_fn=die_with_parent,
+    )
+    log.close()
+    try:
+        _wait_for(lambda: _redis_answers(port), process)
+        yield port
+    finally:
+        stop(process)
+
+
+def _redis_answers(port: int) -> bool:
+    import redis
+
+    client = redis.Redis(port=port, socket_timeout=1)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()

@@ -4,6 +4,7 @@ put in its own parts (here a projection and a clock)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,6 +29,17 @@ class Projection(MemoryProjection):
 
     async def probe(self) -> bool:
         return True
+
+    published = 0
+
+    async def written(self, upto: int, timeout: float) -> bool:
+        return True
+
+    async def unprojected(self, partitions: Iterable[int]) -> set[int]:
+        return set()
+
+    async def mark_projected(self, partitions: Iterable[int]) -> None:
+        return None
 
 
 def test_the_root_builds_every_part_and_mounts_the_pages(tmp_path: Path) -> None:

@@ -30,8 +30,8 @@ class _Pipeline:
         self.calls.append(("zremrangebyrank", args))
 
     async def execute(self, raise_on_error: bool = True) -> list[Any]:
-        if self.redis.hang:
-            await asyncio.Event().wait()  # Redis never answers
+        while self.redis.hang:  # Redis does not answer (until told to)
+            await asyncio.sleep(0.005)
         self.redis.written += self.calls
         return [True] * len(self.calls)
 
@@ -67,3 +67,24 @@ def test_a_cancelled_flush_keeps_its_batch_for_the_last_one() -> None:
 
     written = asyncio.run(run()).written
     assert [name for name, _ in written] == ["evalsha", "evalsha", "zadd", "zremrangebyrank"]
+
+
+def test_written_waits_for_what_was_published_before_it_not_after() -> None:
+    async def run() -> None:
+        redis = _Redis()
+        projection = RedisProjection(  # type: ignore[arg-type]
+            redis=redis, keys=Keys("t"), flush_interval=0.01
+        )
+        await projection.start()
+        try:
+            projection.publish({"customer_id": "c-1"})
+            upto = projection.published
+            assert not await projection.written(upto, timeout=0.1)  # Redis does not answer
+            redis.hang = False
+            assert await projection.written(upto, timeout=2.0)
+            assert projection.pending == 0 and len(redis.written) == 1
+            assert await projection.written(upto, timeout=0.01)  # a position once reached stays
+        finally:
+            await projection.stop()
+
+    asyncio.run(run())
