@@ -128,6 +128,12 @@ class Settings(BaseSettings):
     )
     web_host: str = Field("127.0.0.1", description="address of the HTTP API and /metrics")
     web_port: int = Field(6066, ge=1, le=65535, description="port of the HTTP API and /metrics")
+    table_store: Literal["memory", "rocksdb"] = Field(
+        "memory",
+        description="where the customer table lives: memory (rebuilt from the changelog at"
+        " every start) or rocksdb (on disk under data_dir: a restart reads only the changelog's"
+        " tail, and memory stays bounded); the container image uses rocksdb",
+    )
     data_dir: Path = Field(Path("var/arpulse"), description="worker scratch directory")
     session_timeout_seconds: float = Field(
         10.0, ge=1.0, le=300.0, description="consumer-group session timeout (Kafka needs >= 6)"

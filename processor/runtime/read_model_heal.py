@@ -72,7 +72,7 @@ async def _republish(worker: Worker, partitions: set[int]) -> int:
     settings, projection = worker.settings, worker.projection
     now = worker.clock.now()
     written = 0
-    for count, (key, raw) in enumerate(list(worker.table.data.items()), start=1):
+    for count, (key, raw) in enumerate(worker.stored_items(), start=1):
         if partition_for(key, settings.partitions) in partitions and raw is not None:
             snapshot, share = stored_view(bytes(raw), worker.policy, now)
             projection.publish(snapshot, share=share)

@@ -7,6 +7,7 @@ loops (`processor.runtime.drain`, `.scheduling`, `.broker_watch`) act through it
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,12 +127,22 @@ class Worker:
         """
         if not partitions:
             return
-        for count, (key, raw) in enumerate(list(self.table.data.items()), start=1):
+        for count, (key, raw) in enumerate(self.stored_items(), start=1):
             partition = partition_for(key, self.settings.partitions)
             if partition in partitions:
                 self.track(partition, key, raw)
             if count % 2000 == 0:
                 await asyncio.sleep(0)
+
+    def stored_items(self) -> Iterable[tuple[bytes, bytes]]:
+        """Every stored customer of the owned partitions, safe to walk across awaits.
+
+        The memory store is a dict (changed by processing meanwhile): a list of its items costs
+        only references. RocksDB is walked lazily, one record read at a time, never all of a
+        million customers in memory at once.
+        """
+        items = self.table.data.items()
+        return list(items) if self.settings.table_store == "memory" else items
 
     def forget(self, partitions: set[int]) -> None:
         """Stop indexing partitions this worker no longer owns."""

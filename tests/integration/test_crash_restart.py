@@ -42,9 +42,16 @@ START = datetime(2026, 5, 4, tzinfo=UTC)  # a Monday
 KILLS = 3
 
 
-@pytest_asyncio.fixture(scope="module")
-async def crashed(stack: DevStack, workdir: Path, harness: Harness) -> AsyncIterator[Comparison]:
-    app_id = unique("arpulse-crash")
+@pytest_asyncio.fixture(
+    scope="module",
+    params=["memory", pytest.param("rocksdb", marks=pytest.mark.rocksdb_reliability)],
+)
+async def crashed(
+    stack: DevStack, workdir: Path, harness: Harness, request: pytest.FixtureRequest
+) -> AsyncIterator[Comparison]:
+    """Killed three times mid-publish; on RocksDB each restart reopens the same data dir."""
+    store = request.param
+    app_id = unique(f"arpulse-crash-{store}")
     inputs = own_inputs(app_id)
     events = history(
         unique("crash"), customers=40, today=(START + timedelta(days=40)).date(), invoices=5
@@ -60,6 +67,8 @@ async def crashed(stack: DevStack, workdir: Path, harness: Harness) -> AsyncIter
             app_id=app_id,
             inputs=inputs,
             ARPULSE_SESSION_TIMEOUT_SECONDS="4",
+            ARPULSE_TABLE_STORE=store,
+            ARPULSE_DATA_DIR=str(workdir / f"{app_id}-data"),
         )
 
     current = worker().start()
@@ -78,7 +87,7 @@ async def crashed(stack: DevStack, workdir: Path, harness: Harness) -> AsyncIter
         current.stop()
     states = await stored_states(stack.kafka_bootstrap, app_id)
     result = compare(harness, events, states, reference(events, timeline.end))
-    REPORTS.append(f"kill -9 x{KILLS}: {result.report()}")
+    REPORTS.append(f"kill -9 x{KILLS} ({store} store): {result.report()}")
     yield result
 
 

@@ -39,9 +39,16 @@ DAYS = 60
 SPEED = 2.0
 
 
-@pytest_asyncio.fixture(scope="module")
-async def scaled(stack: DevStack, workdir: Path, harness: Harness) -> AsyncIterator[Comparison]:
-    app_id = unique("arpulse-scale")
+@pytest_asyncio.fixture(
+    scope="module",
+    params=["memory", pytest.param("rocksdb", marks=pytest.mark.rocksdb_reliability)],
+)
+async def scaled(
+    stack: DevStack, workdir: Path, harness: Harness, request: pytest.FixtureRequest
+) -> AsyncIterator[Comparison]:
+    """1 -> 2 -> 3 -> 2 workers, each with its own data dir, on either table store."""
+    store = request.param
+    app_id = unique(f"arpulse-scale-{store}")
     inputs = own_inputs(app_id)
     events = history(
         unique("scale"), customers=40, today=(START + timedelta(days=45)).date(), invoices=5
@@ -50,7 +57,14 @@ async def scaled(stack: DevStack, workdir: Path, harness: Harness) -> AsyncItera
     feed_seconds = DAYS / SPEED
 
     def worker() -> WorkerProcess:
-        return worker_on(timeline, stack=stack, workdir=workdir, app_id=app_id, inputs=inputs)
+        return worker_on(
+            timeline,
+            stack=stack,
+            workdir=workdir,
+            app_id=app_id,
+            inputs=inputs,
+            ARPULSE_TABLE_STORE=store,
+        )
 
     first = worker().start()
     workers = [first]
@@ -76,7 +90,7 @@ async def scaled(stack: DevStack, workdir: Path, harness: Harness) -> AsyncItera
             running.stop()
     states = await stored_states(stack.kafka_bootstrap, app_id)
     result = compare(harness, events, states, reference(events, timeline.end))
-    REPORTS.append(f"scale 1 -> 2 -> 3 -> 2 workers: {result.report()}")
+    REPORTS.append(f"scale 1 -> 2 -> 3 -> 2 workers ({store} store): {result.report()}")
     yield result
 
 

@@ -169,6 +169,10 @@ def test_the_compose_workers_settings_start_and_need_an_api_token(
     monkeypatch.setenv("ARPULSE_API_TOKENS", secrets.token_urlsafe(32))
     settings = load_settings()
     assert settings.web_host == "0.0.0.0" and settings.kafka_sasl_password is None
+    assert settings.table_store == "rocksdb"  # with a volume of its own for each worker
+    mounts = [compose["services"][w]["volumes"][0].split(":") for w in ("worker-1", "worker-2")]
+    assert len({source for source, _ in mounts}) == 2
+    assert {target for _, target in mounts} == {str(settings.data_dir)}
 
 
 def test_dockerfile_runs_as_non_root_with_the_worker_entry_point() -> None:
