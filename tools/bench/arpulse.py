@@ -25,10 +25,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import redis
+
 from processor.core.clock import SimulatedClock
 from processor.core.ports import partition_for
 from processor.core.settings import load_settings
 from processor.runtime.topics import ensure_topics
+from processor.serving.keys import Keys
 from schemas import topics
 from tools.bench import kafka
 from tools.soak.mix import EventMix
@@ -330,6 +333,20 @@ def seed_changelog(bootstrap: str, app: App, states: Iterator[tuple[str, bytes]]
         "mean_state_bytes": sum(sizes) / max(1, len(sizes)),
         "seed_seconds": seconds,
     }
+
+
+def mark_read_model_whole(redis_url: str, app: App) -> None:
+    """Say the seeded app's read model holds every partition.
+
+    Its workers then measure a restart, not a rewrite of every customer into Redis
+    (`processor.runtime.read_model_heal`).
+    """
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = Keys(app.app_id)
+        client.hset(keys.projected, mapping=dict.fromkeys(map(str, range(app.partitions)), "1"))
+    finally:
+        client.close()
 
 
 def resident_mb(worker: SoakWorker) -> float:

@@ -89,6 +89,7 @@ class BenchSettings:
     quick: bool = False
     # NAME=VALUE worker settings applied to every worker the bench starts (to compare settings)
     worker_setting: tuple[str, ...] = ()
+    state_only: bool = False  # only the memory and restart phase (a large --state-customers)
 
     @property
     def worker_overrides(self) -> dict[str, str]:
@@ -312,6 +313,20 @@ def memory_phase(
         f"{loaded['ready_seconds']:.1f}s; RSS {idle['rss_mb']:.0f} MB idle, "
         f"{loaded['rss_mb']:.0f} MB with state ({run.figures['kb_per_customer']:.2f} KB/customer)"
     )
+    # RocksDB: the first start fills the data dir from the whole changelog; the restart, on the
+    # same data dir (the same worker name), reads only the tail.
+    rocks_env = {**state_app.env(start=clock_at, frozen=True), "ARPULSE_TABLE_STORE": "rocksdb"}
+    name = f"r{run.index}-rocksdb"
+    first = arpulse.start_and_measure(workers, name, rocks_env)
+    again = arpulse.start_and_measure(workers, name, rocks_env)
+    run.figures["rocksdb_first_start_seconds"] = first["ready_seconds"]
+    run.figures["rocksdb_restart_seconds"] = again["ready_seconds"]
+    run.figures["rocksdb_rss_mb"] = again["rss_mb"]
+    run.details["memory"]["rocksdb"] = {"first_start": first, "restart": again}
+    _say(
+        f"run {run.index}: RocksDB first start {first['ready_seconds']:.1f}s, restart "
+        f"{again['ready_seconds']:.1f}s, RSS {again['rss_mb']:.0f} MB with state"
+    )
 
 
 def _attempt(run: report.RunFigures, what: str, step: Any, *args: Any) -> bool:
@@ -349,16 +364,18 @@ def execute(settings: BenchSettings) -> tuple[list[report.RunFigures], dict[str,
         _say(f"kafka {stack.kafka_bootstrap}, redis {stack.redis_url}")
         try:
             state, state_app = seed_state(settings, stack.kafka_bootstrap)
+            arpulse.mark_read_model_whole(stack.redis_url, state_app)
         except BROKEN as exc:
             state = {"error": str(exc) or type(exc).__name__}
         for index in range(1, settings.runs + 1):
             run = report.RunFigures(index)
             runs.append(run)
-            _attempt(run, "raw", raw_phase, settings, stack.kafka_bootstrap)
-            _attempt(run, "arpulse", arpulse_phases, settings, workers)
-            _attempt(run, "logic", logic_phase, settings)
-            _attempt(run, "direct", direct_phase, settings, stack.kafka_bootstrap)
-            run.figures.update(report.ratios(run.figures))
+            if not settings.state_only:
+                _attempt(run, "raw", raw_phase, settings, stack.kafka_bootstrap)
+                _attempt(run, "arpulse", arpulse_phases, settings, workers)
+                _attempt(run, "logic", logic_phase, settings)
+                _attempt(run, "direct", direct_phase, settings, stack.kafka_bootstrap)
+                run.figures.update(report.ratios(run.figures))
             if "error" in state:
                 run.errors.append(f"memory: the state could not be seeded: {state['error']}")
             else:
@@ -469,6 +486,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ARPULSE_NAME=VALUE",
         help="a worker setting for every worker of the bench (repeatable), e.g."
         " ARPULSE_STATE_CACHE_CUSTOMERS=0 to compare a setting's effect",
+    )
+    add(
+        "--state-only",
+        action="store_true",
+        help="only the memory and restart phases, e.g. at the documented size:"
+        " --state-only --state-customers 1000000",
     )
     add(
         "--quick",

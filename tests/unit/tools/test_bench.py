@@ -94,6 +94,8 @@ def _figures(**overrides: float) -> dict[str, float]:
         "latency_p99_ms": 250.0,
         "kb_per_customer": 2.0,
         "restart_seconds": 30.0,
+        "rocksdb_restart_seconds": 20.0,
+        "rocksdb_rss_mb": 600.0,
     }
     return {**base, **overrides}
 
@@ -111,6 +113,10 @@ def test_targets_are_met_on_their_bounds_and_judged_on_the_median() -> None:
     assert found["latency"].ok is True  # median 240 ms
     assert found["memory"].ok is True and found["restart"].ok is True  # medians 2.0 and 30
     assert "median 0.02 (runs 0.01 to 0.9)" in found["throughput"].message
+    runs = [_figures(rocksdb_restart_seconds=21.0), _figures(rocksdb_rss_mb=601.0)]
+    runs.append(_figures(rocksdb_restart_seconds=25.0, rocksdb_rss_mb=700.0))
+    found = {v.name: v for v in verdicts(summarise(runs))}
+    assert found["rocksdb restart"].ok is False and found["rocksdb memory"].ok is False
 
 
 def test_a_figure_no_run_measured_is_not_judged() -> None:
@@ -144,7 +150,14 @@ def test_the_json_document_has_settings_targets_summary_verdicts_runs_and_errors
     }
     assert doc["summary"]["ratio"]["runs"] == (0.5,)
     assert doc["errors"] == ["run 2: arpulse: died"]
-    assert [v["name"] for v in doc["verdicts"]] == ["throughput", "latency", "memory", "restart"]
+    assert [v["name"] for v in doc["verdicts"]] == [
+        "throughput",
+        "latency",
+        "memory",
+        "restart",
+        "rocksdb restart",
+        "rocksdb memory",
+    ]
     assert doc["targets"]["latency"]["target"] == 250.0
     assert doc["runs"][0]["details"]["latency"]["actions_ms"] == [1.0, 2.0]
     assert doc["elapsed_seconds"] == 61.2
