@@ -47,11 +47,7 @@ async def heal_once(worker: Worker) -> set[int]:
     worker.healing = set(missing)
     revocations = worker.revocations
     try:
-        log.warning(
-            "the read model lacks partitions %s (Redis lost its data, or is new): writing"
-            " their customers again from the table",
-            sorted(missing),
-        )
+        log.info("the read model lacks partitions %s: writing them from the table", sorted(missing))
         written = await _republish(worker, missing)
         if not await worker.projection.written(worker.projection.published, WRITE_TIMEOUT):
             log.warning("re-projection of partitions %s not written yet; retrying", sorted(missing))
@@ -61,7 +57,14 @@ async def heal_once(worker: Worker) -> set[int]:
             kept = set()
         await worker.projection.mark_projected(kept)
         worker.metrics.read_model_heals.inc(len(kept))
-        log.info("read model: %d customers of partitions %s written again", written, sorted(kept))
+        # Customers missing from Redis is news (it lost its data); an empty partition is not.
+        log.log(
+            logging.WARNING if written else logging.INFO,
+            "read model: %d customers of partitions %s were missing from Redis (it lost its"
+            " data, or is new) and are written again",
+            written,
+            sorted(kept),
+        )
         return kept
     finally:
         worker.healing = set()

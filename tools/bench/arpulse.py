@@ -357,11 +357,21 @@ def resident_mb(worker: SoakWorker) -> float:
     return worker.stats.rss_mb()
 
 
-def start_and_measure(workers: Workers, name: str, env: dict[str, str]) -> dict[str, Any]:
+def ready_timeout(customers: int) -> float:
+    """How long a worker recovering `customers` may take to be ready before the bench gives up.
+
+    The memory store replays the whole changelog: minutes for a million customers.
+    """
+    return READY_TIMEOUT_S + customers / 1000
+
+
+def start_and_measure(
+    workers: Workers, name: str, env: dict[str, str], timeout: float = READY_TIMEOUT_S
+) -> dict[str, Any]:
     """Launch a worker, time it to ready, read its resident memory, stop it."""
     worker = workers.start(name, env)
     try:
-        ready = worker.wait_ready(READY_TIMEOUT_S)
+        ready = worker.wait_ready(timeout)
         return {"ready_seconds": ready, "rss_mb": resident_mb(worker)}
     finally:
         workers.stop(worker)
