@@ -46,7 +46,7 @@ _ORIGINAL = faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer
 _ORIGINAL_HIGHWATERS = faust_aiokafka.AIOKafkaConsumerThread._highwaters
 _fetch_max_wait_ms = 100
 # How long to wait for the broker to serve the last reported record before trusting its answer.
-PROBE_TIMEOUT_SECONDS = 10.0
+PROBE_TIMEOUT_SECONDS = 30.0  # a broker serving a large changelog may take a while
 
 
 def committed_offset(app: faust.App, tp: TP) -> int | None:

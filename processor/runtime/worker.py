@@ -7,7 +7,7 @@ loops (`processor.runtime.drain`, `.scheduling`, `.broker_watch`) act through it
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,15 +134,22 @@ class Worker:
             if count % 2000 == 0:
                 await asyncio.sleep(0)
 
-    def stored_items(self) -> Iterable[tuple[bytes, bytes]]:
+    def stored_items(self) -> Iterator[tuple[bytes, bytes]]:
         """Every stored customer of the owned partitions, safe to walk across awaits.
 
         The memory store is a dict (changed by processing meanwhile): a list of its items costs
-        only references. RocksDB is walked lazily, one record read at a time, never all of a
-        million customers in memory at once.
+        only references. RocksDB is walked by key: its keys are listed at once (Faust's walk
+        over its partition databases fails if one opens during a pause), and each value is read
+        when its turn comes, never all of a million customers' states in memory at once.
         """
-        items = self.table.data.items()
-        return list(items) if self.settings.table_store == "memory" else items
+        data = self.table.data
+        if self.settings.table_store == "memory":
+            yield from list(data.items())
+            return
+        for key in list(data.keys()):
+            raw = data.get(key)
+            if raw is not None:
+                yield key, raw
 
     def forget(self, partitions: set[int]) -> None:
         """Stop indexing partitions this worker no longer owns."""

@@ -90,6 +90,7 @@ class BenchSettings:
     # NAME=VALUE worker settings applied to every worker the bench starts (to compare settings)
     worker_setting: tuple[str, ...] = ()
     state_only: bool = False  # only the memory and restart phase (a large --state-customers)
+    state_stores: str = "memory,rocksdb"  # the table stores the restart phases measure
 
     @property
     def worker_overrides(self) -> dict[str, str]:
@@ -394,8 +395,11 @@ def execute(settings: BenchSettings) -> tuple[list[report.RunFigures], dict[str,
             if "error" in state:
                 run.errors.append(f"memory: the state could not be seeded: {state['error']}")
             else:
-                _attempt(run, "rocksdb", rocksdb_phase, settings, workers, state, state_app)
-                _attempt(run, "memory", memory_phase, settings, workers, state, state_app)
+                stores = settings.state_stores.split(",")
+                if "rocksdb" in stores:
+                    _attempt(run, "rocksdb", rocksdb_phase, settings, workers, state, state_app)
+                if "memory" in stores:
+                    _attempt(run, "memory", memory_phase, settings, workers, state, state_app)
     finally:
         workers.stop_all()
         stack.stop()
@@ -510,6 +514,11 @@ def _parser() -> argparse.ArgumentParser:
         " --state-only --state-customers 1000000",
     )
     add(
+        "--state-stores",
+        default=defaults.state_stores,
+        help="the table stores whose restart is measured (memory, rocksdb, or both)",
+    )
+    add(
         "--quick",
         action="store_true",
         help="a smoke run (other options still win): "
@@ -538,6 +547,8 @@ def settings_from(argv: list[str] | None) -> BenchSettings:
         parser.error("--latency-seconds must be positive")
     if settings.latency_rate is not None and settings.latency_rate <= 0:
         parser.error("--latency-rate must be positive")
+    if not set(settings.state_stores.split(",")) <= {"memory", "rocksdb"}:
+        parser.error("--state-stores takes memory, rocksdb or memory,rocksdb")
     return settings
 
 
