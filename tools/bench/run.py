@@ -103,6 +103,10 @@ class BenchSettings:
         return self.events or load.backlog_size(self.customers, self.invoices)
 
 
+# The RocksDB restart's memory is read again this long after ready: indexing a million stored
+# customers' wake-ups follows readiness, and its memory belongs in the figure.
+ROCKSDB_SETTLED_S = 60.0
+
 QUICK = {
     "runs": 1,
     "customers": 200,
@@ -334,7 +338,9 @@ def rocksdb_phase(
     rocks_env = {**state_app.env(start=clock_at, frozen=True), "ARPULSE_TABLE_STORE": "rocksdb"}
     name = f"r{run.index}-rocksdb"
     first = arpulse.start_and_measure(workers, name, rocks_env, timeout)
-    again = arpulse.start_and_measure(workers, name, rocks_env, timeout)
+    again = arpulse.start_and_measure(
+        workers, name, rocks_env, timeout, settled_s=ROCKSDB_SETTLED_S
+    )
     run.figures["rocksdb_first_start_seconds"] = first["ready_seconds"]
     run.figures["rocksdb_restart_seconds"] = again["ready_seconds"]
     run.figures["rocksdb_rss_mb"] = again["rss_mb"]
