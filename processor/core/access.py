@@ -62,7 +62,7 @@ class Access:
         if not tokens:
             return True
         presented = presented_token(authorization)
-        if presented is None:
+        if presented is None or not presented.isascii():  # no token is anything but ASCII
             return False
         offered = presented.encode()
         matched = False
@@ -103,7 +103,7 @@ def presented_token(authorization: str | None) -> str | None:
     if kind.lower() == "basic" and credentials:
         try:
             decoded = base64.b64decode(credentials, validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
+        except (binascii.Error, ValueError):  # not base64 (or not ASCII), or not UTF-8 inside
             return None
         _, colon, password = decoded.partition(":")
         return password if colon and password else None

@@ -125,8 +125,15 @@ class ProjectionService(Projection, Protocol):
         """Which of `partitions` the read model does not hold (it lost its data, or is new)."""
         ...
 
-    async def mark_projected(self, partitions: Iterable[int]) -> None:
-        """Record that the read model holds every customer of `partitions`."""
+    async def begin_projection(self, partitions: Iterable[int]) -> str:
+        """Start writing `partitions` whole; returns the token `mark_projected` asks for."""
+        ...
+
+    async def mark_projected(self, partitions: Iterable[int], token: str) -> set[int]:
+        """Mark the partitions whose writing began with `token`, unless the model lost it since.
+
+        Returns the partitions marked as holding every customer.
+        """
         ...
 
 

@@ -238,11 +238,11 @@ class Settings(BaseSettings):
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, value: SecretStr) -> SecretStr:
-        scheme = value.get_secret_value().partition("://")[0].lower()
-        if scheme not in REDIS_SCHEMES:
-            raise ValueError(
-                f"must start with redis://, rediss:// (TLS) or unix://, got {scheme or 'none'}://"
-            )
+        scheme, found, _ = value.get_secret_value().partition("://")
+        if scheme.lower() not in REDIS_SCHEMES:
+            # The URL may hold a password: name its scheme only when it plainly is one.
+            shown = f"{scheme}://" if found and scheme.isalnum() and len(scheme) <= 10 else "none"
+            raise ValueError(f"must start with redis://, rediss:// (TLS) or unix://, got {shown}")
         return value
 
     @field_validator(*TLS_FILES)

@@ -193,3 +193,15 @@ async def _stop(consumer: aiokafka.AIOKafkaConsumer) -> None:
 def correct_recovery_end_offsets() -> None:
     """Make table recovery read every changelog partition to its real end (see module doc)."""
     faust_aiokafka.AIOKafkaConsumerThread._highwaters = _highwaters  # type: ignore[method-assign]
+
+
+def without_faust_pages(app: faust.App) -> None:
+    """Serve none of Faust's own pages: the index at `/` answers whoever asks.
+
+    Its settings turn off the others (`web_tables_enabled` and the like, in `build_faust_app`);
+    the index has no setting, so it is taken off the list of blueprints before the server starts.
+    """
+    manager: Any = app.web.blueprints
+    manager._enabled = [
+        (prefix, bp) for prefix, bp in manager._enabled if "faust.web.apps" not in str(bp)
+    ]

@@ -26,13 +26,22 @@ MOST_PENDING = 5000  # the writer is let to catch up beyond this many snapshots 
 WRITE_TIMEOUT = 120.0
 
 
+class _Interrupted(Exception):
+    """The walk stopped: a rebalance took partitions away, or Redis went down (retried later)."""
+
+
 async def heal_loop(worker: Worker) -> None:
-    """Every few seconds, re-project the owned partitions Redis holds no marker for."""
+    """Every second, re-project the owned partitions Redis holds no marker for.
+
+    Nothing it meets stops the worker: a failure is logged and the next pass tries again.
+    """
     while True:
         try:
             await heal_once(worker)
         except RedisError as exc:  # an outage: the writer reports it; try again later
             log.debug("read model check failed: %s", exc)
+        except Exception:
+            log.exception("re-projecting the read model failed; trying again")
         await asyncio.sleep(HEAL_INTERVAL)
 
 
@@ -40,22 +49,26 @@ async def heal_once(worker: Worker) -> set[int]:
     """Re-project the unmarked partitions this worker owns now; returns those it marked."""
     if not worker.ready or not worker.projection.healthy:
         return set()
-    owned = worker.active_partitions()
-    missing = await worker.projection.unprojected(owned)
+    projection = worker.projection
+    missing = await projection.unprojected(worker.active_partitions())
     if not missing:
         return set()
     worker.healing = set(missing)
     revocations = worker.revocations
     try:
         log.info("the read model lacks partitions %s: writing them from the table", sorted(missing))
-        written = await _republish(worker, missing)
-        if not await worker.projection.written(worker.projection.published, WRITE_TIMEOUT):
+        token = await projection.begin_projection(missing)
+        try:
+            written = await _republish(worker, missing, revocations)
+        except _Interrupted as why:
+            log.info("re-projection of partitions %s stopped (%s); retrying", sorted(missing), why)
+            return set()
+        if not await projection.written(projection.published, WRITE_TIMEOUT):
             log.warning("re-projection of partitions %s not written yet; retrying", sorted(missing))
             return set()
-        kept = missing & worker.active_partitions()
         if worker.revocations != revocations:  # a rebalance ran meanwhile: the owners redo it
-            kept = set()
-        await worker.projection.mark_projected(kept)
+            return set()
+        kept = await projection.mark_projected(missing & worker.active_partitions(), token)
         worker.metrics.read_model_heals.inc(len(kept))
         # Customers missing from Redis is news (it lost its data); an empty partition is not.
         log.log(
@@ -70,13 +83,17 @@ async def heal_once(worker: Worker) -> set[int]:
         worker.healing = set()
 
 
-async def _republish(worker: Worker, partitions: set[int]) -> int:
-    """Publish a fresh snapshot of every stored customer of `partitions`; returns how many."""
+async def _republish(worker: Worker, partitions: set[int], revocations: int) -> int:
+    """Publish a fresh snapshot of every stored customer of `partitions`; returns how many.
+
+    Each state is read when its turn comes (never one processing has overtaken meanwhile), and
+    the walk stops as soon as the partitions may have moved or Redis is down.
+    """
     settings, projection = worker.settings, worker.projection
     now = worker.clock.now()
     written = 0
     for count, (key, raw) in enumerate(worker.stored_items(), start=1):
-        if partition_for(key, settings.partitions) in partitions and raw is not None:
+        if partition_for(key, settings.partitions) in partitions:
             snapshot, share = stored_view(bytes(raw), worker.policy, now)
             projection.publish(snapshot, share=share)
             written += 1
@@ -84,4 +101,8 @@ async def _republish(worker: Worker, partitions: set[int]) -> int:
             await asyncio.sleep(0)
             while projection.pending > MOST_PENDING and projection.healthy:
                 await asyncio.sleep(0.05)
+            if worker.revocations != revocations:
+                raise _Interrupted("partitions were revoked")
+            if not projection.healthy:
+                raise _Interrupted("Redis is unreachable")
     return written

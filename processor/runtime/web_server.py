@@ -19,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from processor.core.access import Access, Scope
 from processor.core.ports import Handler, Reply
+from processor.runtime.faust_adapter import without_faust_pages
 from processor.runtime.worker import Worker
 
 REFUSED = {"error": "unauthorized: send Authorization: Bearer <token>"}
@@ -37,6 +38,7 @@ def register_pages(
 ) -> None:
     """Mount health, metrics, `routes` (customer data) and `public` (no data) on the web server."""
     app = worker.app
+    without_faust_pages(app)
     refused = worker.metrics.http_refused
 
     async def health(query: Mapping[str, str], params: Mapping[str, str]) -> Reply:

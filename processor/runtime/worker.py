@@ -135,17 +135,14 @@ class Worker:
                 await asyncio.sleep(0)
 
     def stored_items(self) -> Iterator[tuple[bytes, bytes]]:
-        """Every stored customer of the owned partitions, safe to walk across awaits.
+        """Every stored customer of the owned partitions, each read when its turn comes.
 
-        The memory store is a dict (changed by processing meanwhile): a list of its items costs
-        only references. RocksDB is walked by key: its keys are listed at once (Faust's walk
-        over its partition databases fails if one opens during a pause), and each value is read
-        when its turn comes, never all of a million customers' states in memory at once.
+        Safe to walk across awaits: the keys are listed at once (the memory store is a dict that
+        processing changes meanwhile, and Faust's walk over RocksDB's partition databases fails
+        if one opens during a pause), and each value is the one stored when it is reached, never
+        one overtaken by processing in between, nor a million states in memory at once.
         """
         data = self.table.data
-        if self.settings.table_store == "memory":
-            yield from list(data.items())
-            return
         for key in list(data.keys()):
             raw = data.get(key)
             if raw is not None:

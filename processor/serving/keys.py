@@ -62,3 +62,8 @@ class Keys:
         The marker goes with the data: a Redis that lost its data has lost this too.
         """
         return f"{self.prefix}:projected"
+
+    @property
+    def projecting(self) -> str:
+        """Hash: partition -> the token of the writing that will make it whole (see above)."""
+        return f"{self.prefix}:projecting"

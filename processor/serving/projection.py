@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -68,6 +69,7 @@ class RedisProjection:
         self._task: asyncio.Task[None] | None = None
         self._script = redis.register_script(_WRITE_SNAPSHOT)
         self._share_script = redis.register_script(_WRITE_SHARE)
+        self._mark_script = redis.register_script(_MARK_PROJECTED)
         self._bucket_keys = [
             keys.worklist,
             *(keys.by_risk(b) for b in RISK_BUCKETS),
@@ -100,11 +102,30 @@ class RedisProjection:
         marks = await self._redis.hmget(self._keys.projected, [str(p) for p in wanted])
         return {p for p, mark in zip(wanted, marks, strict=True) if mark is None}
 
-    async def mark_projected(self, partitions: Iterable[int]) -> None:
-        """Record that Redis holds every customer of `partitions`."""
+    async def begin_projection(self, partitions: Iterable[int]) -> str:
+        """Note in Redis that `partitions` are being written whole; returns the note's token.
+
+        `mark_projected` checks it: a Redis that loses its data meanwhile loses the note too.
+        """
+        token = uuid.uuid4().hex
         fields = [str(p) for p in partitions]
         if fields:
-            await self._redis.hset(self._keys.projected, mapping=dict.fromkeys(fields, "1"))
+            await self._redis.hset(self._keys.projecting, mapping=dict.fromkeys(fields, token))
+        return token
+
+    async def mark_projected(self, partitions: Iterable[int], token: str) -> set[int]:
+        """Mark those of `partitions` whose writing began with `token` and is still noted.
+
+        One script: a partition is marked only if Redis kept the note since its writing began,
+        so a Redis flushed or restarted mid-way is written again by the next pass.
+        """
+        fields = [str(p) for p in partitions]
+        if not fields:
+            return set()
+        marked = await self._mark_script(
+            keys=[self._keys.projecting, self._keys.projected], args=[token, *fields]
+        )
+        return {int(p) for p in marked}
 
     @property
     def pending(self) -> int:
@@ -272,6 +293,19 @@ def _instant(entry: Mapping[str, Any]) -> float:
     return datetime.fromisoformat(entry["at"]).timestamp()
 
 
+# KEYS: the notes of partitions being written, the markers of whole ones; ARGV: the writing's
+# token, then the partitions. Each partition whose note still holds the token is marked whole.
+_MARK_PROJECTED = """
+local marked = {}
+for i = 2, #ARGV do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[1] then
+    redis.call('HSET', KEYS[2], ARGV[i], '1')
+    redis.call('HDEL', KEYS[1], ARGV[i])
+    table.insert(marked, ARGV[i])
+  end
+end
+return marked
+"""
 # KEYS: the snapshot, the worklist, then every risk and every aging worklist (_BUCKET_KEYS order);
 # ARGV: customer id, snapshot JSON, priority, and the 1-based KEYS slots of its risk and aging
 # worklists (0: none). Server-side, so a snapshot costs one command instead of fifteen.

@@ -59,6 +59,7 @@ async def rebuild_projection(settings: Settings, policy: Policy, clock: Clock) -
         for start in range(0, len(stale), _BATCH):
             await redis.delete(*stale[start : start + _BATCH])
         projection = RedisProjection(redis=redis, keys=keys)
+        token = await projection.begin_projection(range(settings.partitions))
         now = clock.now()
         written = 0
         for raw in states.values():
@@ -69,7 +70,7 @@ async def rebuild_projection(settings: Settings, policy: Policy, clock: Clock) -
                 raise ConnectionError("Redis refused the rebuilt snapshots")
         if not await projection.flush():
             raise ConnectionError("Redis refused the rebuilt snapshots")
-        await projection.mark_projected(range(settings.partitions))
+        await projection.mark_projected(range(settings.partitions), token)
         return written
     finally:
         await redis.aclose()

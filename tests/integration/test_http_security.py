@@ -163,7 +163,8 @@ def test_health_and_metrics_take_the_ops_token_only(guarded: Guarded) -> None:
 
 
 def test_faust_pages_that_read_tables_or_describe_the_cluster_are_gone(guarded: Guarded) -> None:
-    for path in ("/table/", "/table/customers/", "/router/", "/router/customers/", "/graph/"):
+    pages = ("/", "/table/", "/table/customers/", "/router/", "/router/customers/", "/graph/")
+    for path in pages:
         response = guarded.get(path, {"Authorization": f"Bearer {OLD}"})
         assert response.status_code == 404, path
 

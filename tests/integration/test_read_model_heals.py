@@ -20,6 +20,7 @@ from processor.demo.devstack import DevStack
 from processor.serving.freshness import STALE_HEADER, Freshness
 from processor.serving.http import REBUILDING, ReadModelHandlers
 from processor.serving.keys import Keys
+from processor.serving.projection import RedisProjection
 from schemas import topics
 from tests.support import factories as f
 from tests.support.faults import forgetful_redis
@@ -167,6 +168,20 @@ async def redis(stack: DevStack) -> AsyncIterator[Redis]:
     client = Redis.from_url(stack.redis_url)
     yield client
     await client.aclose()
+
+
+async def test_a_redis_that_loses_its_data_mid_way_is_not_marked_whole(redis: Redis) -> None:
+    keys = Keys(unique("midway"))
+    projection = RedisProjection(redis=redis, keys=keys)
+    token = await projection.begin_projection({0, 1})
+    for name in await redis.keys(f"{keys.prefix}:*"):  # what a flush does to this prefix
+        await redis.delete(name)
+    assert await projection.mark_projected({0, 1}, token) == set()
+    assert await projection.unprojected({0, 1}) == {0, 1}
+    again = await projection.begin_projection({0, 1})
+    assert await projection.mark_projected({0, 1}, token) == set()  # an older writing's token
+    assert await projection.mark_projected({0}, again) == {0}
+    assert await projection.unprojected({0, 1}) == {1}
 
 
 async def test_reads_from_a_read_model_being_rebuilt_say_so(redis: Redis) -> None:

@@ -38,8 +38,11 @@ class Projection(MemoryProjection):
     async def unprojected(self, partitions: Iterable[int]) -> set[int]:
         return set()
 
-    async def mark_projected(self, partitions: Iterable[int]) -> None:
-        return None
+    async def begin_projection(self, partitions: Iterable[int]) -> str:
+        return "token"
+
+    async def mark_projected(self, partitions: Iterable[int], token: str) -> set[int]:
+        return set(partitions)
 
 
 def test_the_root_builds_every_part_and_mounts_the_pages(tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ def basic(user: str, password: str) -> str:
         ("Basic " + base64.b64encode(b"no-colon").decode(), None),
         (basic("user", ""), None),
         ("Basic " + base64.b64encode(b"\xff\xfe:x").decode(), None),
+        ("Basic \u00e9t\u00e9", None),  # not base64 at all (aiohttp passes such bytes on)
     ],
 )
 def test_the_token_is_read_from_bearer_or_basic_and_nothing_else(
@@ -51,6 +52,12 @@ def test_each_scope_opens_with_its_own_tokens_only() -> None:
     assert not access.allows(Scope.DATA, None) and not access.allows(Scope.DATA, f"Bearer {A}x")
     assert not access.allows(Scope.DATA, f"Bearer {A[:-1]}")
     assert access.allows(Scope.PUBLIC, None)
+
+
+def test_a_token_that_is_not_ascii_is_refused_not_an_error() -> None:
+    access = Access(data_tokens=(A,))
+    assert not access.allows(Scope.DATA, "Bearer \udcff" + A[1:])  # surrogate-escaped bytes
+    assert not access.allows(Scope.DATA, "Bearer " + "\u00e9" * 32)
 
 
 def test_a_scope_without_tokens_is_open() -> None:

@@ -91,6 +91,15 @@ def test_a_bad_redis_setting_names_it_and_shows_no_secret(
     assert "pw" not in str(raised.value).replace("ARPULSE_REDIS_PASSWORD", "")
 
 
+def test_a_redis_url_without_a_scheme_is_refused_without_showing_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ARPULSE_REDIS_URL", "default:s3cret-pw@cache:6379/0")
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert "ARPULSE_REDIS_URL" in str(raised.value) and "s3cret" not in str(raised.value)
+
+
 def test_rediss_takes_its_certificates_and_a_separate_user(
     pem: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
