@@ -427,6 +427,16 @@ def _variable(loc: Sequence[int | str]) -> str:
     return f"{ENV_PREFIX}{'_'.join(str(p) for p in loc).upper()}"
 
 
+def redacted_url(url: str) -> str:
+    """`url` with the password of its user:password@ part replaced by ****, to print or log."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = f"{parts.username}:" if parts.username else ":"
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{user}****@{host}").geturl()
+
+
 def is_loopback(host: str) -> bool:
     """Whether `host` names this machine only (localhost, 127.0.0.0/8, ::1)."""
     if host.lower() == "localhost":

@@ -28,6 +28,8 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from processor.core.clock import SimulatedClock
+from processor.core.kafka_security import kafka_client_options
+from processor.core.settings import load_settings, redacted_url
 from processor.demo.devstack import DevStack, StackError, free_port
 from processor.demo.portfolio import PortfolioEvent, bad_events, portfolio
 from processor.demo.render import render, render_fact
@@ -61,7 +63,8 @@ def run_demo(*, customers: int, days_per_second: float) -> int:
     clock = SimulatedClock(start=start, days_per_second=days_per_second, anchor=anchor)
     try:
         port = int(os.environ.get("ARPULSE_WEB_PORT") or free_port())
-        for name, address in (("kafka", stack.kafka_bootstrap), ("redis", stack.redis_url)):
+        shown = (("kafka", stack.kafka_bootstrap), ("redis", redacted_url(stack.redis_url)))
+        for name, address in shown:
             origin = "started here" if name in stack.started else "given"
             print(f"{name:<7} {address}  ({origin})")
         worker = _start_worker(stack, port, start, anchor, days_per_second)
@@ -175,8 +178,10 @@ async def _play(
     events = list(portfolio(customers=customers, today=window_end.date(), invoices=6))
     featured = _featured(events)
     print("Following " + " and ".join(sorted(featured)) + " line by line.\n")
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, fetch_max_wait_ms=50)
+    # Connected as the worker is (ARPULSE_KAFKA_SECURITY_PROTOCOL and the rest, when given).
+    security = kafka_client_options(load_settings(kafka_broker=bootstrap))
+    producer = AIOKafkaProducer(**security, linger_ms=5)
+    consumer = AIOKafkaConsumer(**security, fetch_max_wait_ms=50)
     await producer.start()
     await consumer.start()
     counts: Counter[str] = Counter()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from processor.core.settings import load_settings
+from processor.core.settings import load_settings, redacted_url
 from processor.errors import ConfigError
 from processor.serving.redis_client import redis_options
 
@@ -119,3 +119,16 @@ def test_rediss_takes_its_certificates_and_a_separate_user(
         "ssl_keyfile": str(pem),
     }
     assert "s3cret" not in repr(load_settings())
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+        ("rediss://arpulse:pw-1@cache:6380/0", "rediss://arpulse:****@cache:6380/0"),
+        ("redis://:pw-1@cache:6379", "redis://:****@cache:6379"),
+        ("redis://arpulse@cache:6379", "redis://arpulse@cache:6379"),
+    ],
+)
+def test_a_printed_redis_url_hides_its_password(url: str, shown: str) -> None:
+    assert redacted_url(url) == shown
