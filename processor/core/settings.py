@@ -255,21 +255,10 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _kafka_security_is_whole(self) -> Settings:
         protocol = self.kafka_security_protocol
-        tls = {
-            "ARPULSE_KAFKA_TLS_CA_FILE": self.kafka_tls_ca_file,
-            "ARPULSE_KAFKA_TLS_CERT_FILE": self.kafka_tls_cert_file,
-            "ARPULSE_KAFKA_TLS_KEY_FILE": self.kafka_tls_key_file,
-        }
-        given = [name for name, path in tls.items() if path is not None]
-        if given and protocol not in ("SSL", "SASL_SSL"):
-            raise ValueError(
-                f"{', '.join(given)} need ARPULSE_KAFKA_SECURITY_PROTOCOL SSL or SASL_SSL,"
-                f" not {protocol}"
-            )
-        if (self.kafka_tls_cert_file is None) != (self.kafka_tls_key_file is None):
-            raise ValueError(
-                "ARPULSE_KAFKA_TLS_CERT_FILE and ARPULSE_KAFKA_TLS_KEY_FILE go together"
-            )
+        tls = protocol in ("SSL", "SASL_SSL")
+        self._tls_files(
+            "kafka", tls, f"ARPULSE_KAFKA_SECURITY_PROTOCOL SSL or SASL_SSL, not {protocol}"
+        )
         sasl = protocol.startswith("SASL_")
         credentials = self.kafka_sasl_username is not None or self.kafka_sasl_password is not None
         if sasl and (self.kafka_sasl_username is None or self.kafka_sasl_password is None):
@@ -286,25 +275,24 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _redis_tls_needs_rediss(self) -> Settings:
-        tls = {
-            "ARPULSE_REDIS_TLS_CA_FILE": self.redis_tls_ca_file,
-            "ARPULSE_REDIS_TLS_CERT_FILE": self.redis_tls_cert_file,
-            "ARPULSE_REDIS_TLS_KEY_FILE": self.redis_tls_key_file,
-        }
-        given = [name for name, path in tls.items() if path is not None]
-        if given and not self.redis_url.get_secret_value().lower().startswith("rediss://"):
-            raise ValueError(f"{', '.join(given)} need a rediss:// ARPULSE_REDIS_URL")
+        self._tls_files("redis", self.redis_tls, "a rediss:// ARPULSE_REDIS_URL")
         url = urlsplit(self.redis_url.get_secret_value())
         if (url.username or url.password) and (self.redis_username or self.redis_password):
             raise ValueError(
                 "the user or password is given twice: in ARPULSE_REDIS_URL and in"
                 " ARPULSE_REDIS_USERNAME/ARPULSE_REDIS_PASSWORD; keep one"
             )
-        if (self.redis_tls_cert_file is None) != (self.redis_tls_key_file is None):
-            raise ValueError(
-                "ARPULSE_REDIS_TLS_CERT_FILE and ARPULSE_REDIS_TLS_KEY_FILE go together"
-            )
         return self
+
+    def _tls_files(self, service: str, tls: bool, needed: str) -> None:
+        """`service`'s TLS files: only when it uses TLS, and certificate and key together."""
+        names = {part: f"{service}_tls_{part}_file" for part in ("ca", "cert", "key")}
+        given = [f"{ENV_PREFIX}{n.upper()}" for n in names.values() if getattr(self, n) is not None]
+        if given and not tls:
+            raise ValueError(f"{', '.join(given)} need {needed}")
+        if (getattr(self, names["cert"]) is None) != (getattr(self, names["key"]) is None):
+            cert, key = (f"{ENV_PREFIX}{names[p].upper()}" for p in ("cert", "key"))
+            raise ValueError(f"{cert} and {key} go together")
 
     @field_validator("kafka_broker")
     @classmethod
@@ -345,6 +333,11 @@ class Settings(BaseSettings):
                 " 127.0.0.1"
             )
         return value
+
+    @property
+    def redis_tls(self) -> bool:
+        """Whether Redis is reached over TLS (a rediss:// URL)."""
+        return self.redis_url.get_secret_value().lower().startswith("rediss://")
 
     @property
     def access(self) -> Access:

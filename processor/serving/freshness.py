@@ -35,6 +35,16 @@ class Freshness:
         return bool(await self._redis.hexists(self._keys.projected, str(partition)))
 
 
+async def is_whole(freshness: Freshness | None) -> bool:
+    """Whether reads across customers are whole (no `Freshness` given: taken as whole)."""
+    return True if freshness is None else await freshness.whole()
+
+
+async def is_held(freshness: Freshness | None, customer_id: str) -> bool:
+    """Whether a missing snapshot of `customer_id` means unknown (no `Freshness`: it does)."""
+    return True if freshness is None else await freshness.holds(customer_id)
+
+
 def marked_stale(reply: Reply, whole: bool) -> Reply:
     """`reply`, with the stale header when the read model is not whole."""
     return reply if whole else reply.with_headers(STALE_HEADER)

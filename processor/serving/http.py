@@ -16,7 +16,14 @@ from redis.exceptions import RedisError
 
 from processor.core.ports import Handler, Reply
 from processor.domain.policy import Policy
-from processor.serving.freshness import RETRY_AFTER, STALE_HEADER, Freshness, marked_stale
+from processor.serving.freshness import (
+    RETRY_AFTER,
+    STALE_HEADER,
+    Freshness,
+    is_held,
+    is_whole,
+    marked_stale,
+)
 from processor.serving.keys import Keys
 from processor.serving.queries import (
     BadRequest,
@@ -47,9 +54,6 @@ class ReadModelHandlers:
         self._policy = policy
         self._freshness = freshness
 
-    async def _whole(self) -> bool:
-        return True if self._freshness is None else await self._freshness.whole()
-
     def routes(self) -> dict[str, Handler]:
         """Path -> handler, for the web server."""
         return {
@@ -68,7 +72,7 @@ class ReadModelHandlers:
             return Reply({"error": str(exc)}, status=400)
         try:
             items = await read_timeline(self._redis, self._keys, params["customer_id"], limit=limit)
-            whole = await self._whole()
+            whole = await is_whole(self._freshness)
         except RedisError as exc:
             return _unavailable(exc)
         return marked_stale(Reply({"customer_id": params["customer_id"], "items": items}), whole)
@@ -84,7 +88,7 @@ class ReadModelHandlers:
             return Reply({"error": str(exc)}, status=400)
         try:
             report = await read_aging(self._redis, self._keys, as_of=as_of)
-            whole = await self._whole()
+            whole = await is_whole(self._freshness)
         except RedisError as exc:
             return _unavailable(exc)
         if form == "csv":
@@ -106,7 +110,7 @@ class ReadModelHandlers:
                 countback_days=self._policy.history.retain_days,
                 as_of=as_of,
             )
-            whole = await self._whole()
+            whole = await is_whole(self._freshness)
         except RedisError as exc:
             return _unavailable(exc)
         return marked_stale(Reply(report), whole)
@@ -120,7 +124,7 @@ class ReadModelHandlers:
         customer_id = params["customer_id"]
         try:
             snapshot = await read_customer(self._redis, self._keys, customer_id)
-            held = self._freshness is None or await self._freshness.holds(customer_id)
+            held = await is_held(self._freshness, customer_id)
         except RedisError as exc:
             return _unavailable(exc)
         if snapshot is None and not held:
@@ -137,7 +141,7 @@ class ReadModelHandlers:
             return Reply({"error": str(exc)}, status=400)
         try:
             rows = await read_worklist(self._redis, self._keys, **filters)
-            whole = await self._whole()
+            whole = await is_whole(self._freshness)
         except RedisError as exc:
             return _unavailable(exc)
         return marked_stale(Reply({"items": rows, "count": len(rows), **filters}), whole)

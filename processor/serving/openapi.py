@@ -7,6 +7,7 @@ parameters carry the same bounds the handlers enforce (`processor.serving.querie
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from processor.core.ports import Handler, Reply
@@ -69,19 +70,17 @@ _AS_OF = _query(
 _FRAGMENT = _query(
     "fragment", {"type": "string"}, "1: only the page's main part; any other value: the page"
 )
+
+
+def _filter(name: str, values: Iterable[str], what: str) -> dict[str, Any]:
+    """A filter that is one of `values`, or empty for any (as the page's form sends it)."""
+    schema = {"type": "string", "enum": list(values)}
+    return _query(name, schema, f"only this {what} (empty: any)", empty_is_unset=True)
+
+
 _BUCKETS = [
-    _query(
-        "risk_bucket",
-        {"type": "string", "enum": list(RISK_BUCKETS)},
-        "only this risk bucket (empty: any)",
-        empty_is_unset=True,
-    ),
-    _query(
-        "aging_bucket",
-        {"type": "string", "enum": list(AGING_BUCKETS)},
-        "only this aging bucket (empty: any)",
-        empty_is_unset=True,
-    ),
+    _filter("risk_bucket", RISK_BUCKETS, "risk bucket"),
+    _filter("aging_bucket", AGING_BUCKETS, "aging bucket"),
 ]
 _LIMIT_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_WORKLIST}
 _LIMIT = _query("limit", _LIMIT_SCHEMA, "most rows returned (default 50)")
@@ -206,18 +205,8 @@ def _operations(*, data_guarded: bool, ops_guarded: bool) -> dict[str, Any]:
                 "parameters": [
                     _PAGE_LIMIT,
                     *_BUCKETS,
-                    _query(
-                        "delinquency_type",
-                        {"type": "string", "enum": list(DELINQUENCY_TYPES)},
-                        "only this delinquency type (empty: any)",
-                        empty_is_unset=True,
-                    ),
-                    _query(
-                        "currency",
-                        {"type": "string", "enum": sorted(ISO_4217_CODES)},
-                        "only this ISO 4217 currency (empty: any)",
-                        empty_is_unset=True,
-                    ),
+                    _filter("delinquency_type", DELINQUENCY_TYPES, "delinquency type"),
+                    _filter("currency", sorted(ISO_4217_CODES), "ISO 4217 currency"),
                     _FRAGMENT,
                 ],
                 "responses": {

@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 from processor.core.ports import Handler, Reply
 from processor.serving.aging_view import aging_page
 from processor.serving.customer_view import customer_page
-from processor.serving.freshness import Freshness, marked_stale
+from processor.serving.freshness import Freshness, is_held, is_whole, marked_stale
 from processor.serving.keys import Keys
 from processor.serving.markup import HTML_TYPE, STALE_NOTICE, message_page, with_stale_notice
 from processor.serving.queries import (
@@ -65,9 +65,6 @@ class CollectorPage:
         self._keys = keys
         self._freshness = freshness
 
-    async def _whole(self) -> bool:
-        return True if self._freshness is None else await self._freshness.whole()
-
     def routes(self) -> dict[str, Handler]:
         """Path -> handler, for the web server."""
         return {
@@ -93,7 +90,7 @@ class CollectorPage:
                 risk_bucket=filters.risk_bucket,
                 aging_bucket=filters.aging_bucket,
             )
-            whole = await self._whole()
+            whole = await is_whole(self._freshness)
         except RedisError as exc:
             return _unavailable("the worklist", exc, fragment)
         page = worklist_page(
@@ -107,7 +104,7 @@ class CollectorPage:
         customer_id = params["customer_id"]
         try:
             snapshot = await read_customer(self._redis, self._keys, customer_id)
-            held = self._freshness is None or await self._freshness.holds(customer_id)
+            held = await is_held(self._freshness, customer_id)
             if snapshot is None and not held:
                 page = message_page("Read model being rebuilt", STALE_NOTICE, fragment=fragment)
                 return _html(page, 503)
@@ -126,7 +123,7 @@ class CollectorPage:
         fragment = _fragment(query)
         try:
             report = await read_aging(self._redis, self._keys)
-            whole = await self._whole()
+            whole = await is_whole(self._freshness)
         except RedisError as exc:
             return _unavailable("the aging report", exc, fragment)
         return _marked(aging_page(report, fragment=fragment), whole)

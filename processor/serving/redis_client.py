@@ -31,7 +31,7 @@ def redis_options(settings: Settings) -> dict[str, Any]:
         options["username"] = settings.redis_username
     if settings.redis_password is not None:
         options["password"] = settings.redis_password.get_secret_value()
-    if settings.redis_url.get_secret_value().lower().startswith("rediss://"):
+    if settings.redis_tls:
         options["ssl_cert_reqs"] = "required"
         options["ssl_check_hostname"] = True
         if settings.redis_tls_ca_file is not None:
@@ -74,7 +74,7 @@ async def check_redis(settings: Settings) -> None:
         if problem is not None:
             raise ConfigError(problem) from None
         hint = ""
-        if redis_options(settings).get("ssl_cert_reqs") and settings.redis_tls_cert_file is None:
+        if settings.redis_tls and settings.redis_tls_cert_file is None:
             # TLS 1.3 reports a missing client certificate as a reset: it looks like an outage.
             hint = (
                 "; if it asks for client certificates, set ARPULSE_REDIS_TLS_CERT_FILE and"

@@ -13,7 +13,6 @@ import asyncio
 import os
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -24,14 +23,7 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from processor.demo.devstack import DevStack
 from schemas import topics
 from tests.support import factories as f
-from tests.support.harness import (
-    Harness,
-    WorkerProcess,
-    input_env,
-    notice_policy,
-    own_inputs,
-    unique,
-)
+from tests.support.harness import OwnWorker, WorkerProcess, notice_policy, own_worker
 
 # Never fetch a browser of Playwright's own, whatever calls it from here.
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
@@ -63,40 +55,16 @@ BETA, BETA_NAME = "beta-2", "Beta GmbH"
 GAMMA, GAMMA_NAME = "gamma-3", "Gamma Supplies"
 
 
-@dataclass
-class Stack:
-    """The test's own worker, the topics it reads, and a producer onto them."""
-
-    worker: WorkerProcess
-    inputs: dict[str, str]
-    harness: Harness
-
-    async def send(self, topic: str, event: dict[str, object]) -> None:
-        await self.harness.send(self.inputs[topic], event)
-
-
 @pytest_asyncio.fixture
-async def own(stack: DevStack, workdir: Path) -> AsyncIterator[Stack]:
-    app_id = unique("arpulse-page")
-    inputs = own_inputs(app_id)
-    worker = WorkerProcess(
+async def own(stack: DevStack, workdir: Path) -> AsyncIterator[OwnWorker]:
+    async with own_worker(
         kafka=stack.kafka_bootstrap,
         redis_url=stack.redis_url,
         workdir=workdir,
-        app_id=app_id,
-        **input_env(inputs),
+        prefix="arpulse-page",
         **notice_policy(workdir),
-    ).start()
-    try:
-        await asyncio.to_thread(worker.wait_ready)
-        harness = Harness(stack.kafka_bootstrap)  # after the worker made the output topics
-        await harness.start()
-        try:
-            yield Stack(worker=worker, inputs=inputs, harness=harness)
-        finally:
-            await harness.stop()
-    finally:
-        worker.stop()
+    ) as started:
+        yield started
 
 
 @pytest_asyncio.fixture
@@ -113,7 +81,7 @@ async def browser() -> AsyncIterator[Browser]:
             await launched.close()
 
 
-async def publish_portfolio(own: Stack) -> None:
+async def publish_portfolio(own: OwnWorker) -> None:
     """Three customers with late invoices (one of them disputed), Acme the largest debt."""
     acme_due = f.last_weekday(45)
     await own.send(
@@ -203,7 +171,7 @@ async def shown_rows(page: Page) -> list[tuple[str, int]]:
 
 
 async def test_a_collector_filters_the_worklist_opens_a_customer_and_sees_it_change(
-    browser: Browser, own: Stack
+    browser: Browser, own: OwnWorker
 ) -> None:
     await publish_portfolio(own)
     [action, *_] = await own.harness.wait_for(

@@ -4,7 +4,6 @@ document with and without tokens (schemathesis)."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import secrets
 import subprocess
@@ -26,7 +25,7 @@ from processor.runtime.web_server import REFUSED
 from processor.serving.openapi import openapi_document
 from schemas import topics
 from tests.support import factories as f
-from tests.support.harness import Harness, WorkerProcess, input_env, own_inputs, unique
+from tests.support.harness import WorkerProcess, own_worker, unique
 
 pytestmark = pytest.mark.integration
 
@@ -65,33 +64,21 @@ class Guarded:
 
 @pytest_asyncio.fixture(scope="module")
 async def guarded(stack: DevStack, workdir: Path) -> AsyncIterator[Guarded]:
-    app_id = unique("arpulse-auth")
-    inputs = own_inputs(app_id)
-    worker = WorkerProcess(
+    async with own_worker(
         kafka=stack.kafka_bootstrap,
         redis_url=stack.redis_url,
         workdir=workdir,
-        app_id=app_id,
+        prefix="arpulse-auth",
         ARPULSE_API_TOKENS=f"{OLD},{NEW}",
         ARPULSE_OPS_TOKENS=OPS,
-        **input_env(inputs),
-    ).start()
-    try:
-        await asyncio.to_thread(worker.wait_ready)
-        harness = Harness(stack.kafka_bootstrap)
-        await harness.start()
-        try:
-            customer = unique("c-auth")
-            await harness.send(
-                inputs[topics.INVOICE_ISSUED],
-                f.invoice(customer, "I-1", issued_on=f.days_ago(40), due_date=f.days_ago(10)),
-            )
-            await harness.snapshot(worker, customer)
-        finally:
-            await harness.stop()
-        yield Guarded(worker=worker, customer_id=customer)
-    finally:
-        worker.stop()
+    ) as own:
+        customer = unique("c-auth")
+        await own.send(
+            topics.INVOICE_ISSUED,
+            f.invoice(customer, "I-1", issued_on=f.days_ago(40), due_date=f.days_ago(10)),
+        )
+        await own.harness.snapshot(own.worker, customer)
+        yield Guarded(worker=own.worker, customer_id=customer)
 
 
 def basic(token: str, user: str = "collector") -> dict[str, str]:

@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -315,3 +316,43 @@ def input_env(inputs: dict[str, str]) -> dict[str, str]:
         "ARPULSE_TOPIC_" + t.removeprefix("ar.").replace("-", "_").upper(): name
         for t, name in inputs.items()
     }
+
+
+@dataclass
+class OwnWorker:
+    """A test's own worker, the input topics it alone reads, and a producer onto them."""
+
+    worker: WorkerProcess
+    inputs: dict[str, str]
+    harness: Harness
+
+    async def send(self, topic: str, event: dict[str, Any]) -> None:
+        """Publish `event` on the worker's own name for the contract topic `topic`."""
+        await self.harness.send(self.inputs[topic], event)
+
+
+@contextlib.asynccontextmanager
+async def own_worker(
+    *, kafka: str, redis_url: str, workdir: Path, prefix: str, **env: str
+) -> AsyncIterator[OwnWorker]:
+    """Start a worker of a new app id on input topics of its own; ready, with a harness."""
+    app_id = unique(prefix)
+    inputs = own_inputs(app_id)
+    worker = WorkerProcess(
+        kafka=kafka,
+        redis_url=redis_url,
+        workdir=workdir,
+        app_id=app_id,
+        **input_env(inputs),
+        **env,
+    ).start()
+    try:
+        await asyncio.to_thread(worker.wait_ready)
+        harness = Harness(kafka)  # after the worker made the output topics
+        await harness.start()
+        try:
+            yield OwnWorker(worker=worker, inputs=inputs, harness=harness)
+        finally:
+            await harness.stop()
+    finally:
+        worker.stop()
