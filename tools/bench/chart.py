@@ -18,9 +18,10 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
 from tools.bench.report import (
+    CONSUME_RATIO_TARGET,
     KB_PER_CUSTOMER_TARGET,
+    LEDGER_RATIO_TARGET,
     P99_TARGET_MS,
-    RATIO_TARGET,
     RESTART_TARGET_S,
     percentile,
 )
@@ -28,48 +29,48 @@ from tools.bench.report import (
 _OK, _MISS = "tab:green", "tab:red"
 
 
+# figure -> (label, colour) of the throughput panel's bars, left to right
+_THROUGHPUT = {
+    "raw_events_per_s": ("raw aiokafka", "tab:grey"),
+    "faust_consume_events_per_s": ("Faust agent, consume only", "tab:olive"),
+    "faust_ledger_events_per_s": ("naive Faust ledger", "tab:orange"),
+    "arpulse_events_per_s": ("arpulse worker", "tab:blue"),
+    "direct_events_per_s": ("arpulse pipeline on a plain aiokafka loop", "tab:purple"),
+    "logic_events_per_cpu_s": ("arpulse logic alone (per CPU-s)", "tab:cyan"),
+}
+
+
 def _throughput(axes: Axes, runs: list[dict[str, Any]]) -> None:
     labels = [f"run {run['index']}" for run in runs]
-    raw = [run["figures"].get("raw_events_per_s", 0.0) for run in runs]
-    ours = [run["figures"].get("arpulse_events_per_s", 0.0) for run in runs]
-    direct = [run["figures"].get("direct_events_per_s", 0.0) for run in runs]
-    logic = [run["figures"].get("logic_events_per_cpu_s", 0.0) for run in runs]
     xs = range(len(runs))
-    width = 0.2
-    axes.bar([x - 1.5 * width for x in xs], raw, width, label="raw aiokafka", color="tab:grey")
-    bars = axes.bar(
-        [x - width / 2 for x in xs], ours, width, label="arpulse worker", color="tab:blue"
-    )
-    loops = axes.bar(
-        [x + width / 2 for x in xs],
-        direct,
-        width,
-        label="arpulse pipeline on a plain aiokafka loop",
-        color="tab:purple",
-    )
-    ceilings = axes.bar(
-        [x + 1.5 * width for x in xs],
-        logic,
-        width,
-        label="arpulse logic alone (per CPU-s)",
-        color="tab:cyan",
-        hatch="//",
-    )
-    for group, values in ((bars, ours), (loops, direct), (ceilings, logic)):
-        for bar, a, r in zip(group, values, raw, strict=True):
+    width = 0.8 / len(_THROUGHPUT)
+    raw = [run["figures"].get("raw_events_per_s", 0.0) for run in runs]
+    highest = 1.0
+    for n, (figure, (label, colour)) in enumerate(_THROUGHPUT.items()):
+        values = [run["figures"].get(figure, 0.0) for run in runs]
+        highest = max([highest, *values])
+        offset = (n - (len(_THROUGHPUT) - 1) / 2) * width
+        bars = axes.bar([x + offset for x in xs], values, width, label=label, color=colour)
+        if figure == "raw_events_per_s":
+            continue
+        for bar, a, r in zip(bars, values, raw, strict=True):
             axes.annotate(
-                f"{a / r:.3f}x" if r else "n/a",
+                f"{a / r:.2f}x" if r else "n/a",
                 (bar.get_x() + bar.get_width() / 2, max(a, 1.0)),
                 ha="center",
                 va="bottom",
-                fontsize="small",
+                fontsize="x-small",
+                rotation=90,
             )
     axes.set_yscale("log")
-    axes.set_ylim(top=max([*raw, *logic, 1.0]) * 12)  # room for the legend above the bars
+    axes.set_ylim(top=highest * 40)  # room for the legend above the bars
     axes.set_xticks(list(xs), labels)
     axes.set_ylabel("events / s (log)")
-    axes.set_title(f"throughput on the same backlog (target ratio >= {RATIO_TARGET:g})")
-    axes.legend(fontsize="small")
+    axes.set_title(
+        f"throughput on the same backlog, x raw (targets: {LEDGER_RATIO_TARGET:g}x the naive "
+        f"ledger, {CONSUME_RATIO_TARGET:g}x consume-only)"
+    )
+    axes.legend(fontsize="x-small", ncols=2)
 
 
 def _latency(axes: Axes, runs: list[dict[str, Any]]) -> None:

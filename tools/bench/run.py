@@ -10,6 +10,9 @@ monthly invoices, payments, due notices and about 1 % bad events), and in each r
 1. raw: the backlog produced to fresh topics first, then an aiokafka consume -> json -> produce
    loop (tools/bench/raw.py) through it; events/s from its first consumed message to the last
    acknowledged output: the pass-through ceiling on this machine and broker.
+   Then the Faust peers (tools/bench/faust_peers.py), each on a fresh copy, in its own process:
+   an agent that only consumes (the runtime's ceiling) and a naive Faust ledger (validation, one
+   table update and one send per event). The worker's ratios to them are the throughput targets.
 2. arpulse: the same events produced to a fresh app's input topics first, then an `arpulse
    worker` started on them (its own process, clock standing still just after the backlog);
    events/s from its first consumed event to its last (`arpulse_events_consumed_total`), start-up
@@ -18,9 +21,12 @@ monthly invoices, payments, due notices and about 1 % bad events), and in each r
    projection in memory, and the pure domain, through the same backlog in this process, in
    events per CPU-second; over raw, the ratio ceilings if the transport cost nothing. And the
    same pipeline on a plain aiokafka loop (tools/bench/direct.py: no Faust, no Redis) through a
-   fresh copy of the backlog: what a worker with its own consume loop could reach.
+   fresh copy of the backlog: what a worker with its own consume loop could reach. The logic and
+   the pure domain are measured again at 4, 8 and 32 invoices per customer (as many events, fewer
+   customers): how their cost grows with the length of a customer's history.
 3. latency: the worker restarted on a clock that runs on from there, fed the mix's next events
-   evenly at half of the rate it just reached, for --latency-seconds. Per collection action
+   evenly at --latency-rate (2,000 events/s; 0: half of the rate it just reached), for
+   --latency-seconds. Per collection action
    caused by a fed event (its `caused_by` names the event id): the action record's Kafka
    timestamp (set by the worker's producer as it publishes) minus the input record's (set by
    the bench's producer as it sends). p50, p99 and max.
@@ -49,7 +55,7 @@ import shutil
 import signal
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -59,7 +65,7 @@ from aiokafka.errors import KafkaError
 from processor.core.policy_file import load_policy
 from processor.demo.devstack import DevStack, StackError
 from schemas import topics
-from tools.bench import arpulse, direct, kafka, load, logic, report
+from tools.bench import arpulse, direct, kafka, load, logic, peers, report
 from tools.bench.raw import pass_through
 from tools.soak.mix import Outgoing
 from tools.soak.run import _stop_on_sigterm
@@ -82,7 +88,7 @@ class BenchSettings:
     state_customers: int = 100_000
     state_sample: int = 200
     latency_seconds: float = 20.0
-    latency_rate: float | None = None  # None: half of the run's maximum (the target's load)
+    latency_rate: float | None = report.LATENCY_RATE  # None: half of the run's maximum
     seed: int = 7
     out: Path = Path("build/bench")
     strict: bool = False
@@ -114,6 +120,7 @@ QUICK = {
     "state_customers": 5000,
     "state_sample": 40,
     "latency_seconds": 5.0,
+    "latency_rate": 200.0,
 }
 
 
@@ -172,6 +179,29 @@ def raw_phase(run: report.RunFigures, settings: BenchSettings, bootstrap: str) -
     _say(f"run {run.index}: raw {result.events_per_s:,.0f} events/s ({result.events} events)")
 
 
+def peers_phase(run: report.RunFigures, settings: BenchSettings, bootstrap: str) -> None:
+    """The Faust peers through fresh copies of the backlog: consume only, a naive ledger."""
+    events = _backlog(settings)
+    for mode in peers.MODES:
+        try:
+            result = peers.run_peer(
+                mode,
+                bootstrap=bootstrap,
+                events=events,
+                partitions=settings.partitions,
+                workdir=settings.out / "peers",
+                name=f"bench-faust-{mode}-r{run.index}",
+            )
+        except RuntimeError as exc:
+            raise RunAborted(str(exc)) from exc
+        run.figures[f"faust_{mode}_events_per_s"] = result.events_per_s
+        run.details[f"faust_{mode}"] = {"events": result.events, "seconds": result.seconds}
+        _say(
+            f"run {run.index}: Faust {peers.LABELS[mode]} {result.events_per_s:,.0f} events/s "
+            f"({result.events} events in {result.seconds:.1f}s)"
+        )
+
+
 def logic_phase(run: report.RunFigures, settings: BenchSettings) -> None:
     """The worker's logic alone through the same backlog: the throughput ceilings."""
     events = _backlog(settings)
@@ -194,6 +224,31 @@ def logic_phase(run: report.RunFigures, settings: BenchSettings) -> None:
         f"run {run.index}: logic alone {figures.pipeline_events_per_cpu_s:,.0f} events per "
         f"CPU-second (pure domain {figures.domain_events_per_cpu_s:,.0f})"
     )
+    for invoices in report.HISTORY_SIZES:
+        customers = history_customers(settings, invoices)
+        sized = load.take(
+            load.portfolio_mix(customers, settings.seed), load.backlog_size(customers, invoices)
+        )
+        figures = logic.measure(
+            sized,
+            partitions=settings.partitions,
+            policy=load_policy(None),
+            at=_clock_after(sized),
+            overrides=settings.worker_overrides,
+        )
+        run.figures[f"logic_events_per_cpu_s_{invoices}"] = figures.pipeline_events_per_cpu_s
+        run.figures[f"domain_events_per_cpu_s_{invoices}"] = figures.domain_events_per_cpu_s
+        run.details[f"logic_{invoices}"] = {**asdict(figures), "customers": customers}
+        _say(
+            f"run {run.index}: at {invoices} invoices per customer ({customers} customers, "
+            f"{figures.events} events): logic {figures.pipeline_events_per_cpu_s:,.0f}, pure "
+            f"domain {figures.domain_events_per_cpu_s:,.0f} events per CPU-second"
+        )
+
+
+def history_customers(settings: BenchSettings, invoices: int) -> int:
+    """Customers of the history-length backlogs: about as many events as the main backlog."""
+    return max(1, round(settings.customers * settings.invoices / invoices))
 
 
 def direct_phase(run: report.RunFigures, settings: BenchSettings, bootstrap: str) -> None:
@@ -394,6 +449,7 @@ def execute(settings: BenchSettings) -> tuple[list[report.RunFigures], dict[str,
             runs.append(run)
             if not settings.state_only:
                 _attempt(run, "raw", raw_phase, settings, stack.kafka_bootstrap)
+                _attempt(run, "peers", peers_phase, settings, stack.kafka_bootstrap)
                 _attempt(run, "arpulse", arpulse_phases, settings, workers)
                 _attempt(run, "logic", logic_phase, settings)
                 _attempt(run, "direct", direct_phase, settings, stack.kafka_bootstrap)
@@ -415,7 +471,7 @@ def execute(settings: BenchSettings) -> tuple[list[report.RunFigures], dict[str,
 def _fresh_out(out: Path) -> None:
     """Remove the previous run's report, worker logs and servers (only what this tool writes)."""
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("workers", "servers"):
+    for name in ("workers", "servers", "peers"):
         shutil.rmtree(out / name, ignore_errors=True)
     for name in ("bench.json", "bench.png"):
         (out / name).unlink(missing_ok=True)
@@ -498,9 +554,8 @@ def _parser() -> argparse.ArgumentParser:
     add(
         "--latency-rate",
         type=float,
-        default=None,
-        help="events/s of the fixed load (default: half of the run's maximum, the target's"
-        " load); a fixed rate compares settings or commits at the same load",
+        default=defaults.latency_rate,
+        help="events/s of the fixed load (the p99 target's load); 0: half of the run's maximum",
     )
     add("--seed", type=int, default=defaults.seed, help="seed of the portfolio")
     add("--out", type=Path, default=defaults.out, help="where bench.json and bench.png go")
@@ -551,8 +606,10 @@ def settings_from(argv: list[str] | None) -> BenchSettings:
         parser.error("--events must be at least 1")
     if settings.latency_seconds <= 0:
         parser.error("--latency-seconds must be positive")
-    if settings.latency_rate is not None and settings.latency_rate <= 0:
-        parser.error("--latency-rate must be positive")
+    if settings.latency_rate is not None and settings.latency_rate < 0:
+        parser.error("--latency-rate must be positive (or 0: half of the maximum)")
+    if settings.latency_rate == 0:
+        settings = replace(settings, latency_rate=None)
     if not set(settings.state_stores.split(",")) <= {"memory", "rocksdb"}:
         parser.error("--state-stores takes memory, rocksdb or memory,rocksdb")
     return settings

@@ -23,12 +23,13 @@ from tools.bench.report import (
     memory_figures,
     percentile,
     ratio,
+    ratios,
     render_table,
     render_verdicts,
     summarise,
     verdicts,
 )
-from tools.bench.run import QUICK, BenchSettings, settings_from
+from tools.bench.run import QUICK, BenchSettings, history_customers, settings_from
 
 
 @pytest.mark.parametrize(
@@ -91,6 +92,11 @@ def _figures(**overrides: float) -> dict[str, float]:
         "raw_events_per_s": 19_000.0,
         "arpulse_events_per_s": 9_500.0,
         "ratio": 0.5,
+        "ledger_ratio": 2.0,
+        "consume_ratio": 0.6,
+        "domain_events_per_cpu_s": 50_000.0,
+        "domain_flatness": 0.8,
+        "logic_events_per_cpu_s": 15_000.0,
         "latency_p99_ms": 250.0,
         "kb_per_customer": 2.0,
         "restart_seconds": 30.0,
@@ -104,15 +110,27 @@ def test_targets_are_met_on_their_bounds_and_judged_on_the_median() -> None:
     found = {v.name: v for v in verdicts(summarise([_figures()]))}
     assert all(v.ok for v in found.values()), found
     runs = [
-        _figures(ratio=0.01, latency_p99_ms=900.0),
-        _figures(ratio=0.9, latency_p99_ms=100.0),
-        _figures(ratio=0.02, latency_p99_ms=240.0, kb_per_customer=2.5, restart_seconds=31.0),
+        _figures(ledger_ratio=0.5, latency_p99_ms=900.0, domain_flatness=0.7),
+        _figures(ledger_ratio=3.0, latency_p99_ms=100.0, logic_events_per_cpu_s=14_999.0),
+        _figures(
+            ledger_ratio=1.5,
+            consume_ratio=0.59,
+            latency_p99_ms=240.0,
+            kb_per_customer=2.5,
+            restart_seconds=31.0,
+            domain_events_per_cpu_s=49_000.0,
+        ),
     ]
     found = {v.name: v for v in verdicts(summarise(runs))}
-    assert found["throughput"].ok is False  # median 0.02
+    assert found["against the naive ledger"].ok is False  # median 1.5
+    assert found["against the runtime"].ok is True  # median 0.6
+    assert found["pure domain"].ok is True and found["flat in history"].ok is True
+    assert found["logic"].ok is True  # median 15,000
     assert found["latency"].ok is True  # median 240 ms
     assert found["memory"].ok is True and found["restart"].ok is True  # medians 2.0 and 30
-    assert "median 0.02 (runs 0.01 to 0.9)" in found["throughput"].message
+    assert "median 1.5 (runs 0.5 to 3)" in found["against the naive ledger"].message
+    found = {v.name: v for v in verdicts(summarise([_figures(domain_events_per_cpu_s=49_999.0)]))}
+    assert found["pure domain"].ok is False
     runs = [_figures(rocksdb_restart_seconds=21.0), _figures(rocksdb_rss_mb=601.0)]
     runs.append(_figures(rocksdb_restart_seconds=25.0, rocksdb_rss_mb=700.0))
     found = {v.name: v for v in verdicts(summarise(runs))}
@@ -122,7 +140,8 @@ def test_targets_are_met_on_their_bounds_and_judged_on_the_median() -> None:
 def test_a_figure_no_run_measured_is_not_judged() -> None:
     found = {v.name: v for v in verdicts(summarise([{"latency_p99_ms": 10.0}]))}
     assert found["latency"].ok is True
-    assert found["throughput"].ok is None and "not measured" in found["throughput"].message
+    missing = found["against the naive ledger"]
+    assert missing.ok is None and "not measured" in missing.message
     assert "n/a " in render_verdicts(list(found.values()))
 
 
@@ -151,7 +170,11 @@ def test_the_json_document_has_settings_targets_summary_verdicts_runs_and_errors
     assert doc["summary"]["ratio"]["runs"] == (0.5,)
     assert doc["errors"] == ["run 2: arpulse: died"]
     assert [v["name"] for v in doc["verdicts"]] == [
-        "throughput",
+        "against the naive ledger",
+        "against the runtime",
+        "pure domain",
+        "flat in history",
+        "logic",
         "latency",
         "memory",
         "restart",
@@ -238,8 +261,10 @@ def test_quick_overrides_the_sizes_and_bad_sizes_are_refused(
     assert settings_from(["--quick", "--runs", "2"]).runs == 2
     assert settings_from(["--events", "500"]).backlog == 500
     assert settings_from(["--latency-rate", "450"]).latency_rate == 450
+    assert settings_from([]).latency_rate == 2000  # the p99 target's load
+    assert settings_from(["--latency-rate", "0"]).latency_rate is None  # half of the maximum
     bad_sizes = (["--runs", "0"], ["--events", "0"], ["--latency-seconds", "0"])
-    for bad in (*bad_sizes, ["--latency-rate", "0"]):
+    for bad in (*bad_sizes, ["--latency-rate", "-1"]):
         with pytest.raises(SystemExit) as exited:
             settings_from(bad)
         assert exited.value.code == 2
@@ -263,3 +288,24 @@ def test_worker_settings_reach_every_worker_and_must_be_arpulse_variables(
             settings_from(bad)
         assert exited.value.code == 2
     capsys.readouterr()
+
+
+def test_the_worker_is_compared_with_each_faust_peer_and_the_domain_with_its_own_default() -> None:
+    found = ratios(
+        {
+            "arpulse_events_per_s": 6_000.0,
+            "faust_consume_events_per_s": 12_000.0,
+            "faust_ledger_events_per_s": 4_000.0,
+            "domain_events_per_cpu_s": 50_000.0,
+            "domain_events_per_cpu_s_32": 45_000.0,
+        }
+    )
+    assert found == {"consume_ratio": 0.5, "ledger_ratio": 1.5, "domain_flatness": 0.9}
+
+
+def test_longer_histories_are_measured_on_as_many_events_with_fewer_customers() -> None:
+    settings = BenchSettings(customers=2000, invoices=4)
+    assert [history_customers(settings, n) for n in (4, 8, 32)] == [2000, 1000, 250]
+    events = [load.backlog_size(history_customers(settings, n), n) for n in (4, 8, 32)]
+    assert max(events) - min(events) <= 1
+    assert history_customers(BenchSettings(customers=3, invoices=1), 32) == 1
