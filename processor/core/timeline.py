@@ -34,16 +34,20 @@ _DATED = ("due_date", "new_due_date", "received_on", "until")
 
 def fact_entry(event: events.InputEvent) -> dict[str, Any]:
     """The entry of one input event: its type and what it names and amounts to."""
-    # Attributes, not a dump: one per event processed, so it stays cheap.
-    parts = [str(value) for name in _NAMED if (value := getattr(event, name, None)) is not None]
-    amount = getattr(event, "amount", None)
-    if isinstance(amount, Decimal):
-        parts.append(f"{money_text(amount)} {getattr(event, 'currency', None) or ''}".strip())
-    for name in _DATED:
-        value = getattr(event, name, None)
+    # Attributes, not a dump: one per event processed, so it stays cheap. Only the fields its
+    # model has are read (asking a pydantic model for an attribute it lacks is slow).
+    named, dated, has_amount, has_reason = _fields_of(type(event))
+    parts = [str(value) for name in named if (value := getattr(event, name)) is not None]
+    if has_amount:
+        amount = event.amount  # type: ignore[union-attr]
+        if isinstance(amount, Decimal):
+            currency = getattr(event, "currency", None) or ""
+            parts.append(f"{money_text(amount)} {currency}".strip())
+    for name in dated:
+        value = getattr(event, name)
         if value is not None:
             parts.append(f"{name.replace('_', ' ')} {value}")
-    reason = getattr(event, "reason", None)
+    reason = event.reason if has_reason else None  # type: ignore[union-attr]
     return _entry(
         event.occurred_at,
         "fact",
@@ -51,6 +55,24 @@ def fact_entry(event: events.InputEvent) -> dict[str, Any]:
         f"{event.event_type}: {', '.join(parts)}" if parts else event.event_type,
         reason if isinstance(reason, str) else None,
     )
+
+
+_Fields = tuple[tuple[str, ...], tuple[str, ...], bool, bool]
+_FIELDS: dict[type, _Fields] = {}
+
+
+def _fields_of(model: type[events.InputEvent]) -> _Fields:
+    """Which of the entry's fields an input model has (looked up once per model)."""
+    found = _FIELDS.get(model)
+    if found is None:
+        fields = model.model_fields
+        found = _FIELDS[model] = (
+            tuple(n for n in _NAMED if n in fields),
+            tuple(n for n in _DATED if n in fields),
+            "amount" in fields,
+            "reason" in fields,
+        )
+    return found
 
 
 def decision_entries(decision: Decision) -> list[dict[str, Any]]:

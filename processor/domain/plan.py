@@ -241,6 +241,18 @@ def _earliest(ledger: Ledger, settled_days: list[date]) -> date | None:
 _ledger_facts: PairMemo[Ledger, Calendar, LedgerFacts] = PairMemo(_facts)
 
 
+def _earliest_of(ledger: Ledger) -> date | None:
+    """`LedgerFacts.earliest_archivable` alone: it depends on no calendar."""
+    balances = ledger.balances
+    settled = [b.settled_on for k in ledger.invoices if (b := balances[k]).settled_on is not None]
+    return _earliest(ledger, settled)
+
+
+# Retention asks for it on the first decision of each day; the decision's own views are on the
+# customer's calendar, so deriving every view again on the plain one would double the work.
+earliest_archivable: IdentityMemo[Ledger, date | None] = IdentityMemo(_earliest_of)
+
+
 def ledger_facts(ledger: Ledger, calendar: Calendar = AS_DUE_UTC) -> LedgerFacts:
     """The ledger's derived views on a customer's calendar (default: due dates as they are).
 

@@ -52,7 +52,7 @@ from processor.domain.ledger import (
     payment_date,
     source_dates,
 )
-from processor.domain.plan import ledger_facts
+from processor.domain.plan import earliest_archivable
 from processor.domain.policy import HistoryPolicy
 from processor.domain.state import CustomerState
 
@@ -89,7 +89,7 @@ def archive_cutoff(ledger: Ledger, limit: date) -> date | None:
     payments for it), a payment for no invoice or for an archived one, or a due notice for an
     invoice the ledger does not hold (`plan.LedgerFacts.earliest_archivable`).
     """
-    earliest = ledger_facts(ledger).earliest_archivable
+    earliest = earliest_archivable(ledger)
     return limit if earliest is not None and earliest <= limit else None
 
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from processor.domain.calendar import customer_calendar
 from processor.domain.contact import cooldown_ends
 from processor.domain.ledger import ZERO
+from processor.domain.memo import PairMemo
 from processor.domain.plan import LedgerFacts, PolicyPlan, ledger_facts, policy_plan
 from processor.domain.policy import Policy
 from processor.domain.segmentation import ladder_bucket, residue_test
@@ -37,6 +38,10 @@ def start_of_day(day: date, policy: Policy) -> datetime:
 
 def next_wake(state: CustomerState, policy: Policy) -> datetime | None:
     """The next instant the customer must be decided on without an event, or None if never."""
+    return _next_wake(state, policy)
+
+
+def _derive_next_wake(state: CustomerState, policy: Policy) -> datetime | None:
     if state.decided_at is None:
         return None
     plan = policy_plan(policy)
@@ -54,6 +59,11 @@ def next_wake(state: CustomerState, policy: Policy) -> datetime | None:
     if soonest == _NEVER:
         return None
     return calendar.start_of(date.fromordinal(soonest))
+
+
+# The worker asks for a stored state's wake when it stores it and again when its next event
+# arrives (the same object, from the decoded-state cache): derived once per state and policy.
+_next_wake: PairMemo[CustomerState, Policy, datetime | None] = PairMemo(_derive_next_wake)
 
 
 # Every candidate below is a day number (date ordinal) after today, or _NEVER.

@@ -52,7 +52,7 @@ class Segment:
     priority: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, weakref_slot=True)
 class CustomerState:
     """Everything arpulse knows and has decided about one customer. Never mutated: replaced."""
 
