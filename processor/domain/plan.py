@@ -130,8 +130,6 @@ class LedgerFacts:
     invoiced: tuple[tuple[int, str, Decimal], ...]
     # Invoices that could still be found late (not settled by their due date), by (due, id).
     flaggable: tuple[Invoice, ...]
-    # The oldest date retention could archive something at (None: nothing to archive).
-    earliest_archivable: date | None
     # Invoice -> the day it may be paid by (every invoice not voided).
     payable: dict[str, int]
     calendar: Calendar
@@ -151,13 +149,11 @@ def _facts(ledger: Ledger, calendar: Calendar) -> LedgerFacts:
     settlements = []
     invoiced = []
     flaggable = []
-    settled_days = []
     payable = {}
     for invoice_id, inv in ledger.invoices.items():
         balance = balances[invoice_id]
         closed_by = balance.closed_by
         if closed_by == "voided":  # never owed: in no figure (only retention dates it)
-            settled_days += [balance.settled_on] if balance.settled_on else []
             continue
         issued = inv.issued_on.toordinal()
         due = calendar.payable_by(inv.due_date).toordinal()
@@ -171,7 +167,6 @@ def _facts(ledger: Ledger, calendar: Calendar) -> LedgerFacts:
                 owed[inv.currency] = owed.get(inv.currency, ZERO) + outstanding
         settled = balance.settled_on
         if settled is not None:
-            settled_days.append(settled)
             settled_day = settled.toordinal()
             settlements += _settlement(closed_by, balance.paid, settled_day, due)
             if outstanding == ZERO:
@@ -193,7 +188,6 @@ def _facts(ledger: Ledger, calendar: Calendar) -> LedgerFacts:
         settlements=tuple(settlements),
         invoiced=tuple(invoiced),
         flaggable=tuple(flaggable),
-        earliest_archivable=_earliest(ledger, settled_days),
         payable=payable,
         calendar=calendar,
     )
@@ -242,21 +236,21 @@ _ledger_facts: PairMemo[Ledger, Calendar, LedgerFacts] = PairMemo(_facts)
 
 
 def _earliest_of(ledger: Ledger) -> date | None:
-    """`LedgerFacts.earliest_archivable` alone: it depends on no calendar."""
+    """The oldest date retention could archive something at (None: nothing to archive)."""
     balances = ledger.balances
     settled = [b.settled_on for k in ledger.invoices if (b := balances[k]).settled_on is not None]
     return _earliest(ledger, settled)
 
 
-# Retention asks for it on the first decision of each day; the decision's own views are on the
-# customer's calendar, so deriving every view again on the plain one would double the work.
+# Retention asks for it on the first decision of each day. It depends on no calendar, so it is
+# kept apart from the views, which decisions derive on the customer's calendar.
 earliest_archivable: IdentityMemo[Ledger, date | None] = IdentityMemo(_earliest_of)
 
 
 def ledger_facts(ledger: Ledger, calendar: Calendar = AS_DUE_UTC) -> LedgerFacts:
     """The ledger's derived views on a customer's calendar (default: due dates as they are).
 
-    Decisions pass the customer's calendar; views that do not depend on due dates (retention's
-    earliest archivable date, figures in tests) may take the default.
+    Decisions pass the customer's calendar; views that do not depend on due dates (figures in
+    tests) may take the default.
     """
     return _ledger_facts(ledger, calendar)

@@ -87,7 +87,7 @@ def archive_cutoff(ledger: Ledger, limit: date) -> date | None:
 
     The oldest date a cut could archive something at is an invoice's settlement (with the
     payments for it), a payment for no invoice or for an archived one, or a due notice for an
-    invoice the ledger does not hold (`plan.LedgerFacts.earliest_archivable`).
+    invoice the ledger does not hold (`plan.earliest_archivable`).
     """
     earliest = earliest_archivable(ledger)
     return limit if earliest is not None and earliest <= limit else None

@@ -24,6 +24,7 @@ from processor.domain.policy import (
     BehaviorPolicy,
     Policy,
     RiskPolicy,
+    TierThreshold,
     ValueTierPolicy,
 )
 from processor.domain.profile import CUSTOMER_FACING
@@ -193,10 +194,26 @@ def behavior_class(
     return "occasionally_late"
 
 
+# Thresholds per value-tier policy and currency: one converted from the reporting currency
+# is worked out (and a model built) once, not in every assessment.
+_thresholds: IdentityMemo[ValueTierPolicy, dict[str, TierThreshold | None]] = IdentityMemo(
+    lambda policy: {}
+)
+
+
+def threshold_in(currency: str, policy: ValueTierPolicy) -> TierThreshold | None:
+    """`policy.threshold_for(currency)`, looked up once per policy and currency."""
+    known = _thresholds(policy)
+    if currency in known:
+        return known[currency]
+    found = known[currency] = policy.threshold_for(currency)
+    return found
+
+
 def _tier(facts: LedgerFacts, today: int, policy: ValueTierPolicy) -> str:
     tier = "small"
     for currency, total in _invoiced(facts, today, policy.window_days).items():
-        threshold = policy.threshold_for(currency)
+        threshold = threshold_in(currency, policy)
         if threshold is None:
             continue
         if total >= threshold.key:
@@ -217,7 +234,7 @@ def _invoiced(facts: LedgerFacts, today: int, window: int) -> dict[str, Decimal]
 
 def stake_level(amount: Decimal, currency: str, policy: ValueTierPolicy) -> str:
     """How large a past-due amount is against its currency's value-tier thresholds."""
-    threshold = policy.threshold_for(currency)
+    threshold = threshold_in(currency, policy)
     if threshold is None or amount <= ZERO:
         return "minor"
     if amount >= threshold.key:
