@@ -9,6 +9,7 @@ any delivery order (in order: the shortcut is taken; shuffled: the full pass is)
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -20,7 +21,7 @@ from processor.domain.decide import on_event
 from processor.domain.errors import DomainError
 from processor.domain.facts import Fact
 from processor.domain.ledger import ZERO, settle
-from processor.domain.plan import ledger_facts
+from processor.domain.plan import earliest_archivable, ledger_facts
 from processor.domain.policy import Policy
 from processor.domain.schedule import next_wake
 from processor.domain.segmentation import exposure
@@ -100,3 +101,38 @@ def test_format_3_records_round_trip_exactly(data: st.DataObject) -> None:
         assert wake_of_raw(raw) == wake
         if raw[:1] == b"{":
             assert json.loads(raw)["v"] == FORMAT
+
+
+@DOMAIN
+@given(st.data())
+def test_a_state_s_next_wake_is_derived_once_and_equals_a_fresh_derivation(
+    data: st.DataObject,
+) -> None:
+    """`next_wake` is memoized per state object: a copy (a new object) derives it afresh."""
+    policy = data.draw(st.sampled_from([POLICY, SHORT]))
+    for state in _states(_deliveries(data), policy):
+        first = next_wake(state, policy)
+        assert next_wake(state, policy) is first  # held, not derived again
+        assert next_wake(replace(state), policy) == first
+
+
+@DOMAIN
+@given(st.data())
+def test_retention_s_earliest_date_equals_what_the_ledger_holds(data: st.DataObject) -> None:
+    """The earliest archivable date, kept apart from the ledger's views, read off the facts."""
+    for state in _states(_deliveries(data), SHORT):
+        ledger = state.ledger
+        held, archived = ledger.invoices, ledger.archived_invoices
+        dates = [b.settled_on for b in ledger.balances.values() if b.settled_on is not None]
+        dates += [n.due_date for k, n in ledger.due_notices.items() if k not in held]
+        dates += [
+            p.received_on
+            for p in ledger.payments.values()
+            if p.invoice_id is None or p.invoice_id in archived
+        ]
+        dates += [
+            c.issued_on
+            for c in ledger.credit_notes.values()
+            if c.invoice_id is None or c.invoice_id in archived
+        ]
+        assert earliest_archivable(ledger) == min(dates, default=None)
