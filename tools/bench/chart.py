@@ -67,8 +67,8 @@ def _throughput(axes: Axes, runs: list[dict[str, Any]]) -> None:
     axes.set_xticks(list(xs), labels)
     axes.set_ylabel("events / s (log)")
     axes.set_title(
-        f"throughput on the same backlog, x raw (targets: {LEDGER_RATIO_TARGET:g}x the naive "
-        f"ledger, {CONSUME_RATIO_TARGET:g}x consume-only)"
+        f"throughput, x raw (targets: {LEDGER_RATIO_TARGET:g}x the naive ledger,"
+        f" {CONSUME_RATIO_TARGET:g}x consume-only)"
     )
     axes.legend(fontsize="x-small", ncols=2)
 
@@ -92,7 +92,9 @@ def _latency(axes: Axes, runs: list[dict[str, Any]]) -> None:
         axes.xaxis.set_minor_formatter(NullFormatter())
     axes.set_xlabel("input produced -> action published (ms, log)")
     axes.set_ylabel("% of actions")
-    axes.set_title("end-to-end latency at half of arpulse's maximum")
+    rates = sorted({round(r["details"].get("latency", {}).get("target_rate", 0)) for r in runs})
+    at = ", ".join(f"{rate:,}" for rate in rates if rate)
+    axes.set_title(f"end-to-end latency at {at} events/s" if at else "end-to-end latency")
     axes.legend(fontsize="small", loc="lower right")
 
 
