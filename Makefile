@@ -108,7 +108,8 @@ soak: venv $(PERF_STAMP)
 	  rc=$$?; echo "make soak: the soak failed (exit $$rc); see the verdicts above and build/soak/" >&2; exit $$rc; }
 
 # `make bench [RUNS=3] [BENCH_ARGS="--customers 5000 --state-customers 50000"]`: arpulse against the
-# raw Kafka client on one broker, latency at half load, memory per customer, restart time; writes
+# raw Kafka client and two Faust agents (consume only, a naive ledger) on one broker, the logic by
+# history length, latency at 2,000 events/s, memory per customer, restart time; writes
 # build/bench/bench.json and bench.png (docs/performance.md, "The benchmark").
 # BENCH_ARGS="--quick": a smoke run.
 RUNS ?= 3

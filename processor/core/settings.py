@@ -196,7 +196,7 @@ class Settings(BaseSettings):
         " waited for once (a batch is whatever is ready, so one message when idle)",
     )
     batch_linger_ms: int = Field(
-        100,
+        0,
         ge=0,
         le=1000,
         description="while the broker holds a full batch (batch_max_events) or more of input not"
