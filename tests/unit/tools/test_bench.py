@@ -14,6 +14,7 @@ from processor.core.state_codec import decode_state, wake_of_raw
 from schemas import topics
 from tools.bench import load
 from tools.bench.arpulse import App, Workers
+from tools.bench.faust_peers import Tally
 from tools.bench.raw import transform
 from tools.bench.report import (
     RunFigures,
@@ -309,3 +310,14 @@ def test_longer_histories_are_measured_on_as_many_events_with_fewer_customers() 
     events = [load.backlog_size(history_customers(settings, n), n) for n in (4, 8, 32)]
     assert max(events) - min(events) <= 1
     assert history_customers(BenchSettings(customers=3, invoices=1), 32) == 1
+
+
+def test_a_peer_tallies_until_its_count_and_writes_its_figures_once(tmp_path: Path) -> None:
+    result = tmp_path / "peer.json"
+    tally = Tally(3, result)
+    assert [tally.took() for _ in range(3)] == [False, False, True]
+    assert tally.first is not None and tally.last >= tally.first
+    tally.write()
+    figures = json.loads(result.read_text())
+    assert figures["events"] == 3 and figures["seconds"] == tally.last - tally.first
+    assert not result.with_suffix(".part").exists()  # written whole, then renamed
