@@ -502,12 +502,11 @@ def _releases(
     for taken, kind, rule in wanted:
         settled: dict[str, list[Invoice]] = {}
         closed_how: dict[str, str] = {}
-        taking = plan.taking.get(taken, frozenset())
         for invoice_id, done in done_steps.items():
-            if taking.isdisjoint(done):  # no step of this kind taken for the invoice
-                continue
             balance = ledger.balances.get(invoice_id)
             if balance is None or not balance.is_paid or balance.closed_by == "written_off":
+                continue
+            if not any(plan.actions.get(step) == taken for step in done):
                 continue
             key = f"{kind}:{invoice_id}"
             if key in tasks:
@@ -523,7 +522,7 @@ def _releases(
             still = [
                 i.invoice_id
                 for i in ledger.open_invoices()
-                if not taking.isdisjoint(done_steps.get(i.invoice_id, ()))
+                if any(plan.actions.get(s) == taken for s in done_steps.get(i.invoice_id, ()))
             ]
             rest = f"; still open under it: {', '.join(still)}" if still else ""
             actions.append(

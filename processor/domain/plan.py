@@ -23,7 +23,6 @@ from processor.domain.policy import (
     LadderStep,
     Policy,
 )
-from processor.domain.profile import CUSTOMER_FACING
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +50,8 @@ class PolicyPlan:
     ladders: dict[str, RungPlan]
     # Step id -> (offset, channel), over every bucket's ladder (ids are unique across them).
     rungs: dict[str, tuple[int, str]]
-    # Action -> the ids of its steps (releases look for the credit holds and referrals taken).
-    taking: dict[str, frozenset[str]]
-    # Ids of the steps on a customer-facing channel, and of those after the due date.
-    facing: frozenset[str]
-    chasing: frozenset[str]
+    # Step id -> its action (releases look for the credit holds and referrals taken).
+    actions: dict[str, str]
     # Step id -> the key that makes a step lead a merged contact (most advanced, most severe).
     lead_rank: dict[str, tuple[int, int, int, str]]
     # Channel -> cooldown days, for channels that have one.
@@ -82,13 +78,7 @@ def _plan(policy: Policy) -> PolicyPlan:
     return PolicyPlan(
         ladders=ladders,
         rungs={s.id: (s.offset_days, s.channel) for s in steps},
-        taking={
-            a: frozenset(s.id for s in steps if s.action == a) for a in {s.action for s in steps}
-        },
-        facing=frozenset(s.id for s in steps if s.channel in CUSTOMER_FACING),
-        chasing=frozenset(
-            s.id for s in steps if s.channel in CUSTOMER_FACING and s.offset_days > 0
-        ),
+        actions={s.id: s.action for s in steps},
         lead_rank={
             s.id: (
                 s.offset_days,

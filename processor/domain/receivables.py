@@ -35,8 +35,6 @@ PAUSED = ("disputed", "promised", "on_plan", "held")
 MEMO = (*PAUSED, "unapplied")
 COLUMNS = (*AGING_BUCKETS, "total", *MEMO)
 UNSEGMENTED = "unsegmented"
-# Each age with the time after the payable-by day an invoice enters it (the day after).
-_ENTERED_AFTER = tuple((age, timedelta(days=age + 1)) for age in AGES)
 
 Changes = dict[date, Decimal]
 
@@ -132,8 +130,8 @@ def _aged(over: dict[int, Changes], dated: tuple[tuple[date, Decimal], ...], due
     gets anything.
     """
     running, n, last = Decimal(0), 0, len(dated)
-    for age, after in _ENTERED_AFTER:
-        enters = due + after
+    for age in AGES:
+        enters = due + timedelta(days=age + 1)
         while n < last and dated[n][0] <= enters:
             running += dated[n][1]
             n += 1

@@ -27,6 +27,7 @@ from processor.domain.policy import (
     TierThreshold,
     ValueTierPolicy,
 )
+from processor.domain.profile import CUSTOMER_FACING
 from processor.domain.state import CustomerState, Segment
 
 
@@ -500,7 +501,7 @@ def _ignored_contacts(state: CustomerState, facts: LedgerFacts, day: int, policy
     done_steps = state.done_steps
     if not done_steps:
         return 0
-    chasing = policy_plan(policy).chasing
+    rungs = policy_plan(policy).rungs
     reached = state.collection.reached
     ledger = state.ledger
     balances = ledger.balances
@@ -514,21 +515,32 @@ def _ignored_contacts(state: CustomerState, facts: LedgerFacts, day: int, policy
             continue
         if balances[invoice_id].paid > ZERO or (last_paid is not None and last_paid >= first):
             continue
-        most = max(most, len(chasing.intersection(done)))  # customer-facing, after the due date
+        most = max(most, sum(1 for step in done if _chasing(rungs.get(step))))
     return most
+
+
+def _facing(rung: tuple[int, str] | None) -> bool:
+    return rung is not None and rung[1] in CUSTOMER_FACING
+
+
+def _chasing(rung: tuple[int, str] | None) -> bool:
+    """A customer-facing rung after the due date."""
+    return rung is not None and rung[0] > 0 and rung[1] in CUSTOMER_FACING
 
 
 def _reminded_then_paid(state: CustomerState, day: int, policy: Policy) -> int:
     """Invoices paid in the window after a customer-facing contact about them."""
     balances = state.ledger.balances
-    facing = policy_plan(policy).facing
+    rungs = policy_plan(policy).rungs
     since = day - policy.behavior.window_days
     count = 0
     for invoice_id, done in state.done_steps.items():
         balance = balances.get(invoice_id)
         if balance is None or balance.closed_by != "paid" or balance.settled_on is None:
             continue
-        if since < balance.settled_on.toordinal() <= day and not facing.isdisjoint(done):
+        if since < balance.settled_on.toordinal() <= day and any(
+            _facing(rungs.get(step)) for step in done
+        ):
             count += 1
     return count
 
