@@ -52,17 +52,29 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from processor.core import json_bytes
+import orjson
 
 # (topic, partition) -> True: every message the broker has was delivered; False: the broker has
 # more (a backlog); None: not known yet (no fetch answered)
 CaughtUp = Callable[[str, int], bool | None]
+
+
+def _loads(payload: bytes) -> Any:
+    """The JSON document, read with orjson (about twice the standard library's speed).
+
+    What orjson refuses (an escaped lone surrogate, say) is read as the standard library reads it.
+    """
+    try:
+        return orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return json.loads(payload)
 
 
 def business_time(payload: bytes | None, max_bytes: int) -> float:
@@ -73,7 +85,7 @@ def business_time(payload: bytes | None, max_bytes: int) -> float:
     if not payload or len(payload) > max_bytes:
         return 0.0
     try:
-        at = datetime.fromisoformat(json_bytes.loads(payload)["occurred_at"])
+        at = datetime.fromisoformat(_loads(payload)["occurred_at"])
     except (ValueError, TypeError, KeyError, IndexError, RecursionError):
         return 0.0
     return at.timestamp() if at.tzinfo is not None else 0.0

@@ -43,13 +43,15 @@ discount taken. Older records decode with neither.
 
 from __future__ import annotations
 
+import json
 import zlib
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from processor.core import json_bytes
+import orjson
+
 from processor.domain.calendar import AS_DUE_UTC
 from processor.domain.collection import (
     EMPTY,
@@ -124,6 +126,28 @@ _DICTIONARIES = {zlib.adler32(d): d for d in (_ZDICT, _ZDICT_5)}
 _EPOCH = date(1970, 1, 1).toordinal()
 _DETECTED = {"due_date_event": "d", "clock": "c", "late_payment": "l"}
 _DETECTED_BY: dict[str, Any] = {code: name for name, code in _DETECTED.items()}
+_json_text = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
+_json_text_decode = json.JSONDecoder().decode
+
+
+def _json_encode(document: dict[str, Any]) -> bytes:
+    """Compact JSON (orjson: about ten times the standard library's speed on a state).
+
+    Text orjson refuses (a lone surrogate, which UTF-8 cannot carry) is written as the
+    standard library writes it, escaped; either decodes to the same document.
+    """
+    try:
+        return orjson.dumps(document)
+    except orjson.JSONEncodeError:
+        return _json_text(document).encode("ascii")
+
+
+def _json_decode(raw: bytes) -> Any:
+    """The document of `_json_encode`'s bytes (or of an older record, ASCII-escaped JSON)."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return _json_text_decode(raw.decode("utf-8"))
 
 
 def _day(value: date) -> int:
@@ -230,7 +254,7 @@ def encode_state(
     _encode_lifecycle(state, document)
     if not state.profile.is_empty:
         document["pf"] = _profile_doc(state.profile)
-    raw = json_bytes.dumps(document)
+    raw = _json_encode(document)
     if len(raw) >= COMPRESS_FROM:
         packer = zlib.compressobj(1, zdict=_ZDICT_5)
         packed = packer.compress(raw) + packer.flush()
@@ -540,7 +564,7 @@ def _document(raw: bytes) -> dict[str, Any]:
         zdict = _DICTIONARIES[int.from_bytes(raw[2:6], "big")] if raw[1] & 0x20 else b""
         unpacker = zlib.decompressobj(zdict=zdict)
         raw = unpacker.decompress(raw) + unpacker.flush()
-    document: dict[str, Any] = json_bytes.loads(raw)
+    document: dict[str, Any] = _json_decode(raw)
     return document
 
 

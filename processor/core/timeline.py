@@ -36,7 +36,7 @@ def fact_entry(event: events.InputEvent) -> dict[str, Any]:
     """The entry of one input event: its type and what it names and amounts to."""
     # Attributes, not a dump: one per event processed, so it stays cheap. Only the fields its
     # model has are read (asking a pydantic model for an attribute it lacks is slow).
-    named, dated, has_amount, has_reason = _FIELDS[type(event)]
+    named, dated, has_amount, has_reason = _fields_of(type(event))
     parts = [str(value) for name in named if (value := getattr(event, name)) is not None]
     if has_amount:
         amount = event.amount  # type: ignore[union-attr]
@@ -57,20 +57,22 @@ def fact_entry(event: events.InputEvent) -> dict[str, Any]:
     )
 
 
-def _fields_of(
-    model: type[events.InputEvent],
-) -> tuple[tuple[str, ...], tuple[str, ...], bool, bool]:
-    fields = model.model_fields
-    return (
-        tuple(n for n in _NAMED if n in fields),
-        tuple(n for n in _DATED if n in fields),
-        "amount" in fields,
-        "reason" in fields,
-    )
+_Fields = tuple[tuple[str, ...], tuple[str, ...], bool, bool]
+_FIELDS: dict[type, _Fields] = {}
 
 
-# Which of the entry's fields each input model has: named, dated, an amount, a reason.
-_FIELDS = {model: _fields_of(model) for model in events.INPUT_MODELS.values()}
+def _fields_of(model: type[events.InputEvent]) -> _Fields:
+    """Which of the entry's fields an input model has (looked up once per model)."""
+    found = _FIELDS.get(model)
+    if found is None:
+        fields = model.model_fields
+        found = _FIELDS[model] = (
+            tuple(n for n in _NAMED if n in fields),
+            tuple(n for n in _DATED if n in fields),
+            "amount" in fields,
+            "reason" in fields,
+        )
+    return found
 
 
 def decision_entries(decision: Decision) -> list[dict[str, Any]]:

@@ -213,29 +213,33 @@ def _due_order(row: OpenInvoice) -> tuple[int, date, date, str]:
     return (row.due, inv.due_date, inv.issued_on, inv.invoice_id)
 
 
+def _earliest(ledger: Ledger, settled_days: list[date]) -> date | None:
+    """The oldest date a retention cut could archive something at (None: nothing to archive).
+
+    That is an invoice's settlement (`settled_days`, with the payments for it), a payment for no
+    invoice or for an archived one, or a due notice for an invoice the ledger does not hold.
+    """
+    days = settled_days
+    invoices = ledger.invoices
+    days += [n.due_date for k, n in ledger.due_notices.items() if k not in invoices]
+    archived = ledger.archived_invoices
+    for payment in ledger.payments.values():
+        if payment.invoice_id is None or payment.invoice_id in archived:
+            days.append(payment.received_on)
+    for note in ledger.credit_notes.values():
+        if note.invoice_id is None or note.invoice_id in archived:
+            days.append(note.issued_on)
+    return min(days, default=None)
+
+
 _ledger_facts: PairMemo[Ledger, Calendar, LedgerFacts] = PairMemo(_facts)
 
 
 def _earliest_of(ledger: Ledger) -> date | None:
-    """The oldest date a retention cut could archive something at (None: nothing to archive).
-
-    That is an invoice's settlement (with the payments for it), a payment for no invoice or for
-    an archived one, or a due notice for an invoice the ledger does not hold.
-    """
-    invoices, archived, balances = ledger.invoices, ledger.archived_invoices, ledger.balances
-    days = [b.settled_on for k in invoices if (b := balances[k]).settled_on is not None]
-    days += [n.due_date for k, n in ledger.due_notices.items() if k not in invoices]
-    days += [
-        p.received_on
-        for p in ledger.payments.values()
-        if p.invoice_id is None or p.invoice_id in archived
-    ]
-    days += [
-        c.issued_on
-        for c in ledger.credit_notes.values()
-        if c.invoice_id is None or c.invoice_id in archived
-    ]
-    return min(days, default=None)
+    """The oldest date retention could archive something at (None: nothing to archive)."""
+    balances = ledger.balances
+    settled = [b.settled_on for k in ledger.invoices if (b := balances[k]).settled_on is not None]
+    return _earliest(ledger, settled)
 
 
 # Retention asks for it on the first decision of each day. It depends on no calendar, so it is
